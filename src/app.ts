@@ -1,0 +1,109 @@
+// buildApp: plugins, routes and the error map around a ledger. It never listens.
+import { randomUUID } from 'node:crypto'
+import swagger from '@fastify/swagger'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Ajv } from 'ajv'
+import addFormatsModule from 'ajv-formats'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { isValidSessionId } from './domain/names.js'
+import type { Ledger } from './ledger/ledger.js'
+import { problem, sendProblem, toProblem } from './http/problem.js'
+import { artifactRoutes } from './http/routes/artifacts.js'
+import { commitRoutes } from './http/routes/commits.js'
+import { healthRoutes } from './http/routes/health.js'
+import { verifyRoutes } from './http/routes/verify.js'
+import { SERVICE_VERSION } from './version.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A failure on this route is recorded as a `failed` commit, so rejected writes are visible in the log. */
+    recordsFailedCommit?: boolean
+  }
+}
+
+export interface AppOptions {
+  ledger: Ledger
+  bodyLimitBytes: number
+  maxArtifactBytes: number
+  logger?: FastifyServerOptions['logger'] | FastifyBaseLogger
+}
+
+export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
+
+/** Failures worth a `failed` commit row: not auth failures (no trust), not 503s (nothing was tried). */
+function recordsCommit(status: number): boolean {
+  return status >= 400 && status !== 401 && status !== 403 && status !== 503
+}
+
+export async function buildApp(options: AppOptions): Promise<App> {
+  const { ledger } = options
+  const loggerOption = options.logger ?? false
+  const app = Fastify({
+    ...(typeof loggerOption === 'object' && loggerOption !== null && 'child' in loggerOption
+      ? { loggerInstance: loggerOption }
+      : { logger: loggerOption }),
+    bodyLimit: options.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // Schemas reject, never repair: bodies are neither coerced nor stripped of unknown fields.
+  const bodyAjv = addFormats(new Ajv({ allErrors: true, removeAdditional: false, useDefaults: false, coerceTypes: false, strict: false }))
+  const paramAjv = addFormats(new Ajv({ allErrors: false, removeAdditional: false, useDefaults: true, coerceTypes: true, strict: false }))
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema))
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'artifact-ledger',
+        version: SERVICE_VERSION,
+        description: 'Verifiable artifact persistence: a 2xx only after every byte is durable, read back, checksummed and logged.',
+      },
+      tags: [
+        { name: 'commits', description: 'atomic commits and the transaction log' },
+        { name: 'artifacts', description: 'artifact bytes, listings, history and snapshots' },
+        { name: 'verify', description: 'storage verification' },
+        { name: 'health', description: 'probes' },
+      ],
+    },
+  })
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('X-Request-Id', String(req.id))
+  })
+
+  app.setErrorHandler(async (error, req, reply) => {
+    const { problem: body, unexpected } = toProblem(error)
+    if (unexpected || body.status >= 500) req.log.error({ err: error, code: body.code }, 'request failed')
+    else req.log.info({ code: body.code, detail: body.detail }, 'request rejected')
+    const sid = (req.params as { sid?: unknown } | undefined)?.sid
+    if (req.routeOptions.config.recordsFailedCommit === true && body.commitId === undefined && recordsCommit(body.status) &&
+      typeof sid === 'string' && isValidSessionId(sid)) {
+      try {
+        body.commitId = ledger.recordRejected(sid, { code: body.code, detail: body.detail, ...(body.field === undefined ? {} : { facts: { field: body.field } }) })
+      } catch (recordError) {
+        // The caller still gets the original problem; the log could not take the row.
+        ledger.noteFault(recordError)
+        req.log.error({ err: recordError }, 'could not record the failed commit')
+      }
+    }
+    return sendProblem(req, reply, body)
+  })
+
+  app.setNotFoundHandler(async (req, reply) =>
+    sendProblem(req, reply, problem('not_found', `no route for ${req.method} ${req.url.split('?')[0] ?? ''}`)))
+
+  await app.register(healthRoutes, { ledger })
+  await app.register(commitRoutes, { ledger })
+  await app.register(artifactRoutes, { ledger, maxArtifactBytes: options.maxArtifactBytes })
+  await app.register(verifyRoutes, { ledger })
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  return app
+}

@@ -1,0 +1,67 @@
+// Configuration from the environment, validated at start: a bad value stops start-up by name.
+import { resolve } from 'node:path'
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))
+const Bytes = (description: string, minimum = 0) => Type.Integer({ minimum, description })
+
+export const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  LOG_LEVEL: Type.Unsafe<Config['logLevel']>({ ...LogLevel, default: 'info' }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024, description: 'largest JSON commit body' }),
+  MAX_ARTIFACT_BYTES: Type.Integer({ minimum: 1, default: 4 * 1024 * 1024 * 1024, description: 'largest streamed PUT body' }),
+  DISK_HARD_RESERVE_BYTES: Type.Optional(Bytes('free space below which the service is not ready')),
+  DISK_SOFT_RESERVE_BYTES: Type.Optional(Bytes('free space below which readiness warns')),
+  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+}, { additionalProperties: true })
+
+export interface Config {
+  port: number
+  host: string
+  dataDir: string
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  bodyLimitBytes: number
+  maxArtifactBytes: number
+  diskHardReserveBytes: number
+  diskSoftReserveBytes: number
+  shutdownGraceMs: number
+}
+
+const DEFAULT_HARD_RESERVE = 64 * 1024 * 1024
+const DEFAULT_SOFT_RESERVE = 1024 * 1024 * 1024
+
+export class ConfigError extends Error {}
+
+type Env = Static<typeof EnvSchema>
+
+/** Reads only the variables we know; each bad one is named in a single line. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const known = Object.keys(EnvSchema.properties)
+  const raw: Record<string, unknown> = {}
+  for (const key of known) {
+    const value = env[key]
+    if (value === undefined || value === '') continue
+    raw[key] = /^(PORT|.*_BYTES|.*_MS)$/.test(key) ? (/^\d+$/.test(value.trim()) ? Number(value.trim()) : value) : value
+  }
+  const withDefaults = Value.Default(EnvSchema, raw) as Record<string, unknown>
+  const firstError = Value.Errors(EnvSchema, withDefaults).First()
+  if (firstError !== undefined) {
+    const name = firstError.path.replace(/^\//, '')
+    throw new ConfigError(`invalid configuration: ${name}=${JSON.stringify(env[name] ?? '')} ${firstError.message.toLowerCase()}`)
+  }
+  const valid = withDefaults as Env & { DISK_HARD_RESERVE_BYTES?: number; DISK_SOFT_RESERVE_BYTES?: number }
+  return {
+    port: valid.PORT,
+    host: valid.HOST,
+    dataDir: resolve(valid.DATA_DIR),
+    logLevel: valid.LOG_LEVEL,
+    bodyLimitBytes: valid.BODY_LIMIT_BYTES,
+    maxArtifactBytes: valid.MAX_ARTIFACT_BYTES,
+    diskHardReserveBytes: valid.DISK_HARD_RESERVE_BYTES ?? DEFAULT_HARD_RESERVE,
+    diskSoftReserveBytes: valid.DISK_SOFT_RESERVE_BYTES ?? DEFAULT_SOFT_RESERVE,
+    shutdownGraceMs: valid.SHUTDOWN_GRACE_MS,
+  }
+}

@@ -1,0 +1,105 @@
+// Turns an artifact's json/text/base64 content into the exact bytes that are stored and hashed.
+import { createHash } from 'node:crypto'
+import canonicalizeModule from 'canonicalize'
+import { DigestMismatch, InvalidContent } from './errors.js'
+
+export type ContentKind = 'json' | 'text' | 'base64'
+
+export interface ArtifactInput {
+  name: string
+  json?: unknown
+  text?: string
+  base64?: string
+  mediaType?: string
+  sha256?: string
+}
+
+export const DEFAULT_MEDIA_TYPE: Record<ContentKind, string> = {
+  json: 'application/json',
+  text: 'text/plain; charset=utf-8',
+  base64: 'application/octet-stream',
+}
+
+// canonicalize is CommonJS with an ESM-style d.ts: its default import is the function itself.
+const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+export function contentKind(input: ArtifactInput): ContentKind {
+  const kinds = (['json', 'text', 'base64'] as const).filter((k) => input[k] !== undefined)
+  if (kinds.length !== 1 || kinds[0] === undefined) {
+    throw new InvalidContent(
+      `artifact ${JSON.stringify(input.name)} must have exactly one of json, text or base64 (has ${kinds.length === 0 ? 'none' : kinds.join(', ')})`,
+      { field: 'artifacts[].json|text|base64', name: input.name },
+    )
+  }
+  return kinds[0]
+}
+
+/**
+ * JSON numbers that JavaScript cannot represent (1e400 parses to Infinity) and strings with lone
+ * surrogates have no RFC 8785 form: storing them would silently change the data, so they are refused.
+ */
+function findUnrepresentable(value: unknown, path: string): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} is not a finite number`
+  if (typeof value === 'string') return value.isWellFormed() ? undefined : `${path} has a lone UTF-16 surrogate`
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const problem = findUnrepresentable(item, `${path}[${i}]`)
+      if (problem !== undefined) return problem
+    }
+    return undefined
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (!key.isWellFormed()) return `${path} has a key with a lone UTF-16 surrogate`
+      const problem = findUnrepresentable(item, `${path}.${key}`)
+      if (problem !== undefined) return problem
+    }
+  }
+  return undefined
+}
+
+/** RFC 8785 (JCS) canonical text of a JSON value, refusing values that have none. */
+export function canonicalJson(value: unknown, path = 'json'): string {
+  const problem = findUnrepresentable(value, path)
+  if (problem !== undefined) throw new InvalidContent(`${problem}: it has no canonical JSON form`, { field: path })
+  const text = canonicalize(value)
+  if (text === undefined) throw new InvalidContent(`${path} has no canonical JSON form`, { field: path })
+  return text
+}
+
+export interface PreparedContent {
+  bytes: Buffer
+  sha256: string
+  mediaType: string
+}
+
+export function prepareContent(input: ArtifactInput, index: number): PreparedContent {
+  const kind = contentKind(input)
+  const field = `artifacts[${index}].${kind}`
+  let bytes: Buffer
+  if (kind === 'json') {
+    bytes = Buffer.from(canonicalJson(input.json, field), 'utf8')
+  } else if (kind === 'text') {
+    const text = input.text ?? ''
+    if (!text.isWellFormed()) throw new InvalidContent(`${field} has a lone UTF-16 surrogate: it cannot be stored as UTF-8 unchanged`, { field })
+    bytes = Buffer.from(text, 'utf8')
+  } else {
+    const encoded = input.base64 ?? ''
+    if (!BASE64.test(encoded)) throw new InvalidContent(`${field} is not canonical padded base64 (RFC 4648)`, { field })
+    bytes = Buffer.from(encoded, 'base64')
+  }
+  const sha256 = sha256Hex(bytes)
+  if (input.sha256 !== undefined && input.sha256.toLowerCase() !== sha256) {
+    throw new DigestMismatch(
+      `artifacts[${index}] (${JSON.stringify(input.name)}): stored bytes hash to ${sha256}, the request said ${input.sha256}`,
+      { field: `artifacts[${index}].sha256`, name: input.name, expected: input.sha256.toLowerCase(), actual: sha256 },
+    )
+  }
+  return { bytes, sha256, mediaType: input.mediaType ?? DEFAULT_MEDIA_TYPE[kind] }
+}

@@ -1,0 +1,132 @@
+// What the ledger needs from storage. The ledger imports these interfaces, never SQLite or fs.
+import type { CommitState } from './commit-state.js'
+import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions } from './model.js'
+import type { LedgerError } from './errors.js'
+
+export interface PlannedArtifact {
+  name: string
+  sha256: string | null
+  size: number | null
+  mediaType: string
+}
+
+export interface PendingCommit {
+  id: string
+  sessionId: string
+  message: string | null
+  metadata: Record<string, unknown> | null
+  artifacts: PlannedArtifact[]
+}
+
+export interface UnsettledCommit {
+  seq: number
+  id: string
+  sessionId: string
+  state: CommitState
+  artifacts: { name: string; sha256: string | null }[]
+}
+
+export interface CommitFilter {
+  sessionId?: string
+  state?: CommitState
+  /** Only commits created at or after this instant. */
+  since?: string
+  /** Only commits with a seq greater than this. */
+  afterSeq?: number
+  limit: number
+}
+
+export interface StoredIdempotencyKey {
+  fingerprint: string
+  commitSeq: number
+}
+
+export interface CommitLog {
+  now(): string
+  headSeq(sessionId: string): number
+  sessionExists(sessionId: string): boolean
+  latestVersions(sessionId: string, atSeq?: number): ArtifactVersion[]
+  latestVersion(sessionId: string, name: string, atSeq?: number): ArtifactVersion | undefined
+  version(sessionId: string, name: string, version: number): ArtifactVersion | undefined
+  versionHistory(sessionId: string, name: string): ArtifactVersion[]
+  /** An existing name that is a directory prefix of one of `names`, or has one of them as a prefix. */
+  findNameConflict(sessionId: string, names: readonly string[]): { name: string; existing: string } | undefined
+
+  insertPending(commit: PendingCommit): number
+  setArtifactContent(seq: number, position: number, content: { sha256: string; size: number; mediaType: string }): void
+  markCommitted(seq: number, idempotency?: { key: string; fingerprint: string }): CommitRecord
+  markFailed(seq: number, error: CommitError, settled: boolean): void
+  markSettled(seq: number): void
+  recordRejected(sessionId: string, error: CommitError, artifacts: PlannedArtifact[]): string
+  abortPending(reason: string): number
+  unsettledCommits(): UnsettledCommit[]
+  isObjectReferenced(sha256: string): boolean
+
+  idempotencyKey(sessionId: string, key: string): StoredIdempotencyKey | undefined
+  commitById(id: string): CommitWithTransitions | undefined
+  commitBySeq(seq: number): CommitRecord | undefined
+  listCommits(filter: CommitFilter): CommitRecord[]
+
+  referencedObjects(sessionId?: string): Iterable<{ sha256: string; size: number }>
+  latestForVerify(sessionId?: string): Iterable<{ sessionId: string; name: string; sha256: string }>
+  sessionIds(): Iterable<string>
+  setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): void
+  objectState(sha256: string): 'ok' | 'corrupt' | 'missing' | undefined
+  close(): void
+}
+
+export type { LedgerError }
+
+export interface StagedContent {
+  tempPath: string
+  sha256: string
+  size: number
+}
+
+export interface StageOptions {
+  limit: { bytes: number; error: () => LedgerError }
+  expectedSha256?: string
+  expectedMismatch?: (actual: string) => LedgerError
+  sourceFailure?: (error: unknown) => LedgerError
+}
+
+export type ObjectCheck = 'ok' | 'missing' | 'corrupt'
+
+/** Content-addressed blobs: every version of every artifact, immutable once published. */
+export interface ObjectFiles {
+  putBytes(bytes: Uint8Array, sha256: string): Promise<unknown>
+  stage(source: AsyncIterable<Uint8Array>, options: StageOptions): Promise<StagedContent>
+  publish(staged: StagedContent): Promise<unknown>
+  discard(staged: StagedContent): Promise<void>
+  check(sha256: string): Promise<ObjectCheck>
+  remove(sha256: string): Promise<void>
+  readStream(sha256: string, range?: { start: number; end: number }): NodeJS.ReadableStream
+  relativePathOf(sha256: string): string
+  walk(): AsyncGenerator<{ relativePath: string; sha256: string | undefined }>
+  /** Removes temp files left by writes that never finished; only safe while nothing writes. */
+  removeAbandonedTemps(sha256s?: Iterable<string>): Promise<number>
+}
+
+/** The plain per-session view: sessions/{sid}/{name} equals the latest committed version. */
+export interface PlainFiles {
+  replace(sessionId: string, name: string, sha256: string): Promise<void>
+  remove(sessionId: string, name: string): Promise<void>
+  /** Removes any file in the session folder (a temp file, a name the log does not know). */
+  removeStray(sessionId: string, relativePath: string): Promise<void>
+  digestOf(sessionId: string, name: string): Promise<string | undefined>
+  listFiles(sessionId: string): Promise<string[]>
+  listSessionDirs(): Promise<string[]>
+  /** Removes temp files in the folders of these names; safe while the session's lock is held. */
+  removeAbandonedTemps(sessionId: string, names: Iterable<string>): Promise<number>
+}
+
+/** Cheap checks of the storage underneath, for readiness. */
+export interface StorageProbes {
+  /** A small write through the whole verified path, to prove the disk takes writes (again). */
+  probeWrite(): Promise<void>
+  /** Throws unless the database accepts a write transaction. */
+  checkDatabase(): void
+  /** Throws unless the data directory is writable. */
+  checkDataDir(): Promise<void>
+  diskSpace(): Promise<{ freeBytes: number; totalBytes: number }>
+}

@@ -1,0 +1,155 @@
+// Artifacts: streamed PUT, GET/HEAD with ETag, digests and ranges, listings, history and snapshots.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { createHash } from 'node:crypto'
+import type { Readable } from 'node:stream'
+import { PayloadTooLarge, RangeNotSatisfiable } from '../../domain/errors.js'
+import type { ArtifactVersion } from '../../domain/model.js'
+import type { Ledger } from '../../ledger/ledger.js'
+import { parseAtSeq, VERIFY_BEFORE_SEND_BYTES } from '../../ledger/reads.js'
+import { digestHeader, parseContentDigest, parseEntityTags, parseRange, strongTagValues, weakMatch } from '../headers.js'
+import { ArtifactList, ArtifactQuery, ListQuery, PutHeaders, VersionHistory } from '../schemas/artifacts.js'
+import { CommitRecord } from '../schemas/commits.js'
+import { ArtifactParams, problemResponses, SessionParams } from '../schemas/common.js'
+import { sendCommitOutcome } from './commit-reply.js'
+
+export interface ArtifactRouteOptions {
+  ledger: Ledger
+  maxArtifactBytes: number
+}
+
+export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = async (app, { ledger, maxArtifactBytes }) => {
+  // The PUT body is a raw stream whatever its type: it is hashed on its way to disk, never buffered.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', (_req, payload, done) => {
+    done(null, payload)
+  })
+
+  app.put('/v1/sessions/:sid/artifacts/*', {
+    config: { recordsFailedCommit: true },
+    schema: {
+      summary: 'Upload one artifact as a raw streamed body',
+      tags: ['artifacts'],
+      params: ArtifactParams,
+      headers: PutHeaders,
+      body: Type.Unknown({ description: 'the raw bytes of the artifact' }),
+      response: { 201: CommitRecord, ...problemResponses(400, 404, 409, 412, 413, 422, 500, 503, 507) },
+    },
+  }, async (req, reply) => {
+    const declared = Number(req.headers['content-length'] ?? NaN)
+    if (declared > maxArtifactBytes) {
+      throw new PayloadTooLarge(`Content-Length ${declared} is over the ${maxArtifactBytes}-byte artifact limit`, { limit: maxArtifactBytes })
+    }
+    const expectedSha256 = parseContentDigest(req.headers['content-digest'])
+    const ifNoneMatch = parseEntityTags(req.headers['if-none-match'], 'If-None-Match')
+    const ifMatch = parseEntityTags(req.headers['if-match'], 'If-Match')
+    const body = (req.body ?? req.raw) as Readable
+    const outcome = await ledger.put(req.params.sid, {
+      name: req.params['*'],
+      body,
+      mediaType: req.headers['content-type'] ?? 'application/octet-stream',
+      ...(expectedSha256 === undefined ? {} : { expectedSha256 }),
+      ...(ifNoneMatch?.includes('*') === true ? { createOnly: true } : {}),
+      ...(ifMatch === undefined ? {} : { ifMatchSha256: strongTagValues(ifMatch) }),
+      ...(req.headers['idempotency-key'] === undefined ? {} : { idempotencyKey: req.headers['idempotency-key'] }),
+    })
+    return sendCommitOutcome(reply, outcome)
+  })
+
+  app.get('/v1/sessions/:sid/artifacts', {
+    schema: {
+      summary: 'The latest version of each artifact, or the session as of a commit (?at=seq)',
+      tags: ['artifacts'],
+      params: SessionParams,
+      querystring: ListQuery,
+      response: { 200: ArtifactList, ...problemResponses(400, 404, 422) },
+    },
+  }, async (req, reply) => {
+    const listing = ledger.listArtifacts(req.params.sid, parseAtSeq(req.query.at))
+    return reply.header('ETag', listing.etag).send(listing)
+  })
+
+  const readArtifact = {
+    // HEAD has its own route: the automatic one would send Content-Length: 0 for a body we never read.
+    exposeHeadRoute: false,
+    schema: {
+      summary: 'An artifact’s bytes (latest, ?version=N or ?at=seq), or its history with ?versions',
+      tags: ['artifacts'],
+      params: ArtifactParams,
+      querystring: ArtifactQuery,
+      response: {
+        200: { description: 'the artifact bytes, or with ?versions the version history', content: { '*/*': { schema: Type.Unknown() }, 'application/json': { schema: VersionHistory } } },
+        206: { description: 'the requested byte range', content: { '*/*': { schema: Type.Unknown() } } },
+        304: { description: 'If-None-Match matched', content: { '*/*': { schema: Type.Unknown() } } },
+        ...problemResponses(400, 404, 416, 422, 500),
+      },
+    },
+  } as const
+  const artifactHandler = async (req: ArtifactRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const { sid } = req.params
+    const name = req.params['*']
+    if (req.query.versions !== undefined) {
+      const versions = ledger.history(sid, name)
+      return reply.type('application/json').send(JSON.stringify({ sessionId: sid, name, versions }))
+    }
+    const version = ledger.resolveArtifact(sid, name, {
+      ...(req.query.version === undefined ? {} : { version: Number(req.query.version) }),
+      ...(req.query.at === undefined ? {} : { atSeq: parseAtSeq(req.query.at) ?? 0 }),
+    })
+    return sendArtifact(ledger, req, reply, version, req.query.version !== undefined)
+  }
+  app.get('/v1/sessions/:sid/artifacts/*', readArtifact, artifactHandler)
+  app.head('/v1/sessions/:sid/artifacts/*', readArtifact, artifactHandler)
+}
+
+type ArtifactRequest = FastifyRequest<{
+  Params: Static<typeof ArtifactParams>
+  Querystring: Static<typeof ArtifactQuery>
+}>
+
+async function sendArtifact(
+  ledger: Ledger, req: FastifyRequest, reply: FastifyReply, version: ArtifactVersion, pinned: boolean,
+): Promise<FastifyReply> {
+  const etag = `"${version.sha256}"`
+  reply.header('ETag', etag)
+  reply.header('Repr-Digest', digestHeader(version.sha256))
+  reply.header('Accept-Ranges', 'bytes')
+  reply.header('Last-Modified', new Date(version.committedAt).toUTCString())
+  reply.header('Artifact-Version', String(version.version))
+  // A pinned version never changes; the latest one must be revalidated (cheaply, by ETag).
+  reply.header('Cache-Control', pinned ? 'public, max-age=31536000, immutable' : 'no-cache')
+
+  const ifNoneMatch = parseEntityTags(req.headers['if-none-match'], 'If-None-Match')
+  if (ifNoneMatch !== undefined && weakMatch(ifNoneMatch, etag)) return reply.code(304).send()
+
+  ledger.reader.assertNotKnownBad(version.sha256)
+  reply.type(version.mediaType)
+  const ifRange = req.headers['if-range']
+  const range = ifRange === undefined || ifRange === etag ? parseRange(req.headers.range, version.size) : undefined
+  if (range === 'unsatisfiable') {
+    reply.header('Content-Range', `bytes */${version.size}`)
+    throw new RangeNotSatisfiable(`the range ${req.headers.range ?? ''} is outside the ${version.size}-byte artifact`, { size: version.size })
+  }
+  const head = req.method === 'HEAD'
+  if (range !== undefined) {
+    const length = range.end - range.start + 1
+    reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${version.size}`)
+    if (version.size <= VERIFY_BEFORE_SEND_BYTES && !head) {
+      const whole = await ledger.reader.readWhole(version)
+      const part = whole.subarray(range.start, range.end + 1)
+      return reply.header('Content-Digest', digestHeader(sha256Of(part))).send(part)
+    }
+    reply.header('Content-Length', String(length))
+    return head ? reply.send() : reply.send(ledger.reader.streamRange(version, range))
+  }
+  reply.header('Content-Digest', digestHeader(version.sha256))
+  if (head) return reply.header('Content-Length', String(version.size)).send()
+  if (version.size <= VERIFY_BEFORE_SEND_BYTES) return reply.send(await ledger.reader.readWhole(version))
+  reply.header('Content-Length', String(version.size))
+  return reply.send(ledger.reader.streamVerified(version))
+}
+
+function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}

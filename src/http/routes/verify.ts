@@ -1,0 +1,51 @@
+// POST /v1/verify: re-read and hash everything (or one session) and report what is wrong.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { Ledger } from '../../ledger/ledger.js'
+import { problemResponses } from '../schemas/common.js'
+
+const Finding = Type.Object({
+  kind: Type.Union([Type.Literal('object'), Type.Literal('plain'), Type.Literal('temp')]),
+  path: Type.String({ description: 'relative to DATA_DIR' }),
+  sha256: Type.Optional(Type.String()),
+  sessionId: Type.Optional(Type.String()),
+  name: Type.Optional(Type.String()),
+  actualSha256: Type.Optional(Type.String()),
+})
+
+const VerifyReport = Type.Object({
+  scope: Type.Object({ sessionId: Type.Union([Type.String(), Type.Null()]) }),
+  ok: Type.Boolean(),
+  checked: Type.Object({ objects: Type.Integer(), plainFiles: Type.Integer(), bytes: Type.Integer() }),
+  missing: Type.Array(Finding),
+  corrupt: Type.Array(Finding),
+  orphaned: Type.Array(Finding),
+  startedAt: Type.String({ format: 'date-time' }),
+  finishedAt: Type.String({ format: 'date-time' }),
+  durationMs: Type.Integer(),
+})
+
+const VerifyRequest = Type.Object({
+  sessionId: Type.Optional(Type.String({ description: 'verify only this session' })),
+  session: Type.Optional(Type.String({ description: 'alias of sessionId' })),
+}, { additionalProperties: false })
+
+const VerifyQuery = Type.Object({
+  session: Type.Optional(Type.String({ description: 'verify only this session' })),
+}, { additionalProperties: false })
+
+export const verifyRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async (app, { ledger }) => {
+  app.post('/v1/verify', {
+    // A bare POST (no body at all) means "verify everything".
+    preValidation: async (req) => {
+      req.body ??= {}
+    },
+    schema: {
+      summary: 'Re-read and hash every stored file; report missing, corrupt and orphaned files',
+      tags: ['verify'],
+      querystring: VerifyQuery,
+      body: VerifyRequest,
+      response: { 200: VerifyReport, ...problemResponses(400, 404, 422, 500) },
+    },
+  }, async (req) => ledger.verify(req.body.sessionId ?? req.body.session ?? req.query.session))
+}

@@ -1,0 +1,82 @@
+// Commit request and record schemas: strict, so contract drift is a 400 naming the field.
+import { Type } from '@sinclair/typebox'
+import { COMMIT_STATES } from '../../domain/commit-state.js'
+import { Sha256Hex } from './common.js'
+
+const MediaType = Type.String({ minLength: 3, maxLength: 255, pattern: '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\\s*;.*)?$' })
+const Metadata = Type.Record(Type.String(), Type.Unknown(), { description: 'free-form JSON object' })
+
+export const ArtifactInput = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 512, description: 'artifact name, e.g. metrics/quality_metrics.json' }),
+  json: Type.Optional(Type.Unknown({ description: 'any JSON value; stored in RFC 8785 canonical form' })),
+  text: Type.Optional(Type.String({ description: 'stored as UTF-8' })),
+  base64: Type.Optional(Type.String({ description: 'stored as the decoded bytes' })),
+  mediaType: Type.Optional(MediaType),
+  sha256: Type.Optional(Sha256Hex),
+}, { additionalProperties: false })
+
+export const CommitRequest = Type.Object({
+  artifacts: Type.Array(ArtifactInput, { minItems: 1, maxItems: 1000 }),
+  message: Type.Optional(Type.String({ maxLength: 4096 })),
+  metadata: Type.Optional(Metadata),
+}, { additionalProperties: false })
+
+export const CommitHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  'if-match': Type.Optional(Type.String({ description: "the session's head ETag" })),
+})
+
+export const CommitState = Type.Union(COMMIT_STATES.map((s) => Type.Literal(s)))
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
+
+export const CommitArtifact = Type.Object({
+  name: Type.String(),
+  version: Type.Union([Type.Integer(), Type.Null()]),
+  sha256: Nullable(Type.String()),
+  size: Type.Union([Type.Integer(), Type.Null()]),
+  mediaType: Nullable(Type.String()),
+})
+
+export const CommitErrorSchema = Type.Object({
+  code: Type.String(),
+  detail: Type.String(),
+  facts: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+})
+
+export const CommitRecord = Type.Object({
+  id: Type.String(),
+  seq: Type.Integer(),
+  sessionId: Type.String(),
+  state: CommitState,
+  message: Nullable(Type.String()),
+  metadata: Type.Union([Metadata, Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  finishedAt: Nullable(Type.String({ format: 'date-time' })),
+  artifacts: Type.Array(CommitArtifact),
+  error: Type.Union([CommitErrorSchema, Type.Null()]),
+})
+
+export const Transition = Type.Object({
+  from: Type.Union([CommitState, Type.Null()]),
+  to: CommitState,
+  at: Type.String({ format: 'date-time' }),
+  reason: Nullable(Type.String()),
+})
+
+export const CommitWithTransitions = Type.Composite([CommitRecord, Type.Object({ transitions: Type.Array(Transition) })])
+
+export const CommitPage = Type.Object({
+  commits: Type.Array(CommitRecord),
+  nextCursor: Nullable(Type.String()),
+})
+
+export const CommitListQuery = Type.Object({
+  session: Type.Optional(Type.String()),
+  state: Type.Optional(CommitState),
+  since: Type.Optional(Type.String({ description: 'RFC 3339 time: commits created at or after it' })),
+  cursor: Type.Optional(Type.String({ description: 'nextCursor from the previous page' })),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+}, { additionalProperties: false })
+
+export const CommitIdParams = Type.Object({ id: Type.String() })

@@ -1,0 +1,356 @@
+// The commit use case: validate, stage bytes, log pending, write verified files, then log committed.
+import { createHash } from 'node:crypto'
+import { v7 as uuidv7 } from 'uuid'
+import { canonicalJson, prepareContent, type ArtifactInput } from '../domain/content.js'
+import {
+  DigestMismatch, DuplicateArtifactName, IdempotencyKeyReused, LedgerError, NameConflict,
+  NotReady, PayloadTooLarge, PreconditionFailed, RequestAborted, ShuttingDown, StorageFault,
+} from '../domain/errors.js'
+import { headEtag, type CommitError, type CommitRecord } from '../domain/model.js'
+import { assertArtifactName, assertSessionId, conflictingName } from '../domain/names.js'
+import type { CommitLog, ObjectFiles, PlainFiles, PlannedArtifact, StagedContent } from '../domain/ports.js'
+import { KeyedLock, RefCounter } from './keyed-lock.js'
+import type { ServiceState } from './service-state.js'
+
+export interface CommitRequest {
+  artifacts: ArtifactInput[]
+  message?: string
+  metadata?: Record<string, unknown>
+}
+
+export interface CommitOptions {
+  idempotencyKey?: string
+  /** Entity tags from If-Match: the commit applies only if the session head is one of them. */
+  ifMatch?: string[]
+}
+
+export interface PutRequest {
+  name: string
+  body: AsyncIterable<Uint8Array>
+  mediaType: string
+  /** SHA-256 hex from Content-Digest, checked against the streamed bytes. */
+  expectedSha256?: string
+  /** If-None-Match: * — create only. */
+  createOnly?: boolean
+  /** If-Match: the artifact's current sha256 must be one of these. */
+  ifMatchSha256?: string[]
+  idempotencyKey?: string
+}
+
+export interface CommitOutcome {
+  record: CommitRecord
+  /** True when an Idempotency-Key replay returned an earlier result. */
+  replayed: boolean
+}
+
+interface PreparedArtifact extends PlannedArtifact {
+  sha256: string
+  size: number
+  write: () => Promise<unknown>
+}
+
+export interface CommitterParts {
+  log: CommitLog
+  objects: ObjectFiles
+  plain: PlainFiles
+  state: ServiceState
+  maxArtifactBytes: number
+  /** Reconciles a session whose plain files may be stale; runs under the session's lock. */
+  reconcileSession: (sessionId: string) => Promise<void>
+  noteFault: (error: unknown) => void
+}
+
+function fingerprint(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value, 'request')).digest('hex')
+}
+
+export function describeError(error: unknown): CommitError {
+  if (error instanceof LedgerError) {
+    return { code: error.code, detail: error.message, ...(Object.keys(error.facts).length > 0 ? { facts: error.facts } : {}) }
+  }
+  return { code: 'internal', detail: 'an unexpected internal error occurred' }
+}
+
+export class Committer {
+  private readonly sessionLock = new KeyedLock()
+  private readonly idempotencyInFlight = new Map<string, Promise<unknown>>()
+  /** Objects that unfinished commits still need: a failing neighbour must not delete them. */
+  private readonly objectsInUse = new RefCounter()
+  private inFlight = 0
+  private drained: (() => void) | undefined
+
+  constructor(private readonly parts: CommitterParts) {}
+
+  private assertAcceptingWrites(): void {
+    const { phase } = this.parts.state
+    if (phase === 'stopping') throw new ShuttingDown('the service is shutting down; retry against the next instance')
+    if (phase !== 'ready') throw new NotReady(`the service is ${phase}; commits are accepted once recovery has finished`)
+  }
+
+  /** Runs the locked part of a commit under the session's lock, counted so shutdown can wait for it. */
+  private async tracked<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
+    this.inFlight++
+    try {
+      return await this.sessionLock.run(sessionId, async () => {
+        if (this.parts.state.dirtySessions.has(sessionId)) await this.parts.reconcileSession(sessionId)
+        return work()
+      })
+    } finally {
+      this.inFlight--
+      if (this.inFlight === 0) this.drained?.()
+    }
+  }
+
+  /** Resolves once no commit is between its pending and final rows. */
+  async drain(): Promise<void> {
+    if (this.inFlight === 0) return
+    await new Promise<void>((resolve) => {
+      this.drained = resolve
+    })
+  }
+
+  withSessionLock<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
+    return this.sessionLock.run(sessionId, work)
+  }
+
+  /** POST /v1/sessions/{sid}/commits: several artifacts, all or nothing. */
+  async commit(sessionId: string, request: CommitRequest, options: CommitOptions = {}): Promise<CommitOutcome> {
+    this.assertAcceptingWrites()
+    assertSessionId(sessionId)
+    if (request.metadata !== undefined) canonicalJson(request.metadata, 'metadata')
+    const prepared = this.prepareArtifacts(request.artifacts)
+    const key = options.idempotencyKey
+    const print = key === undefined ? '' : fingerprint({ kind: 'commit', request })
+    return this.idempotent(sessionId, key, print, () =>
+      this.tracked(sessionId, async () => {
+        this.checkSessionHead(sessionId, options.ifMatch)
+        return this.apply(sessionId, prepared, {
+          message: request.message ?? null,
+          metadata: request.metadata ?? null,
+          ...(key === undefined ? {} : { idempotency: { key, fingerprint: print } }),
+        })
+      }),
+    )
+  }
+
+  /** PUT /v1/sessions/{sid}/artifacts/{name}: one artifact, streamed to disk while hashed. */
+  async put(sessionId: string, request: PutRequest): Promise<CommitOutcome> {
+    this.assertAcceptingWrites()
+    assertSessionId(sessionId)
+    assertArtifactName(request.name)
+    const staged = await this.parts.objects.stage(request.body, {
+      limit: {
+        bytes: this.parts.maxArtifactBytes,
+        error: () => new PayloadTooLarge(`the artifact is larger than the ${this.parts.maxArtifactBytes}-byte limit`, { limit: this.parts.maxArtifactBytes }),
+      },
+      ...(request.expectedSha256 === undefined ? {} : {
+        expectedSha256: request.expectedSha256,
+        expectedMismatch: (actual: string) => new DigestMismatch(
+          `Content-Digest says sha-256 ${request.expectedSha256}, the received bytes hash to ${actual}`,
+          { field: 'Content-Digest', expected: request.expectedSha256, actual },
+        ),
+      }),
+      sourceFailure: (error) => new RequestAborted(`the request body ended early: ${error instanceof Error ? error.message : 'stream error'}`),
+    })
+    let publishing = false
+    try {
+      const key = request.idempotencyKey
+      const print = key === undefined ? '' : fingerprint({
+        kind: 'put', name: request.name, sha256: staged.sha256, mediaType: request.mediaType,
+        createOnly: request.createOnly ?? false, ifMatch: request.ifMatchSha256 ?? null,
+      })
+      return await this.idempotent(sessionId, key, print, () =>
+        this.tracked(sessionId, async () => {
+          this.checkArtifactPreconditions(sessionId, request)
+          const artifact = this.stagedArtifact(request, staged, () => {
+            publishing = true
+          })
+          return this.apply(sessionId, [artifact], {
+            message: null,
+            metadata: null,
+            ...(key === undefined ? {} : { idempotency: { key, fingerprint: print } }),
+          })
+        }),
+      )
+    } finally {
+      // Unless publishing took the staged file (and with it the duty to clean up), it goes now.
+      if (!publishing) await this.discardQuietly(staged)
+    }
+  }
+
+  private async discardQuietly(staged: StagedContent): Promise<void> {
+    try {
+      await this.parts.objects.discard(staged)
+    } catch (error) {
+      // The request's own outcome stands; the leftover lives in objects/incoming, emptied at start-up.
+      this.parts.noteFault(error)
+    }
+  }
+
+  private stagedArtifact(request: PutRequest, staged: StagedContent, onPublish: () => void): PreparedArtifact {
+    return {
+      name: request.name,
+      sha256: staged.sha256,
+      size: staged.size,
+      mediaType: request.mediaType,
+      write: () => {
+        onPublish()
+        return this.parts.objects.publish(staged)
+      },
+    }
+  }
+
+  private prepareArtifacts(inputs: ArtifactInput[]): PreparedArtifact[] {
+    const seen = new Set<string>()
+    return inputs.map((input, index) => {
+      assertArtifactName(input.name, `artifacts[${index}].name`)
+      if (seen.has(input.name)) {
+        throw new DuplicateArtifactName(`artifact ${JSON.stringify(input.name)} appears more than once in one commit`, { field: `artifacts[${index}].name`, name: input.name })
+      }
+      const clash = conflictingName(input.name, seen)
+      if (clash !== undefined) {
+        throw new NameConflict(`artifacts ${JSON.stringify(clash)} and ${JSON.stringify(input.name)} cannot coexist: one would be a folder of the other`, { field: `artifacts[${index}].name`, name: input.name, existing: clash })
+      }
+      seen.add(input.name)
+      const content = prepareContent(input, index)
+      return {
+        name: input.name,
+        sha256: content.sha256,
+        size: content.bytes.byteLength,
+        mediaType: content.mediaType,
+        write: () => this.parts.objects.putBytes(content.bytes, content.sha256),
+      }
+    })
+  }
+
+  private checkSessionHead(sessionId: string, ifMatch: string[] | undefined): void {
+    if (ifMatch === undefined) return
+    const head = this.parts.log.headSeq(sessionId)
+    const current = headEtag(head)
+    const matches = ifMatch.some((tag) => (tag === '*' ? head > 0 : tag === current))
+    if (!matches) {
+      throw new PreconditionFailed(`If-Match ${ifMatch.join(', ')} does not match the session head ${current}`, { currentEtag: current })
+    }
+  }
+
+  private checkArtifactPreconditions(sessionId: string, request: PutRequest): void {
+    const latest = this.parts.log.latestVersion(sessionId, request.name)
+    if (request.createOnly === true && latest !== undefined) {
+      throw new PreconditionFailed(`If-None-Match: * but ${JSON.stringify(request.name)} already exists (version ${latest.version})`, { currentEtag: `"${latest.sha256}"` })
+    }
+    if (request.ifMatchSha256 !== undefined) {
+      const current = latest?.sha256
+      const matches = current !== undefined && request.ifMatchSha256.some((tag) => tag === '*' || tag === current)
+      if (!matches) {
+        throw new PreconditionFailed(`If-Match does not hold: ${JSON.stringify(request.name)} is ${current === undefined ? 'absent' : `at "${current}"`}`, current === undefined ? {} : { currentEtag: `"${current}"` })
+      }
+    }
+  }
+
+  private async idempotent(
+    sessionId: string, key: string | undefined, print: string, run: () => Promise<CommitRecord>,
+  ): Promise<CommitOutcome> {
+    const outcome = (record: CommitRecord, replayed: boolean): CommitOutcome => ({ record, replayed })
+    if (key === undefined) return outcome(await run(), false)
+    const slot = `${sessionId}\u0000${key}`
+    // Concurrent duplicates wait for the first attempt; its failure is reported to its own caller.
+    for (let running = this.idempotencyInFlight.get(slot); running !== undefined; running = this.idempotencyInFlight.get(slot)) {
+      await Promise.allSettled([running])
+    }
+    const stored = this.parts.log.idempotencyKey(sessionId, key)
+    if (stored !== undefined) {
+      if (stored.fingerprint !== print) {
+        throw new IdempotencyKeyReused(`Idempotency-Key ${JSON.stringify(key)} was used for a different request in session ${sessionId}`, { field: 'Idempotency-Key' })
+      }
+      const original = this.parts.log.commitBySeq(stored.commitSeq)
+      if (original === undefined) throw new StorageFault('the commit an idempotency key points to is missing from the log')
+      return outcome(original, true)
+    }
+    const attempt = run()
+    this.idempotencyInFlight.set(slot, attempt)
+    try {
+      return outcome(await attempt, false)
+    } finally {
+      if (this.idempotencyInFlight.get(slot) === attempt) this.idempotencyInFlight.delete(slot)
+    }
+  }
+
+  /** Under the session lock: log pending, make every file durable and verified, log committed. */
+  private async apply(
+    sessionId: string,
+    artifacts: PreparedArtifact[],
+    details: { message: string | null; metadata: Record<string, unknown> | null; idempotency?: { key: string; fingerprint: string } },
+  ): Promise<CommitRecord> {
+    const { log, plain } = this.parts
+    const conflict = log.findNameConflict(sessionId, artifacts.map((a) => a.name))
+    if (conflict !== undefined) {
+      throw new NameConflict(
+        `artifact ${JSON.stringify(conflict.name)} cannot coexist with ${JSON.stringify(conflict.existing)} in session ${sessionId}: one would be a folder of the other`,
+        { name: conflict.name, existing: conflict.existing },
+      )
+    }
+    const id = uuidv7()
+    const seq = log.insertPending({
+      id, sessionId, message: details.message, metadata: details.metadata,
+      artifacts: artifacts.map(({ name, sha256, size, mediaType }) => ({ name, sha256, size, mediaType })),
+    })
+    const releaseObjects = this.objectsInUse.acquire(artifacts.map((a) => a.sha256))
+    const touched: string[] = []
+    try {
+      const writes = await Promise.allSettled(artifacts.map((a) => a.write()))
+      const failedWrite = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected')
+      if (failedWrite !== undefined) throw failedWrite.reason
+      for (const artifact of artifacts) {
+        touched.push(artifact.name)
+        await plain.replace(sessionId, artifact.name, artifact.sha256)
+      }
+      const record = log.markCommitted(seq, details.idempotency)
+      releaseObjects()
+      return record
+    } catch (error) {
+      releaseObjects()
+      this.parts.noteFault(error)
+      const settled = await this.undo(sessionId, touched, artifacts.map((a) => a.sha256))
+      this.recordFailure(seq, error, settled)
+      if (error instanceof LedgerError) error.commitId = id
+      throw error
+    }
+  }
+
+  /** Logs the failure; if even the log cannot be written, start-up recovery aborts the pending row. */
+  private recordFailure(seq: number, error: unknown, settled: boolean): void {
+    try {
+      this.parts.log.markFailed(seq, describeError(error), settled)
+    } catch (logError) {
+      this.parts.noteFault(logError)
+    }
+  }
+
+  /**
+   * Puts back the previous committed content of every plain file the failed commit touched and removes
+   * objects nothing references. Returns false when that could not be finished: the session then stays
+   * dirty and is reconciled before its next commit, and at start-up.
+   */
+  private async undo(sessionId: string, touched: string[], sha256s: string[]): Promise<boolean> {
+    const { log, plain, objects } = this.parts
+    try {
+      for (const name of touched) {
+        const previous = log.latestVersion(sessionId, name)
+        if (previous === undefined) await plain.remove(sessionId, name)
+        else await plain.replace(sessionId, name, previous.sha256)
+      }
+      for (const sha256 of sha256s) {
+        if (!this.objectsInUse.has(sha256) && !log.isObjectReferenced(sha256)) await objects.remove(sha256)
+      }
+      return true
+    } catch (undoError) {
+      this.parts.noteFault(undoError)
+      this.parts.state.dirtySessions.add(sessionId)
+      return false
+    }
+  }
+
+  isObjectInUse(sha256: string): boolean {
+    return this.objectsInUse.has(sha256)
+  }
+}

@@ -1,0 +1,95 @@
+// Liveness and readiness as application/health+json: each named check says pass, warn or fail.
+import type { StorageProbes } from '../domain/ports.js'
+import { describeError } from './commit.js'
+import type { ServiceState } from './service-state.js'
+
+export type HealthStatus = 'pass' | 'warn' | 'fail'
+
+export interface HealthCheck {
+  status: HealthStatus
+  componentType?: string
+  observedValue?: string | number
+  observedUnit?: string
+  output?: string
+  time: string
+}
+
+export interface HealthReport {
+  status: HealthStatus
+  version: string
+  serviceId: string
+  description: string
+  checks: Record<string, HealthCheck[]>
+}
+
+export interface DiskThresholds {
+  /** Below this much free space the service is not ready: room is kept to record failures. */
+  hardReserveBytes: number
+  /** Below this it still serves, but warns. */
+  softReserveBytes: number
+}
+
+function worst(statuses: HealthStatus[]): HealthStatus {
+  if (statuses.includes('fail')) return 'fail'
+  if (statuses.includes('warn')) return 'warn'
+  return 'pass'
+}
+
+export function report(version: string, checks: Record<string, HealthCheck>): HealthReport {
+  return {
+    status: worst(Object.values(checks).map((c) => c.status)),
+    version,
+    serviceId: 'artifact-ledger',
+    description: 'verifiable artifact persistence',
+    checks: Object.fromEntries(Object.entries(checks).map(([name, check]) => [name, [check]])),
+  }
+}
+
+async function attempt(action: () => unknown): Promise<string | undefined> {
+  try {
+    await action()
+    return undefined
+  } catch (error) {
+    return describeError(error).code === 'internal' && error instanceof Error && 'code' in error
+      ? String(error.code)
+      : describeError(error).detail
+  }
+}
+
+export async function readinessChecks(
+  state: ServiceState,
+  probes: StorageProbes,
+  thresholds: DiskThresholds,
+  tryRecover: () => Promise<void>,
+): Promise<Record<string, HealthCheck>> {
+  const time = new Date().toISOString()
+  const checks: Record<string, HealthCheck> = {}
+  checks['recovery'] = {
+    status: state.phase === 'ready' ? 'pass' : 'fail',
+    observedValue: state.phase,
+    ...(state.phase === 'ready' ? {} : { output: `the service is ${state.phase}` }),
+    time,
+  }
+  const dbProblem = await attempt(() => probes.checkDatabase())
+  checks['database:writable'] = { status: dbProblem === undefined ? 'pass' : 'fail', componentType: 'datastore', ...(dbProblem === undefined ? {} : { output: dbProblem }), time }
+  const dirProblem = await attempt(() => probes.checkDataDir())
+  checks['datadir:writable'] = { status: dirProblem === undefined ? 'pass' : 'fail', componentType: 'datastore', ...(dirProblem === undefined ? {} : { output: dirProblem }), time }
+
+  if (state.unrecoveredFault !== undefined && state.phase === 'ready') await tryRecover()
+  const fault = state.unrecoveredFault
+  checks['storage:faults'] = fault === undefined
+    ? { status: 'pass', time }
+    : { status: 'fail', observedValue: fault.code, output: `unrecovered storage fault since ${fault.at}: ${fault.detail}`, time }
+
+  try {
+    const { freeBytes } = await probes.diskSpace()
+    const status: HealthStatus = freeBytes < thresholds.hardReserveBytes ? 'fail' : freeBytes < thresholds.softReserveBytes ? 'warn' : 'pass'
+    checks['disk:free'] = {
+      status, componentType: 'system', observedValue: freeBytes, observedUnit: 'bytes', time,
+      ...(status === 'pass' ? {} : { output: `free space ${freeBytes} bytes is below the ${status === 'fail' ? 'hard reserve' : 'soft threshold'}` }),
+    }
+  } catch (error) {
+    checks['disk:free'] = { status: 'fail', componentType: 'system', output: describeError(error).detail, time }
+  }
+  return checks
+}

@@ -1,0 +1,194 @@
+// Read use cases: artifacts as of now or as of a commit, their history, and the commit log.
+import { createHash } from 'node:crypto'
+import { Transform, type TransformCallback } from 'node:stream'
+import {
+  ArtifactNotFound, CommitNotFound, InvalidQuery, ObjectCorrupt, ObjectMissing, SessionNotFound, VersionNotFound,
+} from '../domain/errors.js'
+import { headEtag, type ArtifactVersion, type CommitRecord, type CommitWithTransitions } from '../domain/model.js'
+import { assertArtifactName, assertSessionId } from '../domain/names.js'
+import type { CommitFilter, CommitLog, ObjectFiles } from '../domain/ports.js'
+import { isNotFoundError } from './storage-errors.js'
+
+/** Objects up to this size are read whole and checked before the first byte is sent. */
+export const VERIFY_BEFORE_SEND_BYTES = 8 * 1024 * 1024
+
+export interface SessionArtifacts {
+  sessionId: string
+  headSeq: number
+  etag: string
+  atSeq: number | null
+  artifacts: ArtifactVersion[]
+}
+
+export interface ArtifactSelector {
+  version?: number
+  atSeq?: number
+}
+
+export interface CommitPage {
+  commits: CommitRecord[]
+  nextCursor: string | null
+}
+
+export class Reader {
+  constructor(
+    private readonly log: CommitLog,
+    private readonly objects: ObjectFiles,
+  ) {}
+
+  private assertSession(sessionId: string): void {
+    assertSessionId(sessionId)
+    if (!this.log.sessionExists(sessionId)) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
+  }
+
+  listArtifacts(sessionId: string, atSeq?: number): SessionArtifacts {
+    this.assertSession(sessionId)
+    const headSeq = this.log.headSeq(sessionId)
+    return {
+      sessionId,
+      headSeq,
+      etag: headEtag(headSeq),
+      atSeq: atSeq ?? null,
+      artifacts: this.log.latestVersions(sessionId, atSeq),
+    }
+  }
+
+  resolveArtifact(sessionId: string, name: string, selector: ArtifactSelector = {}): ArtifactVersion {
+    this.assertSession(sessionId)
+    assertArtifactName(name)
+    if (selector.version !== undefined) {
+      const found = this.log.version(sessionId, name, selector.version)
+      if (found === undefined || (selector.atSeq !== undefined && found.seq > selector.atSeq)) {
+        throw new VersionNotFound(`artifact ${JSON.stringify(name)} has no version ${selector.version}`, { name, version: selector.version })
+      }
+      return found
+    }
+    const found = this.log.latestVersion(sessionId, name, selector.atSeq)
+    if (found === undefined) {
+      const when = selector.atSeq === undefined ? '' : ` as of seq ${selector.atSeq}`
+      throw new ArtifactNotFound(`session ${sessionId} has no artifact ${JSON.stringify(name)}${when}`, { name })
+    }
+    return found
+  }
+
+  history(sessionId: string, name: string): ArtifactVersion[] {
+    this.assertSession(sessionId)
+    assertArtifactName(name)
+    const versions = this.log.versionHistory(sessionId, name)
+    if (versions.length === 0) throw new ArtifactNotFound(`session ${sessionId} has no artifact ${JSON.stringify(name)}`, { name })
+    return versions
+  }
+
+  commit(id: string): CommitWithTransitions {
+    const found = this.log.commitById(id)
+    if (found === undefined) throw new CommitNotFound(`no commit has id ${id}`, { id })
+    return found
+  }
+
+  listCommits(filter: Omit<CommitFilter, 'afterSeq'> & { cursor?: string }): CommitPage {
+    let afterSeq: number | undefined
+    if (filter.cursor !== undefined) {
+      if (!/^\d{1,15}$/.test(filter.cursor)) throw new InvalidQuery('cursor must be a value returned as nextCursor', { field: 'cursor' })
+      afterSeq = Number(filter.cursor)
+    }
+    const { cursor: _cursor, ...rest } = filter
+    // One extra row tells whether another page exists without a COUNT.
+    const rows = this.log.listCommits({ ...rest, ...(afterSeq === undefined ? {} : { afterSeq }), limit: filter.limit + 1 })
+    const commits = rows.slice(0, filter.limit)
+    const last = commits.at(-1)
+    return { commits, nextCursor: rows.length > filter.limit && last !== undefined ? String(last.seq) : null }
+  }
+
+  /** The whole object, hashed before it is handed out: corrupt bytes are never served as good. */
+  async readWhole(version: ArtifactVersion): Promise<Buffer> {
+    const chunks: Buffer[] = []
+    try {
+      for await (const chunk of this.objects.readStream(version.sha256)) chunks.push(chunk as Buffer)
+    } catch (error) {
+      throw this.readFailure(version.sha256, error)
+    }
+    const bytes = Buffer.concat(chunks)
+    if (createHash('sha256').update(bytes).digest('hex') !== version.sha256) throw this.markCorrupt(version.sha256)
+    return bytes
+  }
+
+  /**
+   * A stream of the whole object that withholds its last chunk until the digest is checked: on a
+   * mismatch the response is cut short, so a client never receives a complete body that is wrong.
+   */
+  streamVerified(version: ArtifactVersion): NodeJS.ReadableStream {
+    this.assertNotKnownBad(version.sha256)
+    const verifier = new VerifyingStream(version.sha256, () => this.markCorrupt(version.sha256))
+    const source = this.objects.readStream(version.sha256)
+    source.on('error', (error) => verifier.destroy(this.readFailure(version.sha256, error)))
+    return source.pipe(verifier)
+  }
+
+  /** Part of an object: it cannot be hashed, so only objects not already known to be bad are served. */
+  streamRange(version: ArtifactVersion, range: { start: number; end: number }): NodeJS.ReadableStream {
+    this.assertNotKnownBad(version.sha256)
+    return this.objects.readStream(version.sha256, range)
+  }
+
+  assertNotKnownBad(sha256: string): void {
+    const state = this.log.objectState(sha256)
+    if (state === 'corrupt') throw objectCorrupt(sha256)
+    if (state === 'missing') throw objectMissing(sha256)
+  }
+
+  private markCorrupt(sha256: string): Error {
+    this.log.setObjectState(sha256, 'corrupt')
+    return objectCorrupt(sha256)
+  }
+
+  private readFailure(sha256: string, error: unknown): Error {
+    if (isNotFoundError(error)) {
+      this.log.setObjectState(sha256, 'missing')
+      return objectMissing(sha256)
+    }
+    return error instanceof Error ? error : new Error(String(error))
+  }
+}
+
+
+function objectCorrupt(sha256: string): ObjectCorrupt {
+  return new ObjectCorrupt(`stored object ${sha256} does not hash to its digest: it will not be served`, { sha256 })
+}
+
+function objectMissing(sha256: string): ObjectMissing {
+  return new ObjectMissing(`stored object ${sha256} is missing from disk`, { sha256 })
+}
+
+class VerifyingStream extends Transform {
+  private readonly hash = createHash('sha256')
+  private held: Buffer | undefined
+
+  constructor(
+    private readonly expected: string,
+    private readonly onMismatch: () => Error,
+  ) {
+    super()
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk)
+    if (this.held !== undefined) this.push(this.held)
+    this.held = chunk
+    callback()
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.hash.digest('hex') !== this.expected) {
+      callback(this.onMismatch())
+      return
+    }
+    if (this.held !== undefined) this.push(this.held)
+    callback()
+  }
+}
+
+export function parseAtSeq(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  if (!/^\d{1,15}$/.test(value)) throw new InvalidQuery('at must be a commit seq (a non-negative integer)', { field: 'at' })
+  return Number(value)
+}

@@ -1,0 +1,76 @@
+// Brings files back in line with the log: after a crash at start-up, after a failed rollback at run time.
+import type { CommitLog, ObjectFiles, PlainFiles, UnsettledCommit } from '../domain/ports.js'
+
+export interface RecoveryParts {
+  log: CommitLog
+  objects: ObjectFiles
+  plain: PlainFiles
+  isObjectInUse: (sha256: string) => boolean
+}
+
+export interface RecoveryReport {
+  abortedCommits: number
+  settledCommits: number
+  removedTemps: number
+  durationMs: number
+}
+
+export const ABORT_REASON = 'the service stopped before this commit finished; aborted by start-up recovery'
+
+/**
+ * Start-up recovery, before the service is ready: pending commits become aborted, temp files go,
+ * and every plain file a pending commit could have touched is made equal to the log again.
+ */
+export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryReport> {
+  const started = performance.now()
+  const abortedCommits = parts.log.abortPending(ABORT_REASON)
+  const unsettled = parts.log.unsettledCommits()
+  const sha256s = unsettled.flatMap((c) => c.artifacts.flatMap((a) => (a.sha256 === null ? [] : [a.sha256])))
+  let removedTemps = await parts.objects.removeAbandonedTemps(sha256s)
+  for (const commit of unsettled) removedTemps += await settleCommit(parts, commit)
+  return { abortedCommits, settledCommits: unsettled.length, removedTemps, durationMs: Math.round(performance.now() - started) }
+}
+
+/** Undoes whatever an unfinished commit left on disk. Returns how many temp files it removed. */
+export async function settleCommit(parts: RecoveryParts, commit: UnsettledCommit): Promise<number> {
+  const names = commit.artifacts.map((a) => a.name)
+  const removed = await parts.plain.removeAbandonedTemps(commit.sessionId, names)
+  for (const name of names) await reconcileName(parts, commit.sessionId, name)
+  for (const artifact of commit.artifacts) {
+    const sha256 = artifact.sha256
+    if (sha256 === null || parts.isObjectInUse(sha256) || parts.log.isObjectReferenced(sha256)) continue
+    await parts.objects.remove(sha256)
+  }
+  parts.log.markSettled(commit.seq)
+  return removed
+}
+
+/** Makes one plain file equal to the latest committed version, or removes it when there is none. */
+export async function reconcileName(parts: RecoveryParts, sessionId: string, name: string): Promise<boolean> {
+  const latest = parts.log.latestVersion(sessionId, name)
+  const onDisk = await parts.plain.digestOf(sessionId, name)
+  if (latest === undefined) {
+    if (onDisk === undefined) return false
+    await parts.plain.remove(sessionId, name)
+    return true
+  }
+  if (onDisk === latest.sha256) return false
+  await parts.plain.replace(sessionId, name, latest.sha256)
+  return true
+}
+
+/**
+ * Reconciles a whole session folder with the log: stale and temp files go, every latest version is
+ * in place, and the session's unsettled commits are settled. Runs under the session's lock.
+ */
+export async function reconcileSession(parts: RecoveryParts, sessionId: string): Promise<void> {
+  const latest = new Set(parts.log.latestVersions(sessionId).map((v) => v.name))
+  // Temp files and names from commits that never committed have no place in the view.
+  for (const file of await parts.plain.listFiles(sessionId)) {
+    if (!latest.has(file)) await parts.plain.removeStray(sessionId, file)
+  }
+  for (const name of latest) await reconcileName(parts, sessionId, name)
+  for (const commit of parts.log.unsettledCommits()) {
+    if (commit.sessionId === sessionId) await settleCommit(parts, commit)
+  }
+}

@@ -1,0 +1,23 @@
+// What the service knows about its own health: start-up phase and storage faults not yet recovered.
+
+export type Phase = 'starting' | 'recovering' | 'ready' | 'stopping'
+
+export interface StorageFaultRecord {
+  at: string
+  code: string
+  detail: string
+}
+
+export class ServiceState {
+  phase: Phase = 'starting'
+  /** Set by a write/fsync/rename/database fault; cleared once a probe write succeeds again. */
+  unrecoveredFault: StorageFaultRecord | undefined
+  /** Sessions whose plain files may differ from the log after a failed rollback. */
+  readonly dirtySessions = new Set<string>()
+  readonly startedAt = new Date()
+  lastRecovery: { abortedCommits: number; settledCommits: number; removedTemps: number; durationMs: number } | undefined
+
+  get isReady(): boolean {
+    return this.phase === 'ready'
+  }
+}

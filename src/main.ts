@@ -1,0 +1,47 @@
+// Entry point: loadConfig, open storage, buildApp, listen, recover; close with grace on signals.
+import closeWithGrace from 'close-with-grace'
+import pino from 'pino'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { Ledger } from './ledger/ledger.js'
+import { openStorage } from './storage/open-storage.js'
+import { SERVICE_VERSION } from './version.js'
+
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    process.stderr.write(`artifact-ledger: ${error.message}\n`)
+    process.exit(1)
+  }
+}
+
+const config = readConfig()
+const logger = pino({ level: config.logLevel, base: { service: 'artifact-ledger', version: SERVICE_VERSION } })
+const ledger = new Ledger(openStorage(config.dataDir), {
+  version: SERVICE_VERSION,
+  maxArtifactBytes: config.maxArtifactBytes,
+  disk: { hardReserveBytes: config.diskHardReserveBytes, softReserveBytes: config.diskSoftReserveBytes },
+})
+const app = await buildApp({
+  ledger,
+  bodyLimitBytes: config.bodyLimitBytes,
+  maxArtifactBytes: config.maxArtifactBytes,
+  logger,
+})
+// Closing order: stop accepting, let in-flight requests finish, then the ledger drains and closes the db.
+app.addHook('onClose', async () => {
+  await ledger.close()
+})
+
+closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
+  if (err !== undefined) logger.error({ err }, 'stopping after an unexpected error')
+  else logger.info({ signal }, 'stopping')
+  await app.close()
+})
+
+await app.listen({ port: config.port, host: config.host })
+// Listening first lets /health/ready answer 503 while recovery runs; commits wait for it.
+await ledger.recover()
+logger.info({ dataDir: config.dataDir, recovery: ledger.state.lastRecovery }, 'ready')

@@ -1,0 +1,148 @@
+// Immutable content-addressed blobs at objects/sha256/ab/cdef…: every version of every artifact.
+import { createReadStream } from 'node:fs'
+import { readdir, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { ObjectCorrupt, ObjectMissing } from '../../domain/errors.js'
+import type { ObjectFiles } from '../../domain/ports.js'
+import { realFs, type DurableFs } from './fs-seam.js'
+import { isNotFound, storageFailure } from './io-errors.js'
+import { discardStaged, hashFile, removeTempFiles, publishStaged, stageFile, writeVerified, type StagedFile, type WriteOptions, type WrittenFile } from './verified-write.js'
+
+export type StageOptions = Pick<WriteOptions, 'limit' | 'expectedSha256' | 'expectedMismatch' | 'sourceFailure'>
+
+const SHA256_HEX = /^[0-9a-f]{64}$/
+
+export class ObjectStore implements ObjectFiles {
+  readonly dir: string
+  /** Streamed uploads land here until their digest, and so their name, is known. */
+  readonly incomingDir: string
+
+  constructor(
+    readonly root: string,
+    private readonly fs: DurableFs = realFs,
+  ) {
+    this.dir = join(root, 'objects', 'sha256')
+    this.incomingDir = join(root, 'objects', 'incoming')
+  }
+
+  pathOf(sha256: string): string {
+    if (!SHA256_HEX.test(sha256)) throw new Error(`not a sha256 hex digest: ${sha256}`)
+    return join(this.dir, sha256.slice(0, 2), sha256.slice(2))
+  }
+
+  relativePathOf(sha256: string): string {
+    return `objects/sha256/${sha256.slice(0, 2)}/${sha256.slice(2)}`
+  }
+
+  /** Stores bytes whose digest is already known; an intact existing copy is reused, a bad one replaced. */
+  async putBytes(bytes: Uint8Array, sha256: string): Promise<WrittenFile> {
+    const path = this.pathOf(sha256)
+    if (await this.isIntact(sha256)) return { path, sha256, size: bytes.byteLength }
+    return writeVerified(path, bytes, { fs: this.fs, root: this.root, expectedSha256: sha256 })
+  }
+
+  /** Streams bytes into objects/incoming while hashing them; nothing is named until `publish`. */
+  async stage(source: AsyncIterable<Uint8Array>, options: StageOptions): Promise<StagedFile> {
+    return stageFile(this.incomingDir, source, { fs: this.fs, root: this.root, ...options })
+  }
+
+  /** Names a staged upload by its digest: rename, fsync the folder, read back. */
+  async publish(staged: StagedFile): Promise<WrittenFile> {
+    return publishStaged(staged, this.pathOf(staged.sha256), { fs: this.fs, root: this.root })
+  }
+
+  async discard(staged: StagedFile): Promise<void> {
+    await discardStaged(staged, { fs: this.fs, root: this.root })
+  }
+
+  /** True when the object exists and still hashes to its name. */
+  async isIntact(sha256: string): Promise<boolean> {
+    try {
+      return (await hashFile(this.pathOf(sha256), this.root, this.fs)).sha256 === sha256
+    } catch (error) {
+      if (isNotFound((error as { cause?: unknown }).cause)) return false
+      throw error
+    }
+  }
+
+  /** Hashes a stored object and says what is wrong with it, if anything. */
+  async check(sha256: string): Promise<'ok' | 'missing' | 'corrupt'> {
+    try {
+      const { sha256: actual } = await hashFile(this.pathOf(sha256), this.root, this.fs)
+      return actual === sha256 ? 'ok' : 'corrupt'
+    } catch (error) {
+      if (isNotFound((error as { cause?: unknown }).cause)) return 'missing'
+      throw error
+    }
+  }
+
+  async sizeOf(sha256: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.pathOf(sha256))).size
+    } catch (error) {
+      if (isNotFound(error)) return undefined
+      throw storageFailure('stat', this.relativePathOf(sha256), error)
+    }
+  }
+
+  readStream(sha256: string, range?: { start: number; end: number }): NodeJS.ReadableStream {
+    return createReadStream(this.pathOf(sha256), range ?? {})
+  }
+
+  async remove(sha256: string): Promise<void> {
+    const path = this.pathOf(sha256)
+    try {
+      await this.fs.unlink(path)
+    } catch (error) {
+      if (isNotFound(error)) return
+      throw storageFailure('unlink', this.relativePathOf(sha256), error)
+    }
+    try {
+      await this.fs.fsyncDir(dirname(path))
+    } catch (error) {
+      throw storageFailure('fsync-dir', this.relativePathOf(sha256), error)
+    }
+  }
+
+  async removeAbandonedTemps(sha256s?: Iterable<string>): Promise<number> {
+    const dirs = new Set<string>([this.incomingDir])
+    if (sha256s === undefined) {
+      for (const prefix of await readdirOrEmpty(this.dir)) dirs.add(join(this.dir, prefix))
+    } else {
+      for (const sha256 of sha256s) dirs.add(dirname(this.pathOf(sha256)))
+    }
+    let removed = 0
+    for (const dir of dirs) removed += await removeTempFiles(dir, this.root, this.fs)
+    return removed
+  }
+
+  corrupt(sha256: string): ObjectCorrupt {
+    return new ObjectCorrupt(`stored object ${sha256} no longer hashes to its name`, { sha256 })
+  }
+
+  missing(sha256: string): ObjectMissing {
+    return new ObjectMissing(`stored object ${sha256} is missing from disk`, { sha256 })
+  }
+
+  /** Every file under objects/: content objects by digest, and anything else that does not belong. */
+  async *walk(): AsyncGenerator<{ relativePath: string; sha256: string | undefined }> {
+    for (const prefix of await readdirOrEmpty(this.dir)) {
+      for (const rest of await readdirOrEmpty(join(this.dir, prefix))) {
+        const sha256 = `${prefix}${rest}`
+        yield { relativePath: `objects/sha256/${prefix}/${rest}`, sha256: SHA256_HEX.test(sha256) ? sha256 : undefined }
+      }
+    }
+    for (const name of await readdirOrEmpty(this.incomingDir)) {
+      yield { relativePath: `objects/incoming/${name}`, sha256: undefined }
+    }
+  }
+}
+
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir)
+  } catch (error) {
+    if (isNotFound(error) || (error as { code?: string }).code === 'ENOTDIR') return []
+    throw error
+  }
+}

@@ -1,0 +1,128 @@
+// sessions/{sid}/{name}: the latest committed version of each artifact as a plain file, for tools.
+import { createReadStream } from 'node:fs'
+import { readdir, rmdir } from 'node:fs/promises'
+import { dirname, join, relative, resolve, sep } from 'node:path'
+import { assertArtifactName, assertSessionId } from '../../domain/names.js'
+import type { PlainFiles } from '../../domain/ports.js'
+import { realFs, type DurableFs } from './fs-seam.js'
+import { isNotFound, storageFailure } from './io-errors.js'
+import type { ObjectStore } from './object-store.js'
+import { hashFile, removeTempFiles, writeVerified } from './verified-write.js'
+
+export class PlainView implements PlainFiles {
+  readonly dir: string
+
+  constructor(
+    readonly root: string,
+    private readonly objects: ObjectStore,
+    private readonly fs: DurableFs = realFs,
+  ) {
+    this.dir = join(root, 'sessions')
+  }
+
+  pathOf(sid: string, name: string): string {
+    // Validated names cannot escape, but the path is built only from validated parts all the same.
+    assertSessionId(sid)
+    assertArtifactName(name)
+    return join(this.dir, sid, ...name.split('/'))
+  }
+
+  /** Atomically replaces the plain file with a verified copy of the object. */
+  async replace(sid: string, name: string, sha256: string): Promise<void> {
+    const source = createReadStream(this.objects.pathOf(sha256)) as AsyncIterable<Buffer>
+    await writeVerified(this.pathOf(sid, name), source, {
+      fs: this.fs,
+      root: this.root,
+      expectedSha256: sha256,
+      expectedMismatch: () => this.objects.corrupt(sha256),
+    })
+  }
+
+  /** Removes the plain file of a name that has no committed version, and the folders it leaves empty. */
+  async remove(sid: string, name: string): Promise<void> {
+    await this.unlinkAndPrune(sid, this.pathOf(sid, name))
+  }
+
+  async removeStray(sid: string, relativePath: string): Promise<void> {
+    assertSessionId(sid)
+    const sessionDir = join(this.dir, sid)
+    const path = resolve(sessionDir, ...relativePath.split('/'))
+    if (!path.startsWith(sessionDir + sep)) throw new Error(`refusing to remove ${relativePath}: outside the session folder`)
+    await this.unlinkAndPrune(sid, path)
+  }
+
+  private async unlinkAndPrune(sid: string, path: string): Promise<void> {
+    try {
+      await this.fs.unlink(path)
+    } catch (error) {
+      if (!isNotFound(error)) throw storageFailure('unlink', relative(this.root, path), error)
+    }
+    const sessionDir = join(this.dir, sid)
+    let dir = dirname(path)
+    while (dir.startsWith(sessionDir + sep)) {
+      try {
+        await rmdir(dir)
+      } catch (error) {
+        const code = (error as { code?: string }).code
+        if (code === 'ENOTEMPTY' || code === 'EEXIST' || isNotFound(error)) break
+        throw storageFailure('rmdir', relative(this.root, dir), error)
+      }
+      dir = dirname(dir)
+    }
+    // fsync the nearest surviving folder: the removal is durable only once its entry is gone there.
+    try {
+      await this.fs.fsyncDir(dir)
+    } catch (error) {
+      if (!isNotFound(error)) throw storageFailure('fsync-dir', relative(this.root, dir), error)
+    }
+  }
+
+  async removeAbandonedTemps(sid: string, names: Iterable<string>): Promise<number> {
+    const dirs = new Set<string>()
+    for (const name of names) dirs.add(dirname(this.pathOf(sid, name)))
+    let removed = 0
+    for (const dir of dirs) removed += await removeTempFiles(dir, this.root, this.fs)
+    return removed
+  }
+
+  /** The plain file's digest, or undefined when there is no such file. */
+  async digestOf(sid: string, name: string): Promise<string | undefined> {
+    try {
+      return (await hashFile(this.pathOf(sid, name), this.root, this.fs)).sha256
+    } catch (error) {
+      if (isNotFound((error as { cause?: unknown }).cause)) return undefined
+      throw error
+    }
+  }
+
+  /** Relative paths (within the session) of every file in a session's folder, temp files included. */
+  async listFiles(sid: string): Promise<string[]> {
+    const base = join(this.dir, sid)
+    const found: string[] = []
+    const visit = async (dir: string): Promise<void> => {
+      let entries
+      try {
+        entries = await readdir(dir, { withFileTypes: true })
+      } catch (error) {
+        if (isNotFound(error)) return
+        throw error
+      }
+      for (const entry of entries) {
+        const full = join(dir, entry.name)
+        if (entry.isDirectory()) await visit(full)
+        else found.push(relative(base, full).split(sep).join('/'))
+      }
+    }
+    await visit(base)
+    return found
+  }
+
+  async listSessionDirs(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
+    } catch (error) {
+      if (isNotFound(error)) return []
+      throw error
+    }
+  }
+}

@@ -1,0 +1,22 @@
+// Opens everything under DATA_DIR: ledger.db, objects/, sessions/, and the probes over them.
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { LedgerStorage } from '../ledger/ledger.js'
+import { realFs, type DurableFs } from './files/fs-seam.js'
+import { ObjectStore } from './files/object-store.js'
+import { PlainView } from './files/plain-view.js'
+import { SqliteCommitLog } from './sqlite/commit-log.js'
+import { openLedgerDb } from './sqlite/ledger-db.js'
+import { RealStorageProbes } from './storage-probes.js'
+
+export function openStorage(dataDir: string, fs: DurableFs = realFs): LedgerStorage {
+  mkdirSync(dataDir, { recursive: true })
+  const db = openLedgerDb(join(dataDir, 'ledger.db'))
+  const objects = new ObjectStore(dataDir, fs)
+  return {
+    log: new SqliteCommitLog(db),
+    objects,
+    plain: new PlainView(dataDir, objects, fs),
+    probes: new RealStorageProbes(dataDir, db, fs),
+  }
+}

@@ -1,0 +1,367 @@
+// The SQLite transaction log: commits, their transitions, artifact versions and idempotency keys.
+import type { Statement } from 'better-sqlite3'
+import type { CommitState } from '../../domain/commit-state.js'
+import type { ArtifactVersion, CommitArtifact, CommitError, CommitRecord, CommitWithTransitions, Transition } from '../../domain/model.js'
+import type { CommitFilter, CommitLog, PendingCommit, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit } from '../../domain/ports.js'
+import { v7 as uuidv7 } from 'uuid'
+import type { Db } from './ledger-db.js'
+
+interface CommitRow {
+  seq: number
+  id: string
+  session_id: string
+  state: CommitState
+  message: string | null
+  metadata: string | null
+  created_at: string
+  finished_at: string | null
+  error_code: string | null
+  error_detail: string | null
+  error_facts: string | null
+}
+
+interface ArtifactRow {
+  position: number
+  name: string
+  version: number | null
+  sha256: string | null
+  size: number | null
+  media_type: string | null
+}
+
+interface VersionRow {
+  name: string
+  version: number
+  sha256: string
+  size: number
+  media_type: string
+  commit_id: string
+  seq: number
+  committed_at: string
+}
+
+const VERSION_COLUMNS = `ca.name, ca.version, ca.sha256, ca.size, ca.media_type,
+  c.id AS commit_id, c.seq AS seq, c.finished_at AS committed_at`
+
+function toVersion(row: VersionRow): ArtifactVersion {
+  return {
+    name: row.name,
+    version: row.version,
+    sha256: row.sha256,
+    size: row.size,
+    mediaType: row.media_type,
+    commitId: row.commit_id,
+    seq: row.seq,
+    committedAt: row.committed_at,
+  }
+}
+
+/** The upper bound of names under `prefix/`: '/' is 0x2F, so '0' (0x30) sorts right after all of them. */
+function childRange(name: string): [string, string] {
+  return [`${name}/`, `${name}0`]
+}
+
+export class SqliteCommitLog implements CommitLog {
+  private readonly statements = new Map<string, Statement>()
+
+  constructor(private readonly db: Db) {}
+
+  private sql(text: string): Statement {
+    let statement = this.statements.get(text)
+    if (statement === undefined) {
+      statement = this.db.prepare(text)
+      this.statements.set(text, statement)
+    }
+    return statement
+  }
+
+  now(): string {
+    return new Date().toISOString()
+  }
+
+  headSeq(sessionId: string): number {
+    const row = this.sql('SELECT head_seq FROM sessions WHERE id = ?').get(sessionId) as { head_seq: number } | undefined
+    return row?.head_seq ?? 0
+  }
+
+  sessionExists(sessionId: string): boolean {
+    return this.sql('SELECT 1 FROM sessions WHERE id = ?').get(sessionId) !== undefined
+  }
+
+  latestVersions(sessionId: string, atSeq?: number): ArtifactVersion[] {
+    if (atSeq === undefined) {
+      const rows = this.sql(`SELECT ${VERSION_COLUMNS} FROM latest_artifacts la
+        JOIN commit_artifacts ca ON ca.session_id = la.session_id AND ca.name = la.name AND ca.version = la.version
+        JOIN commits c ON c.seq = ca.commit_seq
+        WHERE la.session_id = ? ORDER BY la.name`).all(sessionId) as VersionRow[]
+      return rows.map(toVersion)
+    }
+    const rows = this.sql(`SELECT ${VERSION_COLUMNS} FROM commit_artifacts ca
+      JOIN commits c ON c.seq = ca.commit_seq
+      WHERE ca.session_id = ? AND ca.version IS NOT NULL AND ca.commit_seq <= ?
+        AND ca.version = (SELECT MAX(x.version) FROM commit_artifacts x
+          WHERE x.session_id = ca.session_id AND x.name = ca.name AND x.version IS NOT NULL AND x.commit_seq <= ?)
+      ORDER BY ca.name`).all(sessionId, atSeq, atSeq) as VersionRow[]
+    return rows.map(toVersion)
+  }
+
+  latestVersion(sessionId: string, name: string, atSeq?: number): ArtifactVersion | undefined {
+    const row = this.sql(`SELECT ${VERSION_COLUMNS} FROM commit_artifacts ca
+      JOIN commits c ON c.seq = ca.commit_seq
+      WHERE ca.session_id = ? AND ca.name = ? AND ca.version IS NOT NULL AND ca.commit_seq <= ?
+      ORDER BY ca.version DESC LIMIT 1`).get(sessionId, name, atSeq ?? Number.MAX_SAFE_INTEGER) as VersionRow | undefined
+    return row === undefined ? undefined : toVersion(row)
+  }
+
+  version(sessionId: string, name: string, version: number): ArtifactVersion | undefined {
+    const row = this.sql(`SELECT ${VERSION_COLUMNS} FROM commit_artifacts ca
+      JOIN commits c ON c.seq = ca.commit_seq
+      WHERE ca.session_id = ? AND ca.name = ? AND ca.version = ?`).get(sessionId, name, version) as VersionRow | undefined
+    return row === undefined ? undefined : toVersion(row)
+  }
+
+  versionHistory(sessionId: string, name: string): ArtifactVersion[] {
+    const rows = this.sql(`SELECT ${VERSION_COLUMNS} FROM commit_artifacts ca
+      JOIN commits c ON c.seq = ca.commit_seq
+      WHERE ca.session_id = ? AND ca.name = ? AND ca.version IS NOT NULL
+      ORDER BY ca.version`).all(sessionId, name) as VersionRow[]
+    return rows.map(toVersion)
+  }
+
+  findNameConflict(sessionId: string, names: readonly string[]): { name: string; existing: string } | undefined {
+    const exact = this.sql('SELECT name FROM latest_artifacts WHERE session_id = ? AND name = ?')
+    const child = this.sql('SELECT name FROM latest_artifacts WHERE session_id = ? AND name >= ? AND name < ? LIMIT 1')
+    for (const name of names) {
+      const segments = name.split('/')
+      for (let i = 1; i < segments.length; i++) {
+        const prefix = segments.slice(0, i).join('/')
+        if (exact.get(sessionId, prefix) !== undefined) return { name, existing: prefix }
+      }
+      const [low, high] = childRange(name)
+      const row = child.get(sessionId, low, high) as { name: string } | undefined
+      if (row !== undefined) return { name, existing: row.name }
+    }
+    return undefined
+  }
+
+  private ensureSession(sessionId: string, now: string): void {
+    this.sql('INSERT OR IGNORE INTO sessions (id, created_at, updated_at) VALUES (?, ?, ?)').run(sessionId, now, now)
+  }
+
+  private addTransition(seq: number, from: CommitState | null, to: CommitState, at: string, reason: string | null): void {
+    this.sql('INSERT INTO transitions (commit_seq, from_state, to_state, at, reason) VALUES (?, ?, ?, ?, ?)').run(seq, from, to, at, reason)
+  }
+
+  private insertArtifacts(seq: number, sessionId: string, artifacts: readonly PlannedArtifact[]): void {
+    const insert = this.sql(`INSERT INTO commit_artifacts (commit_seq, position, session_id, name, sha256, size, media_type)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`)
+    artifacts.forEach((a, position) => insert.run(seq, position, sessionId, a.name, a.sha256, a.size, a.mediaType))
+  }
+
+  insertPending(commit: PendingCommit): number {
+    return this.db.transaction(() => {
+      const now = this.now()
+      this.ensureSession(commit.sessionId, now)
+      const { lastInsertRowid } = this.sql(`INSERT INTO commits (id, session_id, state, message, metadata, created_at)
+        VALUES (?, ?, 'pending', ?, ?, ?)`).run(
+        commit.id, commit.sessionId, commit.message,
+        commit.metadata === null ? null : JSON.stringify(commit.metadata), now,
+      )
+      const seq = Number(lastInsertRowid)
+      this.addTransition(seq, null, 'pending', now, null)
+      this.insertArtifacts(seq, commit.sessionId, commit.artifacts)
+      return seq
+    })()
+  }
+
+  setArtifactContent(seq: number, position: number, content: { sha256: string; size: number; mediaType: string }): void {
+    this.sql('UPDATE commit_artifacts SET sha256 = ?, size = ?, media_type = ? WHERE commit_seq = ? AND position = ?')
+      .run(content.sha256, content.size, content.mediaType, seq, position)
+  }
+
+  markCommitted(seq: number, idempotency?: { key: string; fingerprint: string }): CommitRecord {
+    this.db.transaction(() => {
+      const now = this.now()
+      const commit = this.sql("SELECT session_id FROM commits WHERE seq = ? AND state = 'pending'").get(seq) as { session_id: string } | undefined
+      if (commit === undefined) throw new Error(`commit ${seq} is not pending`)
+      const sessionId = commit.session_id
+      const artifacts = this.sql('SELECT position, name, sha256, size FROM commit_artifacts WHERE commit_seq = ? ORDER BY position')
+        .all(seq) as { position: number; name: string; sha256: string; size: number }[]
+      for (const artifact of artifacts) {
+        const previous = this.sql('SELECT version FROM latest_artifacts WHERE session_id = ? AND name = ?')
+          .get(sessionId, artifact.name) as { version: number } | undefined
+        const version = (previous?.version ?? 0) + 1
+        this.sql('UPDATE commit_artifacts SET version = ? WHERE commit_seq = ? AND position = ?').run(version, seq, artifact.position)
+        this.sql(`INSERT INTO latest_artifacts (session_id, name, version, sha256, commit_seq) VALUES (?, ?, ?, ?, ?)
+          ON CONFLICT (session_id, name) DO UPDATE SET version = excluded.version, sha256 = excluded.sha256, commit_seq = excluded.commit_seq`)
+          .run(sessionId, artifact.name, version, artifact.sha256, seq)
+        this.sql(`INSERT INTO objects (sha256, size, created_at) VALUES (?, ?, ?)
+          ON CONFLICT (sha256) DO UPDATE SET state = 'ok'`).run(artifact.sha256, artifact.size, now)
+      }
+      this.sql("UPDATE commits SET state = 'committed', finished_at = ?, needs_recovery = 0 WHERE seq = ?").run(now, seq)
+      this.addTransition(seq, 'pending', 'committed', now, null)
+      this.sql('UPDATE sessions SET head_seq = ?, updated_at = ? WHERE id = ?').run(seq, now, sessionId)
+      if (idempotency !== undefined) {
+        this.sql('INSERT INTO idempotency_keys (session_id, key, fingerprint, commit_seq, created_at) VALUES (?, ?, ?, ?, ?)')
+          .run(sessionId, idempotency.key, idempotency.fingerprint, seq, now)
+      }
+    })()
+    const record = this.commitBySeq(seq)
+    if (record === undefined) throw new Error(`commit ${seq} vanished after it was committed`)
+    return record
+  }
+
+  markFailed(seq: number, error: CommitError, settled: boolean): void {
+    this.finish(seq, 'failed', error, settled)
+  }
+
+  private finish(seq: number, to: 'failed' | 'aborted', error: CommitError, settled: boolean): void {
+    this.db.transaction(() => {
+      const now = this.now()
+      const changed = this.sql(`UPDATE commits SET state = ?, finished_at = ?, error_code = ?, error_detail = ?, error_facts = ?,
+        needs_recovery = ? WHERE seq = ? AND state = 'pending'`).run(
+        to, now, error.code, error.detail, error.facts === undefined ? null : JSON.stringify(error.facts), settled ? 0 : 1, seq,
+      )
+      if (changed.changes === 1) this.addTransition(seq, 'pending', to, now, `${error.code}: ${error.detail}`)
+    })()
+  }
+
+  markSettled(seq: number): void {
+    this.sql('UPDATE commits SET needs_recovery = 0 WHERE seq = ?').run(seq)
+  }
+
+  recordRejected(sessionId: string, error: CommitError, artifacts: PlannedArtifact[]): string {
+    const id = uuidv7()
+    this.db.transaction(() => {
+      const now = this.now()
+      this.ensureSession(sessionId, now)
+      const { lastInsertRowid } = this.sql(`INSERT INTO commits (id, session_id, state, created_at, finished_at,
+        error_code, error_detail, error_facts, needs_recovery) VALUES (?, ?, 'failed', ?, ?, ?, ?, ?, 0)`).run(
+        id, sessionId, now, now, error.code, error.detail, error.facts === undefined ? null : JSON.stringify(error.facts),
+      )
+      const seq = Number(lastInsertRowid)
+      this.addTransition(seq, null, 'failed', now, `${error.code}: ${error.detail}`)
+      this.insertArtifacts(seq, sessionId, artifacts)
+    })()
+    return id
+  }
+
+  abortPending(reason: string): number {
+    const pending = this.sql("SELECT seq FROM commits WHERE state = 'pending'").all() as { seq: number }[]
+    for (const { seq } of pending) this.finish(seq, 'aborted', { code: 'aborted', detail: reason }, false)
+    return pending.length
+  }
+
+  unsettledCommits(): UnsettledCommit[] {
+    const rows = this.sql('SELECT seq, id, session_id, state FROM commits WHERE needs_recovery = 1 ORDER BY seq').all() as
+      { seq: number; id: string; session_id: string; state: CommitState }[]
+    const artifacts = this.sql('SELECT name, sha256 FROM commit_artifacts WHERE commit_seq = ? ORDER BY position')
+    return rows.map((row) => ({
+      seq: row.seq,
+      id: row.id,
+      sessionId: row.session_id,
+      state: row.state,
+      artifacts: artifacts.all(row.seq) as { name: string; sha256: string | null }[],
+    }))
+  }
+
+  isObjectReferenced(sha256: string): boolean {
+    return this.sql('SELECT 1 FROM commit_artifacts WHERE sha256 = ? AND version IS NOT NULL LIMIT 1').get(sha256) !== undefined
+  }
+
+  idempotencyKey(sessionId: string, key: string): StoredIdempotencyKey | undefined {
+    const row = this.sql('SELECT fingerprint, commit_seq FROM idempotency_keys WHERE session_id = ? AND key = ?')
+      .get(sessionId, key) as { fingerprint: string; commit_seq: number } | undefined
+    return row === undefined ? undefined : { fingerprint: row.fingerprint, commitSeq: row.commit_seq }
+  }
+
+  private toRecord(row: CommitRow): CommitRecord {
+    const artifacts = (this.sql(`SELECT position, name, version, sha256, size, media_type FROM commit_artifacts
+      WHERE commit_seq = ? ORDER BY position`).all(row.seq) as ArtifactRow[]).map(
+      (a): CommitArtifact => ({ name: a.name, version: a.version, sha256: a.sha256, size: a.size, mediaType: a.media_type }),
+    )
+    return {
+      id: row.id,
+      seq: row.seq,
+      sessionId: row.session_id,
+      state: row.state,
+      message: row.message,
+      metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
+      createdAt: row.created_at,
+      finishedAt: row.finished_at,
+      artifacts,
+      error: row.error_code === null ? null : {
+        code: row.error_code,
+        detail: row.error_detail ?? '',
+        ...(row.error_facts === null ? {} : { facts: JSON.parse(row.error_facts) as Record<string, unknown> }),
+      },
+    }
+  }
+
+  commitBySeq(seq: number): CommitRecord | undefined {
+    const row = this.sql('SELECT * FROM commits WHERE seq = ?').get(seq) as CommitRow | undefined
+    return row === undefined ? undefined : this.toRecord(row)
+  }
+
+  commitById(id: string): CommitWithTransitions | undefined {
+    const row = this.sql('SELECT * FROM commits WHERE id = ?').get(id) as CommitRow | undefined
+    if (row === undefined) return undefined
+    const transitions = (this.sql('SELECT from_state, to_state, at, reason FROM transitions WHERE commit_seq = ? ORDER BY rowid')
+      .all(row.seq) as { from_state: CommitState | null; to_state: CommitState; at: string; reason: string | null }[])
+      .map((t): Transition => ({ from: t.from_state, to: t.to_state, at: t.at, reason: t.reason }))
+    return { ...this.toRecord(row), transitions }
+  }
+
+  listCommits(filter: CommitFilter): CommitRecord[] {
+    const where: string[] = ['seq > ?']
+    const params: (string | number)[] = [filter.afterSeq ?? 0]
+    if (filter.sessionId !== undefined) {
+      where.push('session_id = ?')
+      params.push(filter.sessionId)
+    }
+    if (filter.state !== undefined) {
+      where.push('state = ?')
+      params.push(filter.state)
+    }
+    if (filter.since !== undefined) {
+      where.push('created_at >= ?')
+      params.push(filter.since)
+    }
+    const rows = this.sql(`SELECT * FROM commits WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`)
+      .all(...params, filter.limit) as CommitRow[]
+    return rows.map((row) => this.toRecord(row))
+  }
+
+  *referencedObjects(sessionId?: string): Iterable<{ sha256: string; size: number }> {
+    const rows = sessionId === undefined
+      ? this.sql('SELECT DISTINCT sha256, size FROM commit_artifacts WHERE version IS NOT NULL ORDER BY sha256').all()
+      : this.sql('SELECT DISTINCT sha256, size FROM commit_artifacts WHERE version IS NOT NULL AND session_id = ? ORDER BY sha256').all(sessionId)
+    yield* rows as { sha256: string; size: number }[]
+  }
+
+  *latestForVerify(sessionId?: string): Iterable<{ sessionId: string; name: string; sha256: string }> {
+    const rows = sessionId === undefined
+      ? this.sql('SELECT session_id, name, sha256 FROM latest_artifacts ORDER BY session_id, name').all()
+      : this.sql('SELECT session_id, name, sha256 FROM latest_artifacts WHERE session_id = ? ORDER BY name').all(sessionId)
+    for (const row of rows as { session_id: string; name: string; sha256: string }[]) {
+      yield { sessionId: row.session_id, name: row.name, sha256: row.sha256 }
+    }
+  }
+
+  *sessionIds(): Iterable<string> {
+    for (const row of this.sql('SELECT id FROM sessions ORDER BY id').all() as { id: string }[]) yield row.id
+  }
+
+  setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): void {
+    this.sql('UPDATE objects SET state = ?, checked_at = ? WHERE sha256 = ?').run(state, this.now(), sha256)
+  }
+
+  objectState(sha256: string): 'ok' | 'corrupt' | 'missing' | undefined {
+    const row = this.sql('SELECT state FROM objects WHERE sha256 = ?').get(sha256) as { state: 'ok' | 'corrupt' | 'missing' } | undefined
+    return row?.state
+  }
+
+  close(): void {
+    this.db.close()
+  }
+}

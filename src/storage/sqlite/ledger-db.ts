@@ -1,0 +1,111 @@
+// Opens ledger.db with explicit durability pragmas and brings its schema up to date.
+import Database from 'better-sqlite3'
+
+export type Db = Database.Database
+
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE sessions (
+    id          TEXT PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    head_seq    INTEGER NOT NULL DEFAULT 0,
+    metadata    TEXT,
+    expected    TEXT,
+    state       TEXT NOT NULL DEFAULT 'open',
+    completed_at TEXT
+  ) WITHOUT ROWID;
+
+  CREATE TABLE commits (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             TEXT NOT NULL UNIQUE,
+    session_id     TEXT NOT NULL,
+    state          TEXT NOT NULL CHECK (state IN ('pending', 'committed', 'failed', 'aborted')),
+    message        TEXT,
+    metadata       TEXT,
+    created_at     TEXT NOT NULL,
+    finished_at    TEXT,
+    error_code     TEXT,
+    error_detail   TEXT,
+    error_facts    TEXT,
+    -- 1 until every file this commit touched is known to be settled (committed, rolled back or cleaned).
+    needs_recovery INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE INDEX commits_by_session ON commits (session_id, seq);
+  CREATE INDEX commits_by_state ON commits (state, seq);
+  CREATE INDEX commits_by_time ON commits (created_at, seq);
+  CREATE INDEX commits_needing_recovery ON commits (seq) WHERE needs_recovery = 1;
+
+  CREATE TABLE transitions (
+    commit_seq INTEGER NOT NULL REFERENCES commits (seq),
+    from_state TEXT,
+    to_state   TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    reason     TEXT
+  );
+  CREATE INDEX transitions_by_commit ON transitions (commit_seq);
+
+  -- What each commit wrote or tried to write; version is set only when the commit is committed.
+  CREATE TABLE commit_artifacts (
+    commit_seq INTEGER NOT NULL REFERENCES commits (seq),
+    position   INTEGER NOT NULL,
+    session_id TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    version    INTEGER,
+    sha256     TEXT,
+    size       INTEGER,
+    media_type TEXT,
+    PRIMARY KEY (commit_seq, position)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX versions_by_name ON commit_artifacts (session_id, name, version) WHERE version IS NOT NULL;
+  CREATE INDEX artifacts_by_object ON commit_artifacts (sha256);
+
+  -- The latest committed version of every artifact: the plain view's source of truth.
+  CREATE TABLE latest_artifacts (
+    session_id TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    sha256     TEXT NOT NULL,
+    commit_seq INTEGER NOT NULL,
+    PRIMARY KEY (session_id, name)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE objects (
+    sha256     TEXT PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    state      TEXT NOT NULL DEFAULT 'ok' CHECK (state IN ('ok', 'corrupt', 'missing')),
+    created_at TEXT NOT NULL,
+    checked_at TEXT
+  ) WITHOUT ROWID;
+
+  CREATE TABLE idempotency_keys (
+    session_id  TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    commit_seq  INTEGER NOT NULL REFERENCES commits (seq),
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (session_id, key)
+  ) WITHOUT ROWID;
+  `,
+]
+
+export function openLedgerDb(path: string): Db {
+  const db = new Database(path)
+  // WAL lets readers run beside the writer; FULL makes each commit durable when its transaction ends.
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = FULL')
+  db.pragma('foreign_keys = ON')
+  db.pragma('busy_timeout = 5000')
+  migrate(db)
+  return db
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] ?? '')
+      db.pragma(`user_version = ${version + 1}`)
+    })()
+  }
+}
