@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifySchema, type FastifyServerOptions } from 'fastify'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { isValidSessionId } from './domain/names.js'
 import type { Ledger } from './ledger/ledger.js'
@@ -38,6 +38,22 @@ function recordsCommit(status: number): boolean {
   return status >= 400 && status !== 401 && status !== 403 && status !== 503
 }
 
+/** Fastify names the trailing wildcard `*`; the contract calls it what it is, the artifact {name}. */
+function documentWildcardAsName({ schema, url }: { schema: FastifySchema; url: string }): { schema: FastifySchema; url: string } {
+  if (!url.endsWith('/*')) return { schema, url }
+  const params = schema.params as { properties?: Record<string, unknown>; required?: string[] } | undefined
+  const properties = { ...params?.properties }
+  const wildcard = properties['*']
+  delete properties['*']
+  return {
+    url: `${url.slice(0, -1)}:name`,
+    schema: {
+      ...schema,
+      params: { ...params, properties: { ...properties, name: wildcard }, required: [...(params?.required ?? []).filter((r) => r !== '*'), 'name'] },
+    },
+  }
+}
+
 export async function buildApp(options: AppOptions): Promise<App> {
   const { ledger } = options
   const loggerOption = options.logger ?? false
@@ -58,6 +74,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema))
 
   await app.register(swagger, {
+    transform: documentWildcardAsName,
     openapi: {
       openapi: '3.1.0',
       info: {

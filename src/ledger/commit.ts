@@ -299,7 +299,7 @@ export class Committer {
     try {
       const writes = await Promise.allSettled(artifacts.map((a) => a.write()))
       const failedWrite = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected')
-      if (failedWrite !== undefined) throw failedWrite.reason
+      if (failedWrite !== undefined) throw failedWrite.reason as unknown
       for (const artifact of artifacts) {
         touched.push(artifact.name)
         await plain.replace(sessionId, artifact.name, artifact.sha256)

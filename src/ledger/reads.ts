@@ -91,7 +91,7 @@ export class Reader {
       if (!/^\d{1,15}$/.test(filter.cursor)) throw new InvalidQuery('cursor must be a value returned as nextCursor', { field: 'cursor' })
       afterSeq = Number(filter.cursor)
     }
-    const { cursor: _cursor, ...rest } = filter
+    const { cursor, ...rest } = filter
     // One extra row tells whether another page exists without a COUNT.
     const rows = this.log.listCommits({ ...rest, ...(afterSeq === undefined ? {} : { afterSeq }), limit: filter.limit + 1 })
     const commits = rows.slice(0, filter.limit)

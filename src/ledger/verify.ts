@@ -59,7 +59,7 @@ export async function verifyStorage(parts: VerifyParts, sessionId?: string): Pro
   const latestBySession = new Map<string, Map<string, string>>()
   for (const { sessionId: sid, name, sha256 } of [...log.latestForVerify(sessionId)]) {
     let names = latestBySession.get(sid)
-    if (names === undefined) latestBySession.set(sid, (names = new Map()))
+    if (names === undefined) latestBySession.set(sid, (names = new Map<string, string>()))
     names.set(name, sha256)
     const path = `sessions/${sid}/${name}`
     const actual = await plain.digestOf(sid, name)

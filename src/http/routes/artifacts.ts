@@ -31,6 +31,7 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
     schema: {
       summary: 'Upload one artifact as a raw streamed body',
       tags: ['artifacts'],
+      consumes: ['*/*'],
       params: ArtifactParams,
       headers: PutHeaders,
       body: Type.Unknown({ description: 'the raw bytes of the artifact' }),

@@ -84,7 +84,7 @@ export async function stageFile(
   try {
     const hash = createHash('sha256')
     let size = 0
-    let writeError: unknown
+    let failure: { error: unknown } | undefined
     try {
       for await (const chunk of readSource(source, options)) {
         size += chunk.byteLength
@@ -94,10 +94,10 @@ export async function stageFile(
       }
       await step('fsync', relTemp, () => fs.fsync(handle))
     } catch (error) {
-      writeError = error
+      failure = { error }
     }
-    writeError = await closeKeepingFirstError(fs, handle, relTemp, writeError)
-    if (writeError !== undefined) throw writeError
+    failure = await closeKeepingFirstFailure(fs, handle, relTemp, failure)
+    if (failure !== undefined) throw failure.error
     const sha256 = hash.digest('hex')
     if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
       throw options.expectedMismatch?.(sha256) ??
@@ -197,12 +197,14 @@ export async function hashFile(path: string, root: string, fs: DurableFs = realF
 }
 
 /** Closes the temp file; a close failure matters only when nothing failed before it. */
-async function closeKeepingFirstError(fs: DurableFs, handle: FileHandle, relTemp: string, earlier: unknown): Promise<unknown> {
+async function closeKeepingFirstFailure(
+  fs: DurableFs, handle: FileHandle, relTemp: string, earlier: { error: unknown } | undefined,
+): Promise<{ error: unknown } | undefined> {
   try {
     await fs.close(handle)
     return earlier
   } catch (error) {
-    return earlier ?? storageFailure('close', relTemp, error)
+    return earlier ?? { error: storageFailure('close', relTemp, error) }
   }
 }
 

@@ -1,0 +1,61 @@
+// Test harness: a real ledger on a fresh mkdtemp data dir, real SQLite, real files, app.inject.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildApp, type App } from '../../src/app.js'
+import { Ledger, type LedgerSettings } from '../../src/ledger/ledger.js'
+import type { DurableFs } from '../../src/storage/files/fs-seam.js'
+import { openStorage } from '../../src/storage/open-storage.js'
+
+export interface TestLedger {
+  app: App
+  ledger: Ledger
+  dataDir: string
+  /** Closes the app (and the ledger with it); the data dir stays until `cleanup`. */
+  close(): Promise<void>
+  cleanup(): Promise<void>
+}
+
+export interface StartOptions {
+  dataDir?: string
+  fs?: DurableFs
+  bodyLimitBytes?: number
+  maxArtifactBytes?: number
+  settings?: Partial<LedgerSettings>
+}
+
+export async function makeDataDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'artifact-ledger-test-'))
+}
+
+export async function startLedger(options: StartOptions = {}): Promise<TestLedger> {
+  const dataDir = options.dataDir ?? (await makeDataDir())
+  const maxArtifactBytes = options.maxArtifactBytes ?? 64 * 1024 * 1024
+  const ledger = new Ledger(openStorage(dataDir, options.fs), {
+    version: 'test',
+    maxArtifactBytes,
+    disk: { hardReserveBytes: 0, softReserveBytes: 0 },
+    ...options.settings,
+  })
+  const app = await buildApp({ ledger, bodyLimitBytes: options.bodyLimitBytes ?? 16 * 1024 * 1024, maxArtifactBytes })
+  app.addHook('onClose', async () => {
+    await ledger.close()
+  })
+  await ledger.recover()
+  let closed = false
+  const close = async (): Promise<void> => {
+    if (closed) return
+    closed = true
+    await app.close()
+  }
+  return {
+    app,
+    ledger,
+    dataDir,
+    close,
+    async cleanup() {
+      await close()
+      await rm(dataDir, { recursive: true, force: true })
+    },
+  }
+}
