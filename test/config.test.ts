@@ -1,0 +1,32 @@
+import { spawnSync } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+describe('loadConfig', () => {
+  it('defaults to 127.0.0.1:8080 with data in ./data', () => {
+    const config = loadConfig({})
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 8080, logLevel: 'info' })
+    expect(config.dataDir).toBe(`${process.cwd()}/data`)
+  })
+
+  it('reads numbers and names from the environment', () => {
+    expect(loadConfig({ PORT: '9000', MAX_ARTIFACT_BYTES: '1024', LOG_LEVEL: 'debug' })).toMatchObject({ port: 9000, maxArtifactBytes: 1024, logLevel: 'debug' })
+  })
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ BODY_LIMIT_BYTES: '-5' }, 'BODY_LIMIT_BYTES'],
+  ])('refuses %j with a message naming %s', (env, name) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError)
+    expect(() => loadConfig(env)).toThrow(new RegExp(`${name}=`))
+  })
+
+  it('stops the built server with one line naming the bad variable', () => {
+    const run = spawnSync(process.execPath, ['dist/main.js'], { env: { ...process.env, PORT: 'nope' }, encoding: 'utf8', timeout: 20_000 })
+    expect(run.status).toBe(1)
+    expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    expect(run.stderr).toContain('PORT="nope"')
+  })
+})

@@ -1,0 +1,103 @@
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { SqliteCommitLog } from '../../src/storage/sqlite/commit-log.js'
+import { openLedgerDb } from '../../src/storage/sqlite/ledger-db.js'
+import { sha256 } from '../support/factories.js'
+import { makeDataDir, startLedger, type TestLedger } from '../support/start-ledger.js'
+
+let t: TestLedger | undefined
+afterEach(async () => {
+  await t?.cleanup()
+  t = undefined
+})
+
+/** Leaves the data dir as a crash in the middle of a commit would: a pending row and half-done files. */
+async function crashMidCommit(dataDir: string): Promise<void> {
+  const db = openLedgerDb(join(dataDir, 'ledger.db'))
+  const log = new SqliteCommitLog(db)
+  log.insertPending({
+    id: '01900000-0000-7000-8000-000000000001', sessionId: 's1', message: null, metadata: null,
+    artifacts: [
+      { name: 'a.txt', sha256: sha256('new-a'), size: 5, mediaType: 'text/plain' },
+      { name: 'fresh/b.txt', sha256: sha256('new-b'), size: 5, mediaType: 'text/plain' },
+    ],
+  })
+  db.close()
+  // The new bytes of a.txt reached the plain file, fresh/b.txt never committed, and temps were left.
+  await writeFile(join(dataDir, 'sessions/s1/a.txt'), 'new-a')
+  await mkdir(join(dataDir, 'sessions/s1/fresh'), { recursive: true })
+  await writeFile(join(dataDir, 'sessions/s1/fresh/b.txt'), 'new-b')
+  await writeFile(join(dataDir, 'sessions/s1/.tmp-deadbeef'), 'partial')
+  const objectDir = join(dataDir, 'objects/sha256', sha256('new-b').slice(0, 2))
+  await mkdir(objectDir, { recursive: true })
+  await writeFile(join(objectDir, sha256('new-b').slice(2)), 'new-b')
+  await writeFile(join(objectDir, '.tmp-cafe'), 'partial')
+  await mkdir(join(dataDir, 'objects/incoming'), { recursive: true })
+  await writeFile(join(dataDir, 'objects/incoming/.tmp-upload'), 'partial upload')
+}
+
+describe('start-up recovery', () => {
+  it('aborts pending commits, removes temp files and restores plain files to the log', async () => {
+    const dataDir = await makeDataDir()
+    t = await startLedger({ dataDir })
+    await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'a.txt', text: 'old-a' }] } })
+    await t.close()
+    await crashMidCommit(dataDir)
+
+    t = await startLedger({ dataDir })
+    expect(t.ledger.state.lastRecovery).toMatchObject({ abortedCommits: 1, settledCommits: 1 })
+    const aborted = (await t.app.inject('/v1/commits/01900000-0000-7000-8000-000000000001')).json()
+    expect(aborted.state).toBe('aborted')
+    expect(aborted.transitions.at(-1)).toMatchObject({ from: 'pending', to: 'aborted' })
+    expect(await readFile(join(dataDir, 'sessions/s1/a.txt'), 'utf8')).toBe('old-a')
+    expect(await readdir(join(dataDir, 'sessions/s1'))).toEqual(['a.txt'])
+    expect(await readdir(join(dataDir, 'objects/incoming'))).toEqual([])
+    expect(await readdir(join(dataDir, 'objects/sha256', sha256('new-b').slice(0, 2)))).toEqual([])
+    const verify = (await t.app.inject({ method: 'POST', url: '/v1/verify' })).json()
+    expect(verify).toMatchObject({ ok: true, missing: [], corrupt: [], orphaned: [] })
+    expect((await t.app.inject('/v1/commits?state=pending')).json().commits).toEqual([])
+  })
+
+  it('answers 503 not_ready to commits and readiness until recovery has run', async () => {
+    const dataDir = await makeDataDir()
+    t = await startLedger({ dataDir })
+    t.ledger.state.phase = 'recovering'
+    const ready = await t.app.inject('/health/ready')
+    expect(ready.statusCode).toBe(503)
+    expect(ready.headers['content-type']).toContain('application/health+json')
+    expect(ready.json().checks['recovery'][0].status).toBe('fail')
+    const commit = await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'a', text: 'x' }] } })
+    expect(commit.statusCode).toBe(503)
+    expect(commit.json().code).toBe('not_ready')
+    t.ledger.state.phase = 'ready'
+    expect((await t.app.inject('/health/ready')).statusCode).toBe(200)
+  })
+})
+
+describe('verify', () => {
+  it('reports a corrupt object, a plain file that differs and a stray file', async () => {
+    t = await startLedger()
+    const res = await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'a.txt', text: 'good' }, { name: 'b.txt', text: 'also good' }] } })
+    const [a] = res.json().artifacts
+    await writeFile(join(t.dataDir, 'objects/sha256', a.sha256.slice(0, 2), a.sha256.slice(2)), 'evil')
+    await writeFile(join(t.dataDir, 'sessions/s1/b.txt'), 'tampered')
+    await writeFile(join(t.dataDir, 'sessions/s1/stray.txt'), 'who wrote me')
+    const report = (await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { sessionId: 's1' } })).json()
+    expect(report.ok).toBe(false)
+    expect(report.corrupt).toEqual(expect.arrayContaining([
+      expect.objectContaining({ kind: 'object', sha256: a.sha256 }),
+      expect.objectContaining({ kind: 'plain', path: 'sessions/s1/b.txt' }),
+    ]))
+    expect(report.orphaned).toEqual([expect.objectContaining({ path: 'sessions/s1/stray.txt' })])
+    // Known-corrupt bytes are never served as good.
+    const get = await t.app.inject('/v1/sessions/s1/artifacts/a.txt')
+    expect(get.statusCode).toBe(500)
+    expect(get.json().code).toBe('object_corrupt')
+  })
+
+  it('answers 404 for verifying a session that does not exist', async () => {
+    t = await startLedger()
+    expect((await t.app.inject({ method: 'POST', url: '/v1/verify?session=ghost' })).statusCode).toBe(404)
+  })
+})
