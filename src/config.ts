@@ -16,6 +16,13 @@ export const EnvSchema = Type.Object({
   DISK_HARD_RESERVE_BYTES: Type.Optional(Bytes('free space below which the service is not ready')),
   DISK_SOFT_RESERVE_BYTES: Type.Optional(Bytes('free space below which readiness warns')),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+  AUTH_TOKENS: Type.Optional(Type.String({ description: 'bearer tokens: name=token:scope+scope, comma-separated' })),
+  AUTH_TOKENS_FILE: Type.Optional(Type.String({ minLength: 1, description: 'file of tokens, one per line' })),
+  ALLOW_ANONYMOUS: Type.Boolean({ default: false, description: 'serve without tokens on a non-loopback address' }),
+  METRICS_REQUIRE_TOKEN: Type.Boolean({ default: false }),
+  CANARY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 30_000, description: '0 disables the canary' }),
+  SCRUB_INTERVAL_MS: Type.Integer({ minimum: 0, default: 6 * 60 * 60 * 1000, description: '0 disables the background scrub' }),
+  SCRUB_RATE_BYTES_PER_SEC: Type.Integer({ minimum: 1, default: 64 * 1024 * 1024 }),
 }, { additionalProperties: true })
 
 export interface Config {
@@ -28,6 +35,13 @@ export interface Config {
   diskHardReserveBytes: number
   diskSoftReserveBytes: number
   shutdownGraceMs: number
+  authTokens: string | undefined
+  authTokensFile: string | undefined
+  allowAnonymous: boolean
+  metricsRequireToken: boolean
+  canaryIntervalMs: number
+  scrubIntervalMs: number
+  scrubRateBytesPerSec: number
 }
 
 const DEFAULT_HARD_RESERVE = 64 * 1024 * 1024
@@ -37,6 +51,16 @@ export class ConfigError extends Error {}
 
 type Env = Static<typeof EnvSchema>
 
+function parseScalar(key: string, value: string): unknown {
+  const trimmed = value.trim()
+  if (/^(PORT|.*_BYTES|.*_MS|.*_PER_SEC)$/.test(key)) return /^\d+$/.test(trimmed) ? Number(trimmed) : value
+  if (key === 'ALLOW_ANONYMOUS' || key === 'METRICS_REQUIRE_TOKEN') {
+    if (/^(1|true|yes)$/i.test(trimmed)) return true
+    if (/^(0|false|no)$/i.test(trimmed)) return false
+  }
+  return value
+}
+
 /** Reads only the variables we know; each bad one is named in a single line. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const known = Object.keys(EnvSchema.properties)
@@ -44,7 +68,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   for (const key of known) {
     const value = env[key]
     if (value === undefined || value === '') continue
-    raw[key] = /^(PORT|.*_BYTES|.*_MS)$/.test(key) ? (/^\d+$/.test(value.trim()) ? Number(value.trim()) : value) : value
+    raw[key] = parseScalar(key, value)
   }
   const withDefaults = Value.Default(EnvSchema, raw) as Record<string, unknown>
   const firstError = Value.Errors(EnvSchema, withDefaults).First()
@@ -52,7 +76,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const name = firstError.path.replace(/^\//, '')
     throw new ConfigError(`invalid configuration: ${name}=${JSON.stringify(env[name] ?? '')} ${firstError.message.toLowerCase()}`)
   }
-  const valid = withDefaults as Env & { DISK_HARD_RESERVE_BYTES?: number; DISK_SOFT_RESERVE_BYTES?: number }
+  const valid = withDefaults as Env
   return {
     port: valid.PORT,
     host: valid.HOST,
@@ -63,5 +87,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     diskHardReserveBytes: valid.DISK_HARD_RESERVE_BYTES ?? DEFAULT_HARD_RESERVE,
     diskSoftReserveBytes: valid.DISK_SOFT_RESERVE_BYTES ?? DEFAULT_SOFT_RESERVE,
     shutdownGraceMs: valid.SHUTDOWN_GRACE_MS,
+    authTokens: valid.AUTH_TOKENS,
+    authTokensFile: valid.AUTH_TOKENS_FILE,
+    allowAnonymous: valid.ALLOW_ANONYMOUS,
+    metricsRequireToken: valid.METRICS_REQUIRE_TOKEN,
+    canaryIntervalMs: valid.CANARY_INTERVAL_MS,
+    scrubIntervalMs: valid.SCRUB_INTERVAL_MS,
+    scrubRateBytesPerSec: valid.SCRUB_RATE_BYTES_PER_SEC,
   }
 }
