@@ -99,7 +99,7 @@ describe('the commit log', () => {
     const seen: number[] = []
     let cursor: string | null = null
     do {
-X
+      const page: { commits: { seq: number }[]; nextCursor: string | null } = (await t.app.inject(`/v1/commits?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`)).json()
       seen.push(...page.commits.map((c) => c.seq))
       cursor = page.nextCursor
     } while (cursor !== null)
