@@ -12,6 +12,9 @@ import { problem, sendProblem, toProblem } from './http/problem.js'
 import { artifactRoutes } from './http/routes/artifacts.js'
 import { commitRoutes } from './http/routes/commits.js'
 import { healthRoutes } from './http/routes/health.js'
+import { metricsRoutes } from './http/routes/metrics.js'
+import { sessionRoutes } from './http/routes/sessions.js'
+import { statusRoutes } from './http/routes/status.js'
 import { verifyRoutes } from './http/routes/verify.js'
 import { SERVICE_VERSION } from './version.js'
 
@@ -120,6 +123,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(commitRoutes, { ledger })
   await app.register(artifactRoutes, { ledger, maxArtifactBytes: options.maxArtifactBytes })
   await app.register(verifyRoutes, { ledger })
+  await app.register(sessionRoutes, { ledger })
+  await app.register(statusRoutes, { ledger })
+  await app.register(metricsRoutes, { ledger })
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app

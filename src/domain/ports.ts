@@ -130,3 +130,13 @@ export interface StorageProbes {
   checkDataDir(): Promise<void>
   diskSpace(): Promise<{ freeBytes: number; totalBytes: number }>
 }
+
+export type CommitOutcomeKind = 'committed' | 'failed'
+
+/** Told about every commit outcome and integrity finding, e.g. to keep Prometheus metrics. */
+export interface LedgerObserver {
+  commitFinished(outcome: CommitOutcomeKind, info: { durationSeconds: number; bytes: number; code?: string }): void
+  commitsAborted(count: number): void
+  /** A read-back mismatch, a corrupt or missing object, or a plain file that differs from the log. */
+  integrityProblem(kind: 'read_back_mismatch' | 'object_corrupt' | 'object_missing' | 'plain_mismatch' | 'plain_missing'): void
+}

@@ -8,7 +8,7 @@ import {
 } from '../domain/errors.js'
 import { headEtag, type CommitError, type CommitRecord } from '../domain/model.js'
 import { assertArtifactName, assertSessionId, conflictingName } from '../domain/names.js'
-import type { CommitLog, ObjectFiles, PlainFiles, PlannedArtifact, StagedContent } from '../domain/ports.js'
+import type { CommitLog, LedgerObserver, ObjectFiles, PlainFiles, PlannedArtifact, StagedContent } from '../domain/ports.js'
 import { KeyedLock, RefCounter } from './keyed-lock.js'
 import type { ServiceState } from './service-state.js'
 
@@ -58,6 +58,7 @@ export interface CommitterParts {
   /** Reconciles a session whose plain files may be stale; runs under the session's lock. */
   reconcileSession: (sessionId: string) => Promise<void>
   noteFault: (error: unknown) => void
+  observer: LedgerObserver
 }
 
 function fingerprint(value: unknown): string {
@@ -294,6 +295,9 @@ export class Committer {
       id, sessionId, message: details.message, metadata: details.metadata,
       artifacts: artifacts.map(({ name, sha256, size, mediaType }) => ({ name, sha256, size, mediaType })),
     })
+    const started = performance.now()
+    const bytes = artifacts.reduce((sum, a) => sum + a.size, 0)
+    const elapsed = (): number => (performance.now() - started) / 1000
     const releaseObjects = this.objectsInUse.acquire(artifacts.map((a) => a.sha256))
     const touched: string[] = []
     try {
@@ -306,12 +310,14 @@ export class Committer {
       }
       const record = log.markCommitted(seq, details.idempotency)
       releaseObjects()
+      this.parts.observer.commitFinished('committed', { durationSeconds: elapsed(), bytes })
       return record
     } catch (error) {
       releaseObjects()
       this.parts.noteFault(error)
       const settled = await this.undo(sessionId, touched, artifacts.map((a) => a.sha256))
       this.recordFailure(seq, error, settled)
+      this.parts.observer.commitFinished('failed', { durationSeconds: elapsed(), bytes: 0, code: describeError(error).code })
       if (error instanceof LedgerError) error.commitId = id
       throw error
     }

@@ -1,12 +1,13 @@
 // The ledger: the one object routes talk to. It wires commits, reads, recovery, verify and health.
-import { SessionNotFound } from '../domain/errors.js'
+import { ReadBackMismatch, SessionNotFound } from '../domain/errors.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions } from '../domain/model.js'
 import { assertSessionId } from '../domain/names.js'
-import type { CommitFilter, CommitLog, ObjectFiles, PlainFiles, StorageProbes } from '../domain/ports.js'
+import type { CommitFilter, CommitLog, LedgerObserver, ObjectFiles, PlainFiles, StorageProbes } from '../domain/ports.js'
 import { Committer, describeError, type CommitOptions, type CommitOutcome, type CommitRequest, type PutRequest } from './commit.js'
 import { readinessChecks, report, type DiskThresholds, type HealthReport } from './health.js'
 import { Reader, type ArtifactSelector, type CommitPage, type SessionArtifacts } from './reads.js'
 import { recoverAtStartup, reconcileSession, type RecoveryParts } from './recovery.js'
+import { ObserverSet } from './observers.js'
 import { ServiceState } from './service-state.js'
 import { isStorageFault } from './storage-errors.js'
 import { verifyStorage, type VerifyReport } from './verify.js'
@@ -30,6 +31,7 @@ const PROBE_INTERVAL_MS = 1000
 export class Ledger {
   readonly state = new ServiceState()
   readonly reader: Reader
+  private readonly observers = new ObserverSet()
   private readonly committer: Committer
   private lastProbeAt = 0
 
@@ -37,7 +39,7 @@ export class Ledger {
     private readonly storage: LedgerStorage,
     private readonly settings: LedgerSettings,
   ) {
-    this.reader = new Reader(storage.log, storage.objects)
+    this.reader = new Reader(storage.log, storage.objects, this.observers)
     this.committer = new Committer({
       log: storage.log,
       objects: storage.objects,
@@ -46,6 +48,7 @@ export class Ledger {
       maxArtifactBytes: settings.maxArtifactBytes,
       reconcileSession: (sessionId) => this.reconcileDirtySession(sessionId),
       noteFault: (error) => this.noteFault(error),
+      observer: this.observers,
     })
   }
 
@@ -53,10 +56,15 @@ export class Ledger {
     return { ...this.storage, isObjectInUse: (sha256) => this.committer.isObjectInUse(sha256) }
   }
 
+  addObserver(observer: LedgerObserver): void {
+    this.observers.add(observer)
+  }
+
   /** Crash recovery; the service answers 503 not_ready until it has finished. */
   async recover(): Promise<void> {
     this.state.phase = 'recovering'
     this.state.lastRecovery = await recoverAtStartup(this.recoveryParts)
+    if (this.state.lastRecovery.abortedCommits > 0) this.observers.commitsAborted(this.state.lastRecovery.abortedCommits)
     this.state.phase = 'ready'
   }
 
@@ -76,7 +84,9 @@ export class Ledger {
 
   /** Records a commit attempt rejected before it began (bad field, bad name, too large…) as failed. */
   recordRejected(sessionId: string, error: CommitError): string {
-    return this.storage.log.recordRejected(sessionId, error, [])
+    const id = this.storage.log.recordRejected(sessionId, error, [])
+    this.observers.commitFinished('failed', { durationSeconds: 0, bytes: 0, code: error.code })
+    return id
   }
 
   listArtifacts(sessionId: string, atSeq?: number): SessionArtifacts {
@@ -123,6 +133,7 @@ export class Ledger {
   }
 
   noteFault(error: unknown): void {
+    if (error instanceof ReadBackMismatch) this.observers.integrityProblem('read_back_mismatch')
     if (!isStorageFault(error)) return
     const { code, detail } = describeError(error)
     this.state.unrecoveredFault = { at: new Date().toISOString(), code, detail }

@@ -6,7 +6,7 @@ import {
 } from '../domain/errors.js'
 import { headEtag, type ArtifactVersion, type CommitRecord, type CommitWithTransitions } from '../domain/model.js'
 import { assertArtifactName, assertSessionId } from '../domain/names.js'
-import type { CommitFilter, CommitLog, ObjectFiles } from '../domain/ports.js'
+import type { CommitFilter, CommitLog, LedgerObserver, ObjectFiles } from '../domain/ports.js'
 import { isNotFoundError } from './storage-errors.js'
 
 /** Objects up to this size are read whole and checked before the first byte is sent. */
@@ -34,6 +34,7 @@ export class Reader {
   constructor(
     private readonly log: CommitLog,
     private readonly objects: ObjectFiles,
+    private readonly observer: LedgerObserver,
   ) {}
 
   private assertSession(sessionId: string): void {
@@ -138,12 +139,14 @@ export class Reader {
 
   private markCorrupt(sha256: string): Error {
     this.log.setObjectState(sha256, 'corrupt')
+    this.observer.integrityProblem('object_corrupt')
     return objectCorrupt(sha256)
   }
 
   private readFailure(sha256: string, error: unknown): Error {
     if (isNotFoundError(error)) {
       this.log.setObjectState(sha256, 'missing')
+      this.observer.integrityProblem('object_missing')
       return objectMissing(sha256)
     }
     return error instanceof Error ? error : new Error(String(error))

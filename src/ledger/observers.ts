@@ -1,0 +1,22 @@
+// Fans ledger events out to every registered observer (metrics today, perhaps audit tomorrow).
+import type { LedgerObserver } from '../domain/ports.js'
+
+export class ObserverSet implements LedgerObserver {
+  private readonly observers: LedgerObserver[] = []
+
+  add(observer: LedgerObserver): void {
+    this.observers.push(observer)
+  }
+
+  commitFinished(...args: Parameters<LedgerObserver['commitFinished']>): void {
+    for (const o of this.observers) o.commitFinished(...args)
+  }
+
+  commitsAborted(count: number): void {
+    for (const o of this.observers) o.commitsAborted(count)
+  }
+
+  integrityProblem(kind: Parameters<LedgerObserver['integrityProblem']>[0]): void {
+    for (const o of this.observers) o.integrityProblem(kind)
+  }
+}
