@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifySche
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { isValidSessionId } from './domain/names.js'
 import type { Ledger } from './ledger/ledger.js'
+import { registerAuth, type AuthSettings } from './http/auth.js'
 import { problem, sendProblem, toProblem } from './http/problem.js'
 import { artifactRoutes } from './http/routes/artifacts.js'
 import { commitRoutes } from './http/routes/commits.js'
@@ -30,6 +31,8 @@ export interface AppOptions {
   bodyLimitBytes: number
   maxArtifactBytes: number
   logger?: FastifyServerOptions['logger'] | FastifyBaseLogger
+  /** Bearer-token auth; without tokens every route is open (main.ts allows that only on loopback). */
+  auth?: AuthSettings
 }
 
 export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
@@ -93,6 +96,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
       ],
     },
   })
+
+  // First onRequest hook, ahead of every route and the not-found handler: nothing runs for an unauthenticated caller.
+  if (options.auth !== undefined && options.auth.tokens.length > 0) registerAuth(app, options.auth)
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('X-Request-Id', String(req.id))

@@ -3,13 +3,18 @@ import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
+import { assertSafeExposure, isLoopbackHost, loadTokens, type AuthToken } from './http/auth.js'
 import { Ledger } from './ledger/ledger.js'
 import { openStorage } from './storage/open-storage.js'
 import { SERVICE_VERSION } from './version.js'
 
-function readConfig(): Config {
+/** Config and tokens, checked before anything touches the data dir or a socket; a bad one is one line and exit 1. */
+async function readConfig(): Promise<{ config: Config; tokens: AuthToken[] }> {
   try {
-    return loadConfig(process.env)
+    const config = loadConfig(process.env)
+    const tokens = await loadTokens(config)
+    assertSafeExposure(config, tokens)
+    return { config, tokens }
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     process.stderr.write(`artifact-ledger: ${error.message}\n`)
@@ -17,7 +22,7 @@ function readConfig(): Config {
   }
 }
 
-const config = readConfig()
+const { config, tokens } = await readConfig()
 const logger = pino({ level: config.logLevel, base: { service: 'artifact-ledger', version: SERVICE_VERSION } })
 const ledger = new Ledger(openStorage(config.dataDir), {
   version: SERVICE_VERSION,
@@ -29,7 +34,10 @@ const app = await buildApp({
   bodyLimitBytes: config.bodyLimitBytes,
   maxArtifactBytes: config.maxArtifactBytes,
   logger,
+  auth: { tokens, metricsRequireToken: config.metricsRequireToken },
 })
+if (tokens.length > 0) logger.info({ tokens: tokens.map((t) => t.name), metricsRequireToken: config.metricsRequireToken }, 'bearer-token auth on')
+else if (!isLoopbackHost(config.host)) logger.warn({ host: config.host }, 'serving without tokens on a non-loopback address (ALLOW_ANONYMOUS=true)')
 // Closing order: stop accepting, let in-flight requests finish, then the ledger drains and closes the db.
 app.addHook('onClose', async () => {
   await ledger.close()

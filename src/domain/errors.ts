@@ -96,3 +96,11 @@ export class ObjectCorrupt extends LedgerError {
 export class ObjectMissing extends LedgerError {
   readonly code = 'object_missing'
 }
+/** No bearer token, a malformed one, or one that matches no configured token. */
+export class Unauthorized extends LedgerError {
+  readonly code = 'unauthorized'
+}
+/** A valid token without the scope the request needs. */
+export class Forbidden extends LedgerError {
+  readonly code = 'forbidden'
+}

@@ -2,6 +2,7 @@
 import type { CommitState } from './commit-state.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions } from './model.js'
 import type { LedgerError } from './errors.js'
+import type { SessionRow, SessionState } from './session.js'
 
 export interface PlannedArtifact {
   name: string
@@ -28,6 +29,8 @@ export interface UnsettledCommit {
 
 export interface CommitFilter {
   sessionId?: string
+  /** Leave out this session's commits (the canary's) unless sessionId asks for it. */
+  excludeSessionId?: string
   state?: CommitState
   /** Only commits created at or after this instant. */
   since?: string
@@ -71,6 +74,22 @@ export interface CommitLog {
   latestForVerify(sessionId?: string): Iterable<{ sessionId: string; name: string; sha256: string }>
   sessionIds(): Iterable<string>
   setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): void
+
+  session(sessionId: string): SessionRow | undefined
+  /** Creates the session if needed and sets the given fields; a closed session's state is re-derived. */
+  upsertSession(sessionId: string, changes: { expectedArtifacts?: string[]; metadata?: Record<string, unknown> }): SessionRow
+  /** Closes a session: complete or incomplete by what is missing now. */
+  completeSession(sessionId: string): SessionRow
+  listSessions(filter: { state?: SessionState; afterId?: string; limit: number; exclude: string }): SessionRow[]
+  sessionCounts(exclude: string): { total: number; open: number; complete: number; incomplete: number }
+  incompleteSessionIds(exclude: string, limit: number): string[]
+  commitCounts(exclude: string): Record<CommitState, number>
+  lastCommit(exclude: string): CommitRecord | undefined
+  lastFailure(exclude: string): CommitRecord | undefined
+  objectTotals(): { count: number; bytes: number }
+  databaseBytes(): number
+  /** Deletes all but the newest `keep` commits of a session; returns digests no longer referenced. */
+  pruneSessionHistory(sessionId: string, keep: number): string[]
   objectState(sha256: string): 'ok' | 'corrupt' | 'missing' | undefined
   close(): void
 }
@@ -103,6 +122,8 @@ export interface ObjectFiles {
   readStream(sha256: string, range?: { start: number; end: number }): NodeJS.ReadableStream
   relativePathOf(sha256: string): string
   walk(): AsyncGenerator<{ relativePath: string; sha256: string | undefined }>
+  /** Rewrites an object from a stream that must hash to its digest (a repair from a good copy). */
+  restore(source: AsyncIterable<Uint8Array>, sha256: string): Promise<void>
   /** Removes temp files left by writes that never finished; only safe while nothing writes. */
   removeAbandonedTemps(sha256s?: Iterable<string>): Promise<number>
 }
@@ -114,6 +135,7 @@ export interface PlainFiles {
   /** Removes any file in the session folder (a temp file, a name the log does not know). */
   removeStray(sessionId: string, relativePath: string): Promise<void>
   digestOf(sessionId: string, name: string): Promise<string | undefined>
+  readStream(sessionId: string, name: string): AsyncIterable<Uint8Array>
   listFiles(sessionId: string): Promise<string[]>
   listSessionDirs(): Promise<string[]>
   /** Removes temp files in the folders of these names; safe while the session's lock is held. */

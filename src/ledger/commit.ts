@@ -139,20 +139,7 @@ export class Committer {
     this.assertAcceptingWrites()
     assertSessionId(sessionId)
     assertArtifactName(request.name)
-    const staged = await this.parts.objects.stage(request.body, {
-      limit: {
-        bytes: this.parts.maxArtifactBytes,
-        error: () => new PayloadTooLarge(`the artifact is larger than the ${this.parts.maxArtifactBytes}-byte limit`, { limit: this.parts.maxArtifactBytes }),
-      },
-      ...(request.expectedSha256 === undefined ? {} : {
-        expectedSha256: request.expectedSha256,
-        expectedMismatch: (actual: string) => new DigestMismatch(
-          `Content-Digest says sha-256 ${request.expectedSha256}, the received bytes hash to ${actual}`,
-          { field: 'Content-Digest', expected: request.expectedSha256, actual },
-        ),
-      }),
-      sourceFailure: (error) => new RequestAborted(`the request body ended early: ${error instanceof Error ? error.message : 'stream error'}`),
-    })
+    const staged = await this.stage(request)
     let publishing = false
     try {
       const key = request.idempotencyKey
@@ -185,6 +172,29 @@ export class Committer {
     } catch (error) {
       // The request's own outcome stands; the leftover lives in objects/incoming, emptied at start-up.
       this.parts.noteFault(error)
+    }
+  }
+
+  /** Streams the body into objects/incoming; a disk fault here is a fault like any other write's. */
+  private async stage(request: PutRequest): Promise<StagedContent> {
+    try {
+      return await this.parts.objects.stage(request.body, {
+        limit: {
+          bytes: this.parts.maxArtifactBytes,
+          error: () => new PayloadTooLarge(`the artifact is larger than the ${this.parts.maxArtifactBytes}-byte limit`, { limit: this.parts.maxArtifactBytes }),
+        },
+        ...(request.expectedSha256 === undefined ? {} : {
+          expectedSha256: request.expectedSha256,
+          expectedMismatch: (actual: string) => new DigestMismatch(
+            `Content-Digest says sha-256 ${request.expectedSha256}, the received bytes hash to ${actual}`,
+            { field: 'Content-Digest', expected: request.expectedSha256, actual },
+          ),
+        }),
+        sourceFailure: (error) => new RequestAborted(`the request body ended early: ${error instanceof Error ? error.message : 'stream error'}`),
+      })
+    } catch (error) {
+      this.parts.noteFault(error)
+      throw error
     }
   }
 

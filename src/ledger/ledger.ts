@@ -10,7 +10,7 @@ import { recoverAtStartup, reconcileSession, type RecoveryParts } from './recove
 import { ObserverSet } from './observers.js'
 import { ServiceState } from './service-state.js'
 import { isStorageFault } from './storage-errors.js'
-import { verifyStorage, type VerifyReport } from './verify.js'
+import { verifyStorage, type VerifyParts, type VerifyReport } from './verify.js'
 
 export interface LedgerStorage {
   log: CommitLog
@@ -113,12 +113,20 @@ export class Ledger {
     return this.storage.log.commitBySeq(seq)
   }
 
-  async verify(sessionId?: string): Promise<VerifyReport> {
+  private get verifyParts(): VerifyParts {
+    return {
+      ...this.recoveryParts,
+      observer: this.observers,
+      withSessionLock: (sessionId, work) => this.committer.withSessionLock(sessionId, work),
+    }
+  }
+
+  async verify(sessionId?: string, repair = true): Promise<VerifyReport> {
     if (sessionId !== undefined) {
       assertSessionId(sessionId)
       if (!this.storage.log.sessionExists(sessionId)) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
     }
-    return verifyStorage(this.recoveryParts, sessionId)
+    return verifyStorage(this.verifyParts, { repair, ...(sessionId === undefined ? {} : { sessionId }) })
   }
 
   liveness(): HealthReport {

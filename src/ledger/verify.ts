@@ -1,5 +1,7 @@
-// Re-reads and hashes every stored file (or one session's) and reports what is missing, corrupt or stray.
-import type { CommitLog, ObjectFiles, PlainFiles } from '../domain/ports.js'
+// Re-reads and hashes every stored file (or one session's), repairs what the log can vouch for,
+// and reports what is missing, corrupt or stray.
+import { canonicalJson } from '../domain/content.js'
+import type { CommitLog, LedgerObserver, ObjectFiles, PlainFiles } from '../domain/ports.js'
 
 export interface VerifyFinding {
   kind: 'object' | 'plain' | 'temp'
@@ -14,10 +16,13 @@ export interface VerifyFinding {
 export interface VerifyReport {
   scope: { sessionId: string | null }
   ok: boolean
+  repair: boolean
   checked: { objects: number; plainFiles: number; bytes: number }
   missing: VerifyFinding[]
   corrupt: VerifyFinding[]
   orphaned: VerifyFinding[]
+  /** Problems found and fixed: plain files rewritten from intact objects, objects restored from intact plain files. */
+  repaired: VerifyFinding[]
   startedAt: string
   finishedAt: string
   durationMs: number
@@ -27,45 +32,69 @@ export interface VerifyParts {
   log: CommitLog
   objects: ObjectFiles
   plain: PlainFiles
+  observer: LedgerObserver
   isObjectInUse: (sha256: string) => boolean
+  /** Plain-file checks and repairs run under the session's lock, so they never race a commit. */
+  withSessionLock: <T>(sessionId: string, work: () => Promise<T>) => Promise<T>
 }
 
-export async function verifyStorage(parts: VerifyParts, sessionId?: string): Promise<VerifyReport> {
-  const { log, objects, plain } = parts
+export interface VerifyOptions {
+  sessionId?: string
+  repair: boolean
+  /** Called with the bytes just read, so a background scrub can keep to its rate limit. */
+  throttle?: (bytes: number) => Promise<void>
+}
+
+export async function verifyStorage(parts: VerifyParts, options: VerifyOptions): Promise<VerifyReport> {
+  const { log, objects, plain, observer } = parts
+  const { sessionId, repair } = options
   const startedAt = new Date()
   const report: VerifyReport = {
     scope: { sessionId: sessionId ?? null },
     ok: true,
+    repair,
     checked: { objects: 0, plainFiles: 0, bytes: 0 },
     missing: [],
     corrupt: [],
     orphaned: [],
+    repaired: [],
     startedAt: startedAt.toISOString(),
     finishedAt: '',
     durationMs: 0,
   }
 
+  // Objects first: a plain file is only rewritten from an object that just proved intact.
   const referenced = new Set<string>()
+  const badObjects = new Map<string, 'missing' | 'corrupt'>()
   for (const { sha256, size } of [...log.referencedObjects(sessionId)]) {
     referenced.add(sha256)
-    const finding = { kind: 'object' as const, path: objects.relativePathOf(sha256), sha256 }
     const state = await objects.check(sha256)
     report.checked.objects++
-    if (state === 'ok') report.checked.bytes += size
-    else (state === 'missing' ? report.missing : report.corrupt).push(finding)
+    report.checked.bytes += size
+    await options.throttle?.(size)
     log.setObjectState(sha256, state)
+    if (state !== 'ok') {
+      badObjects.set(sha256, state)
+      observer.integrityProblem(state === 'missing' ? 'object_missing' : 'object_corrupt')
+    }
   }
 
-  const latestBySession = new Map<string, Map<string, string>>()
-  for (const { sessionId: sid, name, sha256 } of [...log.latestForVerify(sessionId)]) {
+  const latestBySession = new Map<string, Set<string>>()
+  for (const { sessionId: sid, name } of [...log.latestForVerify(sessionId)]) {
     let names = latestBySession.get(sid)
-    if (names === undefined) latestBySession.set(sid, (names = new Map<string, string>()))
-    names.set(name, sha256)
-    const path = `sessions/${sid}/${name}`
-    const actual = await plain.digestOf(sid, name)
-    report.checked.plainFiles++
-    if (actual === undefined) report.missing.push({ kind: 'plain', path, sessionId: sid, name, sha256 })
-    else if (actual !== sha256) report.corrupt.push({ kind: 'plain', path, sessionId: sid, name, sha256, actualSha256: actual })
+    if (names === undefined) latestBySession.set(sid, (names = new Set()))
+    names.add(name)
+    await parts.withSessionLock(sid, () => checkPlainFile(parts, report, badObjects, sid, name, options))
+  }
+
+  for (const [sha256, state] of badObjects) {
+    const finding = { kind: 'object' as const, path: objects.relativePathOf(sha256), sha256 }
+    if (repair && (await restoreObjectFromPlainCopy(parts, sha256))) {
+      log.setObjectState(sha256, 'ok')
+      report.repaired.push(finding)
+    } else {
+      (state === 'missing' ? report.missing : report.corrupt).push(finding)
+    }
   }
 
   const sessionDirs = sessionId === undefined ? await plain.listSessionDirs() : [sessionId]
@@ -94,4 +123,45 @@ export async function verifyStorage(parts: VerifyParts, sessionId?: string): Pro
   report.durationMs = finishedAt.getTime() - startedAt.getTime()
   report.ok = report.missing.length === 0 && report.corrupt.length === 0 && report.orphaned.length === 0
   return report
+}
+
+/** Under the session lock: the plain file must equal the latest committed version, now. */
+async function checkPlainFile(
+  parts: VerifyParts, report: VerifyReport, badObjects: Map<string, string>, sid: string, name: string, options: VerifyOptions,
+): Promise<void> {
+  const latest = parts.log.latestVersion(sid, name)
+  if (latest === undefined) return
+  const path = `sessions/${sid}/${name}`
+  const actual = await parts.plain.digestOf(sid, name)
+  report.checked.plainFiles++
+  await options.throttle?.(latest.size)
+  if (actual === latest.sha256) return
+  const finding: VerifyFinding = {
+    kind: 'plain', path, sessionId: sid, name, sha256: latest.sha256, ...(actual === undefined ? {} : { actualSha256: actual }),
+  }
+  parts.observer.integrityProblem(actual === undefined ? 'plain_missing' : 'plain_mismatch')
+  if (options.repair && !badObjects.has(latest.sha256)) {
+    await parts.plain.replace(sid, name, latest.sha256)
+    report.repaired.push(finding)
+    return
+  }
+  (actual === undefined ? report.missing : report.corrupt).push(finding)
+}
+
+/** A bad object can be rebuilt from any plain file that still holds exactly its bytes. */
+async function restoreObjectFromPlainCopy(parts: VerifyParts, sha256: string): Promise<boolean> {
+  for (const { sessionId, name } of [...parts.log.latestForVerify()].filter((l) => l.sha256 === sha256)) {
+    const restored = await parts.withSessionLock(sessionId, async () => {
+      if ((await parts.plain.digestOf(sessionId, name)) !== sha256) return false
+      await parts.objects.restore(parts.plain.readStream(sessionId, name), sha256)
+      return true
+    })
+    if (restored) return true
+  }
+  return false
+}
+
+/** The digest of a report's findings, for logs that want to say "same as last time". */
+export function findingsDigest(report: VerifyReport): string {
+  return canonicalJson({ missing: report.missing, corrupt: report.corrupt, orphaned: report.orphaned })
 }

@@ -76,24 +76,59 @@ describe('start-up recovery', () => {
 })
 
 describe('verify', () => {
-  it('reports a corrupt object, a plain file that differs and a stray file', async () => {
+  it('reports a corrupt object, a plain file that differs and a stray file without touching them when repair is false', async () => {
     t = await startLedger()
     const res = await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'a.txt', text: 'good' }, { name: 'b.txt', text: 'also good' }] } })
     const [a] = res.json().artifacts
     await writeFile(join(t.dataDir, 'objects/sha256', a.sha256.slice(0, 2), a.sha256.slice(2)), 'evil')
     await writeFile(join(t.dataDir, 'sessions/s1/b.txt'), 'tampered')
     await writeFile(join(t.dataDir, 'sessions/s1/stray.txt'), 'who wrote me')
-    const report = (await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { sessionId: 's1' } })).json()
+    const report = (await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { sessionId: 's1', repair: false } })).json()
     expect(report.ok).toBe(false)
     expect(report.corrupt).toEqual(expect.arrayContaining([
       expect.objectContaining({ kind: 'object', sha256: a.sha256 }),
       expect.objectContaining({ kind: 'plain', path: 'sessions/s1/b.txt' }),
     ]))
     expect(report.orphaned).toEqual([expect.objectContaining({ path: 'sessions/s1/stray.txt' })])
+    expect(report.repaired).toEqual([])
+    expect(await readFile(join(t.dataDir, 'sessions/s1/b.txt'), 'utf8')).toBe('tampered')
     // Known-corrupt bytes are never served as good.
     const get = await t.app.inject('/v1/sessions/s1/artifacts/a.txt')
     expect(get.statusCode).toBe(500)
     expect(get.json().code).toBe('object_corrupt')
+  })
+
+  it('repairs a plain file from its intact object and an object from an intact plain copy', async () => {
+    t = await startLedger()
+    const res = await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'a.txt', text: 'good' }, { name: 'b.txt', text: 'also good' }] } })
+    const [a] = res.json().artifacts
+    const objectPath = join(t.dataDir, 'objects/sha256', a.sha256.slice(0, 2), a.sha256.slice(2))
+    await writeFile(objectPath, 'evil')
+    await writeFile(join(t.dataDir, 'sessions/s1/b.txt'), 'tampered')
+    const report = (await t.app.inject({ method: 'POST', url: '/v1/verify' })).json()
+    expect(report).toMatchObject({ ok: true, missing: [], corrupt: [] })
+    expect(report.repaired).toEqual(expect.arrayContaining([
+      expect.objectContaining({ kind: 'object', sha256: a.sha256 }),
+      expect.objectContaining({ kind: 'plain', path: 'sessions/s1/b.txt', actualSha256: sha256('tampered') }),
+    ]))
+    expect(await readFile(objectPath, 'utf8')).toBe('good')
+    expect(await readFile(join(t.dataDir, 'sessions/s1/b.txt'), 'utf8')).toBe('also good')
+    expect((await t.app.inject('/v1/sessions/s1/artifacts/a.txt')).body).toBe('good')
+  })
+
+  it('never serves an object whose bytes and plain copy are both bad', async () => {
+    t = await startLedger()
+    const res = await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'a.txt', text: 'good' }] } })
+    const [a] = res.json().artifacts
+    await writeFile(join(t.dataDir, 'objects/sha256', a.sha256.slice(0, 2), a.sha256.slice(2)), 'evil')
+    await writeFile(join(t.dataDir, 'sessions/s1/a.txt'), 'also evil')
+    // Unverified reads of small objects hash before sending: no verify run is needed to refuse them.
+    const get = await t.app.inject('/v1/sessions/s1/artifacts/a.txt')
+    expect(get.statusCode).toBe(500)
+    expect(get.json().code).toBe('object_corrupt')
+    const report = (await t.app.inject({ method: 'POST', url: '/v1/verify' })).json()
+    expect(report.ok).toBe(false)
+    expect(report.corrupt).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'object', sha256: a.sha256 })]))
   })
 
   it('answers 404 for verifying a session that does not exist', async () => {

@@ -9,6 +9,8 @@ export type FaultCode = 'EIO' | 'ENOSPC' | 'EDQUOT' | 'EACCES' | 'EXDEV' | 'EMFI
 export interface FaultOptions {
   /** How many matching calls fail before the fault disarms itself; unlimited until `clear` by default. */
   times?: number
+  /** How many matching calls succeed before the fault starts failing them; none by default. */
+  skip?: number
   /** Only calls on a matching path fail: the file a handle was opened on, a rename's destination, a folder. */
   when?: (path: string) => boolean
 }
@@ -23,6 +25,7 @@ export interface SystemError extends Error {
 
 interface ArmedFault {
   code: FaultCode
+  skip: number
   remaining: number
   when: (path: string) => boolean
 }
@@ -61,7 +64,7 @@ export class FaultyFs implements DurableFs {
 
   /** Arms a fault: the next matching calls of `step` reject with `code` instead of running. */
   fail(step: FsStep, code: FaultCode, options: FaultOptions = {}): void {
-    this.faults.set(step, { code, remaining: options.times ?? Infinity, when: options.when ?? (() => true) })
+    this.faults.set(step, { code, skip: options.skip ?? 0, remaining: options.times ?? Infinity, when: options.when ?? (() => true) })
   }
 
   /**
@@ -148,6 +151,10 @@ export class FaultyFs implements DurableFs {
   private raiseIfArmed(step: FsStep, path: string): void {
     const fault = this.faults.get(step)
     if (fault === undefined || fault.remaining <= 0 || !fault.when(path)) return
+    if (fault.skip > 0) {
+      fault.skip--
+      return
+    }
     fault.remaining--
     const error = systemError(fault.code, SYSCALL[step], path)
     this.injected.push(error)

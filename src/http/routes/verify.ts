@@ -15,11 +15,13 @@ const Finding = Type.Object({
 
 const VerifyReport = Type.Object({
   scope: Type.Object({ sessionId: Type.Union([Type.String(), Type.Null()]) }),
-  ok: Type.Boolean(),
+  ok: Type.Boolean({ description: 'true when nothing is missing, corrupt or orphaned after repairs' }),
+  repair: Type.Boolean(),
   checked: Type.Object({ objects: Type.Integer(), plainFiles: Type.Integer(), bytes: Type.Integer() }),
   missing: Type.Array(Finding),
   corrupt: Type.Array(Finding),
   orphaned: Type.Array(Finding),
+  repaired: Type.Array(Finding, { description: 'plain files rewritten from intact objects, objects restored from intact plain files' }),
   startedAt: Type.String({ format: 'date-time' }),
   finishedAt: Type.String({ format: 'date-time' }),
   durationMs: Type.Integer(),
@@ -28,10 +30,12 @@ const VerifyReport = Type.Object({
 const VerifyRequest = Type.Object({
   sessionId: Type.Optional(Type.String({ description: 'verify only this session' })),
   session: Type.Optional(Type.String({ description: 'alias of sessionId' })),
+  repair: Type.Optional(Type.Boolean({ default: true, description: 'rewrite plain files that differ from an intact object; false only reports' })),
 }, { additionalProperties: false })
 
 const VerifyQuery = Type.Object({
   session: Type.Optional(Type.String({ description: 'verify only this session' })),
+  repair: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false })
 
 export const verifyRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async (app, { ledger }) => {
@@ -47,5 +51,5 @@ export const verifyRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
       body: VerifyRequest,
       response: { 200: VerifyReport, ...problemResponses(400, 404, 422, 500) },
     },
-  }, async (req) => ledger.verify(req.body.sessionId ?? req.body.session ?? req.query.session))
+  }, async (req) => ledger.verify(req.body.sessionId ?? req.body.session ?? req.query.session, req.body.repair ?? req.query.repair ?? true))
 }

@@ -55,6 +55,12 @@ export class ObjectStore implements ObjectFiles {
     await discardStaged(staged, { fs: this.fs, root: this.root })
   }
 
+  async restore(source: AsyncIterable<Uint8Array>, sha256: string): Promise<void> {
+    await writeVerified(this.pathOf(sha256), source, {
+      fs: this.fs, root: this.root, expectedSha256: sha256, expectedMismatch: () => this.corrupt(sha256),
+    })
+  }
+
   /** True when the object exists and still hashes to its name. */
   async isIntact(sha256: string): Promise<boolean> {
     try {

@@ -95,6 +95,10 @@ export class PlainView implements PlainFiles {
     }
   }
 
+  readStream(sid: string, name: string): AsyncIterable<Uint8Array> {
+    return createReadStream(this.pathOf(sid, name)) as AsyncIterable<Buffer>
+  }
+
   /** Relative paths (within the session) of every file in a session's folder, temp files included. */
   async listFiles(sid: string): Promise<string[]> {
     const base = join(this.dir, sid)

@@ -1,6 +1,7 @@
 // The SQLite transaction log: commits, their transitions, artifact versions and idempotency keys.
 import type { Statement } from 'better-sqlite3'
 import type { CommitState } from '../../domain/commit-state.js'
+import { closedState, missingArtifacts, settledState, type SessionRow, type SessionState } from '../../domain/session.js'
 import type { ArtifactVersion, CommitArtifact, CommitError, CommitRecord, CommitWithTransitions, Transition } from '../../domain/model.js'
 import type { CommitFilter, CommitLog, PendingCommit, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit } from '../../domain/ports.js'
 import { v7 as uuidv7 } from 'uuid'
@@ -18,6 +19,30 @@ interface CommitRow {
   error_code: string | null
   error_detail: string | null
   error_facts: string | null
+}
+
+interface SessionDbRow {
+  id: string
+  state: SessionState
+  created_at: string
+  updated_at: string
+  completed_at: string | null
+  head_seq: number
+  metadata: string | null
+  expected: string | null
+}
+
+function toSession(row: SessionDbRow): SessionRow {
+  return {
+    id: row.id,
+    state: row.state,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    completedAt: row.completed_at,
+    headSeq: row.head_seq,
+    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
+    expectedArtifacts: row.expected === null ? [] : (JSON.parse(row.expected) as string[]),
+  }
 }
 
 interface ArtifactRow {
@@ -201,6 +226,7 @@ export class SqliteCommitLog implements CommitLog {
       this.sql("UPDATE commits SET state = 'committed', finished_at = ?, needs_recovery = 0 WHERE seq = ?").run(now, seq)
       this.addTransition(seq, 'pending', 'committed', now, null)
       this.sql('UPDATE sessions SET head_seq = ?, updated_at = ? WHERE id = ?').run(seq, now, sessionId)
+      this.rederiveSessionState(sessionId, now)
       if (idempotency !== undefined) {
         this.sql('INSERT INTO idempotency_keys (session_id, key, fingerprint, commit_seq, created_at) VALUES (?, ?, ?, ?, ?)')
           .run(sessionId, idempotency.key, idempotency.fingerprint, seq, now)
@@ -318,6 +344,9 @@ export class SqliteCommitLog implements CommitLog {
     if (filter.sessionId !== undefined) {
       where.push('session_id = ?')
       params.push(filter.sessionId)
+    } else if (filter.excludeSessionId !== undefined) {
+      where.push('session_id != ?')
+      params.push(filter.excludeSessionId)
     }
     if (filter.state !== undefined) {
       where.push('state = ?')
@@ -359,6 +388,131 @@ export class SqliteCommitLog implements CommitLog {
   objectState(sha256: string): 'ok' | 'corrupt' | 'missing' | undefined {
     const row = this.sql('SELECT state FROM objects WHERE sha256 = ?').get(sha256) as { state: 'ok' | 'corrupt' | 'missing' } | undefined
     return row?.state
+  }
+
+  private sessionDbRow(sessionId: string): SessionDbRow | undefined {
+    return this.sql('SELECT * FROM sessions WHERE id = ?').get(sessionId) as SessionDbRow | undefined
+  }
+
+  private presentNames(sessionId: string): string[] {
+    return (this.sql('SELECT name FROM latest_artifacts WHERE session_id = ?').all(sessionId) as { name: string }[]).map((r) => r.name)
+  }
+
+  /** A closed session is complete exactly when nothing it expects is missing; open ones stay open. */
+  private rederiveSessionState(sessionId: string, now: string): void {
+    const row = this.sessionDbRow(sessionId)
+    if (row === undefined || row.state === 'open') return
+    const session = toSession(row)
+    const next = settledState(session.state, missingArtifacts(session.expectedArtifacts, this.presentNames(sessionId)))
+    if (next !== session.state) this.sql('UPDATE sessions SET state = ?, updated_at = ? WHERE id = ?').run(next, now, sessionId)
+  }
+
+  session(sessionId: string): SessionRow | undefined {
+    const row = this.sessionDbRow(sessionId)
+    return row === undefined ? undefined : toSession(row)
+  }
+
+  upsertSession(sessionId: string, changes: { expectedArtifacts?: string[]; metadata?: Record<string, unknown> }): SessionRow {
+    this.db.transaction(() => {
+      const now = this.now()
+      this.ensureSession(sessionId, now)
+      if (changes.expectedArtifacts !== undefined) {
+        this.sql('UPDATE sessions SET expected = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(changes.expectedArtifacts), now, sessionId)
+      }
+      if (changes.metadata !== undefined) {
+        this.sql('UPDATE sessions SET metadata = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(changes.metadata), now, sessionId)
+      }
+      this.rederiveSessionState(sessionId, now)
+    })()
+    return this.mustSession(sessionId)
+  }
+
+  completeSession(sessionId: string): SessionRow {
+    this.db.transaction(() => {
+      const now = this.now()
+      const session = this.mustSession(sessionId)
+      const state = closedState(missingArtifacts(session.expectedArtifacts, this.presentNames(sessionId)))
+      this.sql('UPDATE sessions SET state = ?, completed_at = COALESCE(completed_at, ?), updated_at = ? WHERE id = ?').run(state, now, now, sessionId)
+    })()
+    return this.mustSession(sessionId)
+  }
+
+  private mustSession(sessionId: string): SessionRow {
+    const session = this.session(sessionId)
+    if (session === undefined) throw new Error(`session ${sessionId} vanished`)
+    return session
+  }
+
+  listSessions(filter: { state?: SessionState; afterId?: string; limit: number; exclude: string }): SessionRow[] {
+    const where = ['id != ?', 'id > ?']
+    const params: (string | number)[] = [filter.exclude, filter.afterId ?? '']
+    if (filter.state !== undefined) {
+      where.push('state = ?')
+      params.push(filter.state)
+    }
+    const rows = this.sql(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...params, filter.limit) as SessionDbRow[]
+    return rows.map(toSession)
+  }
+
+  sessionCounts(exclude: string): { total: number; open: number; complete: number; incomplete: number } {
+    const counts = { total: 0, open: 0, complete: 0, incomplete: 0 }
+    for (const row of this.sql('SELECT state, COUNT(*) AS n FROM sessions WHERE id != ? GROUP BY state').all(exclude) as { state: SessionState; n: number }[]) {
+      counts[row.state] = row.n
+      counts.total += row.n
+    }
+    return counts
+  }
+
+  incompleteSessionIds(exclude: string, limit: number): string[] {
+    return (this.sql("SELECT id FROM sessions WHERE state = 'incomplete' AND id != ? ORDER BY updated_at DESC LIMIT ?").all(exclude, limit) as { id: string }[]).map((r) => r.id)
+  }
+
+  commitCounts(exclude: string): Record<CommitState, number> {
+    const counts: Record<CommitState, number> = { pending: 0, committed: 0, failed: 0, aborted: 0 }
+    for (const row of this.sql('SELECT state, COUNT(*) AS n FROM commits WHERE session_id != ? GROUP BY state').all(exclude) as { state: CommitState; n: number }[]) {
+      counts[row.state] = row.n
+    }
+    return counts
+  }
+
+  lastCommit(exclude: string): CommitRecord | undefined {
+    const row = this.sql("SELECT * FROM commits WHERE state = 'committed' AND session_id != ? ORDER BY seq DESC LIMIT 1").get(exclude) as CommitRow | undefined
+    return row === undefined ? undefined : this.toRecord(row)
+  }
+
+  lastFailure(exclude: string): CommitRecord | undefined {
+    const row = this.sql("SELECT * FROM commits WHERE state IN ('failed', 'aborted') AND session_id != ? ORDER BY seq DESC LIMIT 1").get(exclude) as CommitRow | undefined
+    return row === undefined ? undefined : this.toRecord(row)
+  }
+
+  objectTotals(): { count: number; bytes: number } {
+    const row = this.sql('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM objects').get() as { count: number; bytes: number }
+    return row
+  }
+
+  databaseBytes(): number {
+    const pages = this.db.pragma('page_count', { simple: true }) as number
+    const size = this.db.pragma('page_size', { simple: true }) as number
+    return pages * size
+  }
+
+  pruneSessionHistory(sessionId: string, keep: number): string[] {
+    return this.db.transaction(() => {
+      const cutoff = this.sql('SELECT seq FROM commits WHERE session_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?').get(sessionId, keep - 1) as { seq: number } | undefined
+      if (cutoff === undefined) return []
+      const old = this.sql('SELECT seq FROM commits WHERE session_id = ? AND seq < ? AND needs_recovery = 0').all(sessionId, cutoff.seq) as { seq: number }[]
+      const digests = new Set<string>()
+      for (const { seq } of old) {
+        for (const { sha256 } of this.sql('SELECT sha256 FROM commit_artifacts WHERE commit_seq = ? AND sha256 IS NOT NULL').all(seq) as { sha256: string }[]) digests.add(sha256)
+        this.sql('DELETE FROM transitions WHERE commit_seq = ?').run(seq)
+        this.sql('DELETE FROM commit_artifacts WHERE commit_seq = ?').run(seq)
+        this.sql('DELETE FROM idempotency_keys WHERE commit_seq = ?').run(seq)
+        this.sql('DELETE FROM commits WHERE seq = ?').run(seq)
+      }
+      const orphaned = [...digests].filter((sha256) => this.sql('SELECT 1 FROM commit_artifacts WHERE sha256 = ? LIMIT 1').get(sha256) === undefined)
+      for (const sha256 of orphaned) this.sql('DELETE FROM objects WHERE sha256 = ?').run(sha256)
+      return orphaned
+    })()
   }
 
   close(): void {

@@ -1,0 +1,287 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { InsufficientStorage, PayloadTooLarge, ReadBackMismatch, RequestAborted, StorageFault, type LedgerError } from '../../src/domain/errors.js'
+import { writeVerified } from '../../src/storage/files/verified-write.js'
+import { sha256 } from '../support/factories.js'
+import { FaultyFs, type FaultCode, type FsStep } from '../support/faulty-fs.js'
+
+const OLD = 'previous committed bytes\n'
+const NEW = 'the new bytes, all of them\n'
+
+let root: string
+let fs: FaultyFs
+let target: string
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'verified-write-test-'))
+  fs = new FaultyFs()
+  target = join(root, 'sessions', 's1', 'report.txt')
+})
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true })
+})
+
+async function seedTarget(): Promise<void> {
+  await mkdir(dirname(target), { recursive: true })
+  await writeFile(target, OLD)
+}
+
+async function tempFilesIn(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((name) => name.startsWith('.tmp-'))
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return []
+    throw error
+  }
+}
+
+async function contentOf(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return undefined
+    throw error
+  }
+}
+
+/** Settles the write and hands back what it rejected with; a write that resolves fails the test. */
+async function rejectionOf(write: Promise<unknown>): Promise<LedgerError> {
+  const outcome = await write.then(
+    (value) => ({ resolved: true as const, value }),
+    (error: unknown) => ({ resolved: false as const, error }),
+  )
+  if (outcome.resolved) throw new Error(`expected the write to reject, it resolved with ${JSON.stringify(outcome.value)}`)
+  return outcome.error as LedgerError
+}
+
+async function* chunks(...parts: (string | Error)[]): AsyncGenerator<Uint8Array> {
+  for (const part of parts) {
+    if (part instanceof Error) throw part
+    yield Buffer.from(part)
+  }
+}
+
+interface StepFault {
+  step: FsStep
+  code: FaultCode
+  errorClass: typeof StorageFault | typeof InsufficientStorage
+  errorCode: string
+  factsStep: string
+}
+
+const BEFORE_RENAME: StepFault[] = [
+  { step: 'mkdirp', code: 'EACCES', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'mkdir' },
+  { step: 'openTemp', code: 'EMFILE', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'open' },
+  { step: 'write', code: 'EIO', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'write' },
+  { step: 'write', code: 'ENOSPC', errorClass: InsufficientStorage, errorCode: 'insufficient_storage', factsStep: 'write' },
+  { step: 'write', code: 'EDQUOT', errorClass: InsufficientStorage, errorCode: 'insufficient_storage', factsStep: 'write' },
+  { step: 'fsync', code: 'EIO', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'fsync' },
+  { step: 'fsync', code: 'ENOSPC', errorClass: InsufficientStorage, errorCode: 'insufficient_storage', factsStep: 'fsync' },
+  { step: 'close', code: 'EIO', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'close' },
+  { step: 'rename', code: 'EACCES', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'rename' },
+  { step: 'rename', code: 'EXDEV', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'rename' },
+]
+
+function expectInjectedFailure(error: LedgerError, fault: StepFault): void {
+  expect(error).toBeInstanceOf(fault.errorClass)
+  expect(error.code).toBe(fault.errorCode)
+  expect(error.facts).toMatchObject({ step: fault.factsStep, errno: fault.code })
+  // The error carries the very fault the disk raised: nothing in between swallowed or replaced it.
+  expect(fs.injected).toHaveLength(1)
+  expect(error.cause).toBe(fs.injected[0])
+  // Paths in errors are relative to the data dir: the host's layout never leaks to a caller.
+  expect(String(error.facts['path'])).not.toContain(root)
+  expect(error.message).not.toContain(root)
+}
+
+describe('writeVerified when a step before the rename fails', () => {
+  it.each(BEFORE_RENAME)('rejects on $step $code with $errorCode, leaves no temp file and keeps the previous bytes', async (fault) => {
+    await seedTarget()
+    fs.fail(fault.step, fault.code)
+    const error = await rejectionOf(writeVerified(target, Buffer.from(NEW), { fs, root }))
+    expectInjectedFailure(error, fault)
+    expect(await tempFilesIn(dirname(target))).toEqual([])
+    expect(await contentOf(target)).toBe(OLD)
+  })
+
+  it.each(BEFORE_RENAME)('rejects on $step $code with $errorCode and creates no target when there was none', async (fault) => {
+    await mkdir(dirname(target), { recursive: true })
+    fs.fail(fault.step, fault.code)
+    const error = await rejectionOf(writeVerified(target, Buffer.from(NEW), { fs, root }))
+    expectInjectedFailure(error, fault)
+    expect(await readdir(dirname(target))).toEqual([])
+  })
+
+  it('rejects with fsync-dir when the folder it just created cannot be made durable, before anything is renamed', async () => {
+    fs.fail('fsyncDir', 'EIO')
+    const error = await rejectionOf(writeVerified(target, Buffer.from(NEW), { fs, root }))
+    expectInjectedFailure(error, { step: 'fsyncDir', code: 'EIO', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'fsync-dir' })
+    expect(fs.callsOf('openTemp')).toEqual([])
+    expect(fs.callsOf('rename')).toEqual([])
+    expect(await contentOf(target)).toBeUndefined()
+    expect(await tempFilesIn(dirname(target))).toEqual([])
+  })
+
+  it('never retries a failed fsync on the same file: a retry starts over with a fresh temp file', async () => {
+    await seedTarget()
+    fs.fail('fsync', 'EIO', { times: 1 })
+    await rejectionOf(writeVerified(target, Buffer.from(NEW), { fs, root }))
+    expect(fs.callsOf('fsync')).toHaveLength(1)
+    const failedTemp = fs.callsOf('openTemp')[0]?.path
+
+    const written = await writeVerified(target, Buffer.from(NEW), { fs, root })
+    expect(written.sha256).toBe(sha256(NEW))
+    const retryTemp = fs.callsOf('openTemp')[1]?.path
+    expect(retryTemp).toBeDefined()
+    expect(retryTemp).not.toBe(failedTemp)
+    expect(fs.callsOf('fsync').map((call) => call.path)).toEqual([failedTemp, retryTemp])
+    expect(await contentOf(target)).toBe(NEW)
+  })
+
+  it('keeps the original error when even the temp file cannot be removed, and names the temp left behind', async () => {
+    await seedTarget()
+    fs.fail('fsync', 'EIO')
+    fs.fail('unlink', 'EACCES')
+    const error = await rejectionOf(writeVerified(target, Buffer.from(NEW), { fs, root }))
+    expect(error).toBeInstanceOf(StorageFault)
+    expect(error.facts).toMatchObject({ step: 'fsync', errno: 'EIO' })
+    expect(error.cause).toBe(fs.injected[0])
+    const leftover = await tempFilesIn(dirname(target))
+    expect(leftover).toHaveLength(1)
+    expect(error).toMatchObject({ tempLeftBehind: join(dirname(target), leftover[0] ?? ''), cleanupErrno: 'EACCES' })
+    expect(await contentOf(target)).toBe(OLD)
+  })
+})
+
+describe('writeVerified when a step at or after the rename fails', () => {
+  it('rejects with fsync-dir when the folder cannot be synced after the rename, leaving no temp file', async () => {
+    await seedTarget()
+    fs.fail('fsyncDir', 'EIO')
+    const error = await rejectionOf(writeVerified(target, Buffer.from(NEW), { fs, root }))
+    expectInjectedFailure(error, { step: 'fsyncDir', code: 'EIO', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'fsync-dir' })
+    expect(fs.callsOf('rename')).toHaveLength(1)
+    expect(await tempFilesIn(dirname(target))).toEqual([])
+  })
+
+  it('rejects with read-back when the file cannot be opened again after the rename', async () => {
+    await seedTarget()
+    fs.fail('openRead', 'EIO')
+    const error = await rejectionOf(writeVerified(target, Buffer.from(NEW), { fs, root }))
+    expectInjectedFailure(error, { step: 'openRead', code: 'EIO', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'read-back' })
+    expect(fs.callsOf('rename')).toHaveLength(1)
+    expect(fs.callsOf('openRead').map((call) => call.path)).toEqual([target])
+    expect(await tempFilesIn(dirname(target))).toEqual([])
+  })
+
+  it('rejects with read_back_mismatch when the bytes on disk are not the bytes written', async () => {
+    await seedTarget()
+    fs.corruptAfterRename()
+    const error = await rejectionOf(writeVerified(target, Buffer.from(NEW), { fs, root }))
+    expect(error).toBeInstanceOf(ReadBackMismatch)
+    expect(error.code).toBe('read_back_mismatch')
+    expect(error.facts).toMatchObject({ path: 'sessions/s1/report.txt', expected: sha256(NEW) })
+    expect(error.facts['actual']).toBe(sha256(await readFile(target)))
+    expect(error.facts['actual']).not.toBe(sha256(NEW))
+    expect(await tempFilesIn(dirname(target))).toEqual([])
+  })
+
+  it('rejects with read_back_mismatch when an empty file reads back with bytes in it', async () => {
+    fs.corruptAfterRename()
+    const error = await rejectionOf(writeVerified(target, new Uint8Array(0), { fs, root }))
+    expect(error).toBeInstanceOf(ReadBackMismatch)
+    expect(error.facts).toMatchObject({ expected: sha256(''), actual: sha256(await readFile(target)) })
+  })
+})
+
+describe('writeVerified on the success path', () => {
+  it('resolves with the path, sha256 and size once the bytes are durable and read back', async () => {
+    await seedTarget()
+    const written = await writeVerified(target, Buffer.from(NEW), { fs, root })
+    expect(written).toEqual({ path: target, sha256: sha256(NEW), size: Buffer.byteLength(NEW) })
+    expect(await readFile(target, 'utf8')).toBe(NEW)
+    expect(await tempFilesIn(dirname(target))).toEqual([])
+  })
+
+  it('takes the durable steps in order: temp, write, fsync, close, rename, fsync the folder, read back', async () => {
+    await seedTarget()
+    await writeVerified(target, Buffer.from(NEW), { fs, root })
+    const steps = fs.calls.map((call) => call.step).filter((step) => step !== 'mkdirp')
+    expect(steps).toEqual(['openTemp', 'write', 'fsync', 'close', 'rename', 'fsyncDir', 'openRead'])
+    const temp = fs.callsOf('openTemp')[0]?.path ?? ''
+    expect(dirname(temp)).toBe(dirname(target))
+    expect(fs.callsOf('fsync')[0]?.path).toBe(temp)
+    expect(fs.callsOf('fsyncDir')[0]?.path).toBe(dirname(target))
+  })
+
+  it('writes a streamed source chunk by chunk and hashes all of it', async () => {
+    const written = await writeVerified(target, chunks('the new ', 'bytes, ', 'all of them\n'), { fs, root })
+    expect(written).toEqual({ path: target, sha256: sha256(NEW), size: Buffer.byteLength(NEW) })
+    expect(await readFile(target, 'utf8')).toBe(NEW)
+    expect(fs.callsOf('write')).toHaveLength(3)
+    expect(await tempFilesIn(dirname(target))).toEqual([])
+  })
+
+  it('fsyncs every folder it creates in its parent', async () => {
+    await writeVerified(target, Buffer.from(NEW), { fs, root })
+    expect(fs.callsOf('fsyncDir').map((call) => call.path)).toEqual([
+      join(root, 'sessions'), root, join(root, 'sessions', 's1'),
+    ])
+  })
+})
+
+describe('writeVerified with a failing source or a size limit', () => {
+  it('rejects with the source error when a streamed source throws midway, leaving no temp and the target untouched', async () => {
+    await seedTarget()
+    const hangUp = new Error('socket hang up')
+    const error = await rejectionOf(writeVerified(target, chunks('the new ', hangUp), { fs, root }))
+    expect(error).toBe(hangUp)
+    expect(fs.callsOf('write')).toHaveLength(1)
+    expect(fs.callsOf('rename')).toEqual([])
+    expect(await tempFilesIn(dirname(target))).toEqual([])
+    expect(await contentOf(target)).toBe(OLD)
+  })
+
+  it('reports a source error as the failure sourceFailure maps it to', async () => {
+    await seedTarget()
+    const hangUp = new Error('socket hang up')
+    const error = await rejectionOf(writeVerified(target, chunks('the new ', hangUp), {
+      fs, root, sourceFailure: (cause) => new RequestAborted('the body ended early', {}, { cause }),
+    }))
+    expect(error).toBeInstanceOf(RequestAborted)
+    expect(error.cause).toBe(hangUp)
+    expect(await tempFilesIn(dirname(target))).toEqual([])
+    expect(await contentOf(target)).toBe(OLD)
+  })
+
+  it('rejects with the limit error once the running size passes the limit, leaving no temp', async () => {
+    await seedTarget()
+    const tooLarge = new PayloadTooLarge('over the limit', { limit: 10 })
+    const error = await rejectionOf(writeVerified(target, chunks('12345678', '90ab'), {
+      fs, root, limit: { bytes: 10, error: () => tooLarge },
+    }))
+    expect(error).toBe(tooLarge)
+    expect(fs.callsOf('write')).toHaveLength(1)
+    expect(fs.callsOf('rename')).toEqual([])
+    expect(await tempFilesIn(dirname(target))).toEqual([])
+    expect(await contentOf(target)).toBe(OLD)
+  })
+
+  it('accepts a source of exactly the limit', async () => {
+    const written = await writeVerified(target, chunks('12345', '67890'), {
+      fs, root, limit: { bytes: 10, error: () => new PayloadTooLarge('over the limit') },
+    })
+    expect(written.size).toBe(10)
+    expect(await contentOf(target)).toBe('1234567890')
+  })
+
+  it('refuses to rename bytes that do not hash to the expected digest', async () => {
+    await seedTarget()
+    const error = await rejectionOf(writeVerified(target, Buffer.from(NEW), { fs, root, expectedSha256: sha256('something else') }))
+    expect(error).toBeInstanceOf(ReadBackMismatch)
+    expect(fs.callsOf('rename')).toEqual([])
+    expect(await tempFilesIn(dirname(target))).toEqual([])
+    expect(await contentOf(target)).toBe(OLD)
+  })
+})
