@@ -27,6 +27,19 @@ export interface UnsettledCommit {
   artifacts: { name: string; sha256: string | null }[]
 }
 
+export interface ScrubRecord {
+  startedAt: string
+  finishedAt: string
+  ok: boolean
+  checkedObjects: number
+  checkedPlainFiles: number
+  bytes: number
+  missing: number
+  corrupt: number
+  orphaned: number
+  repaired: number
+}
+
 export interface CommitFilter {
   sessionId?: string
   /** Leave out this session's commits (the canary's) unless sessionId asks for it. */
@@ -88,6 +101,8 @@ export interface CommitLog {
   lastFailure(exclude: string): CommitRecord | undefined
   objectTotals(): { count: number; bytes: number }
   databaseBytes(): number
+  recordScrub(summary: ScrubRecord): void
+  lastScrub(): ScrubRecord | undefined
   /** Deletes all but the newest `keep` commits of a session; returns digests no longer referenced. */
   pruneSessionHistory(sessionId: string, keep: number): string[]
   objectState(sha256: string): 'ok' | 'corrupt' | 'missing' | undefined

@@ -8,7 +8,8 @@ import {
 } from '../domain/errors.js'
 import { headEtag, type CommitError, type CommitRecord } from '../domain/model.js'
 import { assertArtifactName, assertSessionId, conflictingName } from '../domain/names.js'
-import type { CommitLog, LedgerObserver, ObjectFiles, PlainFiles, PlannedArtifact, StagedContent } from '../domain/ports.js'
+import type { ObserverSet } from './observers.js'
+import type { CommitLog, ObjectFiles, PlainFiles, PlannedArtifact, StagedContent } from '../domain/ports.js'
 import { KeyedLock, RefCounter } from './keyed-lock.js'
 import type { ServiceState } from './service-state.js'
 
@@ -58,7 +59,7 @@ export interface CommitterParts {
   /** Reconciles a session whose plain files may be stale; runs under the session's lock. */
   reconcileSession: (sessionId: string) => Promise<void>
   noteFault: (error: unknown) => void
-  observer: LedgerObserver
+  observer: ObserverSet
 }
 
 function fingerprint(value: unknown): string {
@@ -320,14 +321,14 @@ export class Committer {
       }
       const record = log.markCommitted(seq, details.idempotency)
       releaseObjects()
-      this.parts.observer.commitFinished('committed', { durationSeconds: elapsed(), bytes })
+      this.parts.observer.forSession(sessionId).commitFinished('committed', { durationSeconds: elapsed(), bytes })
       return record
     } catch (error) {
       releaseObjects()
       this.parts.noteFault(error)
       const settled = await this.undo(sessionId, touched, artifacts.map((a) => a.sha256))
       this.recordFailure(seq, error, settled)
-      this.parts.observer.commitFinished('failed', { durationSeconds: elapsed(), bytes: 0, code: describeError(error).code })
+      this.parts.observer.forSession(sessionId).commitFinished('failed', { durationSeconds: elapsed(), bytes: 0, code: describeError(error).code })
       if (error instanceof LedgerError) error.commitId = id
       throw error
     }

@@ -81,6 +81,14 @@ export async function readinessChecks(
     ? { status: 'pass', time }
     : { status: 'fail', observedValue: fault.code, output: `unrecovered storage fault since ${fault.at}: ${fault.detail}`, time }
 
+  const canary = state.canary
+  checks['canary'] = canary === undefined
+    ? { status: 'pass', output: 'no canary commit has run yet', time }
+    : {
+      status: canary.ok ? 'pass' : 'warn', observedValue: canary.latencyMs, observedUnit: 'ms', time,
+      ...(canary.ok ? {} : { output: `the last canary commit at ${canary.at} failed: ${canary.error ?? 'unknown'}` }),
+    }
+
   try {
     const { freeBytes } = await probes.diskSpace()
     const status: HealthStatus = freeBytes < thresholds.hardReserveBytes ? 'fail' : freeBytes < thresholds.softReserveBytes ? 'warn' : 'pass'

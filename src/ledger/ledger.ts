@@ -2,13 +2,18 @@
 import { ReadBackMismatch, SessionNotFound } from '../domain/errors.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions } from '../domain/model.js'
 import { assertSessionId } from '../domain/names.js'
-import type { CommitFilter, CommitLog, LedgerObserver, ObjectFiles, PlainFiles, StorageProbes } from '../domain/ports.js'
+import type { CommitFilter, CommitLog, LedgerObserver, ObjectFiles, PlainFiles, ScrubRecord, StorageProbes } from '../domain/ports.js'
 import { Committer, describeError, type CommitOptions, type CommitOutcome, type CommitRequest, type PutRequest } from './commit.js'
 import { readinessChecks, report, type DiskThresholds, type HealthReport } from './health.js'
 import { Reader, type ArtifactSelector, type CommitPage, type SessionArtifacts } from './reads.js'
 import { recoverAtStartup, reconcileSession, type RecoveryParts } from './recovery.js'
 import { ObserverSet } from './observers.js'
 import { ServiceState } from './service-state.js'
+import { Canary } from './canary.js'
+import { Scrubber } from './scrub.js'
+import { assertCallerSessionId, Sessions, type SessionChanges, type SessionPage } from './sessions.js'
+import type { CanarySummary, StatusReport } from './status.js'
+import { CANARY_SESSION_ID, type SessionRecord, type SessionState } from '../domain/session.js'
 import { isStorageFault } from './storage-errors.js'
 import { verifyStorage, type VerifyParts, type VerifyReport } from './verify.js'
 
@@ -23,6 +28,11 @@ export interface LedgerSettings {
   version: string
   maxArtifactBytes: number
   disk: DiskThresholds
+  /** 0 (the default) runs no periodic canary; `runCanary()` still works. */
+  canaryIntervalMs?: number
+  /** 0 (the default) runs no background scrub; `runScrub()` still works. */
+  scrubIntervalMs?: number
+  scrubRateBytesPerSec?: number
 }
 
 /** A fault is retried by a probe write at most this often, so readiness polls stay cheap. */
@@ -33,6 +43,9 @@ export class Ledger {
   readonly reader: Reader
   private readonly observers = new ObserverSet()
   private readonly committer: Committer
+  private readonly sessions: Sessions
+  private readonly canary: Canary
+  private readonly scrubber: Scrubber
   private lastProbeAt = 0
 
   constructor(
@@ -50,6 +63,23 @@ export class Ledger {
       noteFault: (error) => this.noteFault(error),
       observer: this.observers,
     })
+    this.sessions = new Sessions(storage.log)
+    this.canary = new Canary({
+      committer: this.committer,
+      prune: (keep) => this.pruneCanary(keep),
+      onResult: (result) => {
+        this.state.canary = result
+      },
+    })
+    this.scrubber = new Scrubber({
+      verify: (throttle) => verifyStorage(this.verifyParts, { repair: true, throttle }),
+      onResult: (summary) => {
+        storage.log.recordScrub(summary)
+      },
+      onError: (error) => {
+        this.noteFault(error)
+      },
+    }, settings.scrubRateBytesPerSec ?? 64 * 1024 * 1024)
   }
 
   private get recoveryParts(): RecoveryParts {
@@ -66,14 +96,85 @@ export class Ledger {
     this.state.lastRecovery = await recoverAtStartup(this.recoveryParts)
     if (this.state.lastRecovery.abortedCommits > 0) this.observers.commitsAborted(this.state.lastRecovery.abortedCommits)
     this.state.phase = 'ready'
+    this.canary.start(this.settings.canaryIntervalMs ?? 0)
+    this.scrubber.start(this.settings.scrubIntervalMs ?? 0)
+  }
+
+  runCanary(): Promise<CanarySummary> {
+    return this.canary.runOnce()
+  }
+
+  runScrub(): Promise<ScrubRecord> {
+    return this.scrubber.runOnce()
+  }
+
+  private async pruneCanary(keep: number): Promise<void> {
+    await this.committer.withSessionLock(CANARY_SESSION_ID, async () => {
+      for (const sha256 of this.storage.log.pruneSessionHistory(CANARY_SESSION_ID, keep)) {
+        if (!this.committer.isObjectInUse(sha256) && !this.storage.log.isObjectReferenced(sha256)) await this.storage.objects.remove(sha256)
+      }
+    })
   }
 
   async commit(sessionId: string, request: CommitRequest, options: CommitOptions = {}): Promise<CommitOutcome> {
+    assertCallerSessionId(sessionId)
     return this.afterWrite(await this.committer.commit(sessionId, request, options))
   }
 
   async put(sessionId: string, request: PutRequest): Promise<CommitOutcome> {
+    assertCallerSessionId(sessionId)
     return this.afterWrite(await this.committer.put(sessionId, request))
+  }
+
+  putSession(sessionId: string, changes: SessionChanges): { session: SessionRecord; created: boolean } {
+    return this.sessions.put(sessionId, changes)
+  }
+
+  getSession(sessionId: string): SessionRecord {
+    return this.sessions.get(sessionId)
+  }
+
+  completeSession(sessionId: string): SessionRecord {
+    return this.sessions.complete(sessionId)
+  }
+
+  listSessions(filter: { state?: SessionState; cursor?: string; limit: number }): SessionPage {
+    return this.sessions.list(filter)
+  }
+
+  async status(): Promise<StatusReport> {
+    const { log, probes } = this.storage
+    const counts = log.commitCounts(CANARY_SESSION_ID)
+    const last = log.lastCommit(CANARY_SESSION_ID)
+    const failure = log.lastFailure(CANARY_SESSION_ID)
+    const objects = log.objectTotals()
+    const disk = await probes.diskSpace().catch(() => undefined)
+    return {
+      service: 'artifact-ledger',
+      version: this.settings.version,
+      phase: this.state.phase,
+      startedAt: this.state.startedAt.toISOString(),
+      uptimeSeconds: Math.round((Date.now() - this.state.startedAt.getTime()) / 1000),
+      commits: { ...counts, total: counts.pending + counts.committed + counts.failed + counts.aborted },
+      lastCommit: last === undefined ? null : { id: last.id, seq: last.seq, sessionId: last.sessionId, at: last.finishedAt ?? last.createdAt },
+      lastFailure: failure === undefined ? null : {
+        id: failure.id, seq: failure.seq, sessionId: failure.sessionId, at: failure.finishedAt ?? failure.createdAt,
+        state: failure.state, code: failure.error?.code ?? 'unknown', detail: failure.error?.detail ?? '',
+      },
+      storage: {
+        objectCount: objects.count,
+        objectBytes: objects.bytes,
+        databaseBytes: log.databaseBytes(),
+        freeBytes: disk?.freeBytes ?? null,
+        totalBytes: disk?.totalBytes ?? null,
+      },
+      sessions: { ...log.sessionCounts(CANARY_SESSION_ID), incompleteIds: log.incompleteSessionIds(CANARY_SESSION_ID, 100) },
+      lastScrub: log.lastScrub() ?? null,
+      scrubRunning: this.scrubber.isRunning,
+      canary: this.state.canary ?? null,
+      recovery: this.state.lastRecovery ?? null,
+      unrecoveredFault: this.state.unrecoveredFault ?? null,
+    }
   }
 
   private afterWrite(outcome: CommitOutcome): CommitOutcome {
@@ -106,7 +207,8 @@ export class Ledger {
   }
 
   listCommits(filter: Omit<CommitFilter, 'afterSeq'> & { cursor?: string }): CommitPage {
-    return this.reader.listCommits(filter)
+    // The canary's commits are the service's own; they show only when asked for by session.
+    return this.reader.listCommits({ ...filter, excludeSessionId: CANARY_SESSION_ID })
   }
 
   commitBySeq(seq: number): CommitRecord | undefined {
@@ -170,6 +272,7 @@ export class Ledger {
   /** Stops taking commits, lets the ones in flight finish, then closes the log. */
   async close(): Promise<void> {
     this.state.phase = 'stopping'
+    await Promise.all([this.canary.stop(), this.scrubber.stop()])
     await this.committer.drain()
     this.storage.log.close()
   }

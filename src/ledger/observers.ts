@@ -1,5 +1,6 @@
 // Fans ledger events out to every registered observer (metrics today, perhaps audit tomorrow).
 import type { LedgerObserver } from '../domain/ports.js'
+import { CANARY_SESSION_ID } from '../domain/session.js'
 
 export class ObserverSet implements LedgerObserver {
   private readonly observers: LedgerObserver[] = []
@@ -10,6 +11,11 @@ export class ObserverSet implements LedgerObserver {
 
   commitFinished(...args: Parameters<LedgerObserver['commitFinished']>): void {
     for (const o of this.observers) o.commitFinished(...args)
+  }
+
+  /** The canary's own commits are health signals, not traffic: they are not counted as commits. */
+  forSession(sessionId: string): Pick<LedgerObserver, 'commitFinished'> {
+    return sessionId === CANARY_SESSION_ID ? { commitFinished: () => undefined } : this
   }
 
   commitsAborted(count: number): void {

@@ -1,4 +1,5 @@
 // What the service knows about its own health: start-up phase and storage faults not yet recovered.
+import type { CanarySummary } from './status.js'
 
 export type Phase = 'starting' | 'recovering' | 'ready' | 'stopping'
 
@@ -15,6 +16,7 @@ export class ServiceState {
   /** Sessions whose plain files may differ from the log after a failed rollback. */
   readonly dirtySessions = new Set<string>()
   readonly startedAt = new Date()
+  canary: CanarySummary | undefined
   lastRecovery: { abortedCommits: number; settledCommits: number; removedTemps: number; durationMs: number } | undefined
 
   get isReady(): boolean {

@@ -1,5 +1,6 @@
 // The status report: one read-only picture of the service for operators, status and metrics.
 import type { CommitState } from '../domain/commit-state.js'
+import type { ScrubRecord } from '../domain/ports.js'
 
 export interface CommitSummary {
   id: string
@@ -14,18 +15,7 @@ export interface FailureSummary extends CommitSummary {
   detail: string
 }
 
-export interface ScrubSummary {
-  startedAt: string
-  finishedAt: string
-  ok: boolean
-  checkedObjects: number
-  checkedPlainFiles: number
-  bytes: number
-  missing: number
-  corrupt: number
-  orphaned: number
-  repaired: number
-}
+export type ScrubSummary = ScrubRecord
 
 export interface CanarySummary {
   at: string
@@ -45,7 +35,7 @@ export interface StatusReport {
   lastFailure: FailureSummary | null
   storage: { objectCount: number; objectBytes: number; databaseBytes: number; freeBytes: number | null; totalBytes: number | null }
   sessions: { total: number; open: number; complete: number; incomplete: number; incompleteIds: string[] }
-  lastScrub: ScrubSummary | null
+  lastScrub: ScrubRecord | null
   scrubRunning: boolean
   canary: CanarySummary | null
   recovery: { abortedCommits: number; settledCommits: number; removedTemps: number; durationMs: number } | null

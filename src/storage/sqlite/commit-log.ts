@@ -3,7 +3,7 @@ import type { Statement } from 'better-sqlite3'
 import type { CommitState } from '../../domain/commit-state.js'
 import { closedState, missingArtifacts, settledState, type SessionRow, type SessionState } from '../../domain/session.js'
 import type { ArtifactVersion, CommitArtifact, CommitError, CommitRecord, CommitWithTransitions, Transition } from '../../domain/model.js'
-import type { CommitFilter, CommitLog, PendingCommit, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit } from '../../domain/ports.js'
+import type { CommitFilter, CommitLog, PendingCommit, PlannedArtifact, ScrubRecord, StoredIdempotencyKey, UnsettledCommit } from '../../domain/ports.js'
 import { v7 as uuidv7 } from 'uuid'
 import type { Db } from './ledger-db.js'
 
@@ -494,6 +494,18 @@ export class SqliteCommitLog implements CommitLog {
     const pages = this.db.pragma('page_count', { simple: true }) as number
     const size = this.db.pragma('page_size', { simple: true }) as number
     return pages * size
+  }
+
+  recordScrub(summary: ScrubRecord): void {
+    this.sql('INSERT INTO scrub_runs (started_at, finished_at, ok, summary) VALUES (?, ?, ?, ?)')
+      .run(summary.startedAt, summary.finishedAt, summary.ok ? 1 : 0, JSON.stringify(summary))
+    // Only the recent past matters for status; keep the table small.
+    this.sql('DELETE FROM scrub_runs WHERE id <= (SELECT MAX(id) - 100 FROM scrub_runs)').run()
+  }
+
+  lastScrub(): ScrubRecord | undefined {
+    const row = this.sql('SELECT summary FROM scrub_runs ORDER BY id DESC LIMIT 1').get() as { summary: string } | undefined
+    return row === undefined ? undefined : (JSON.parse(row.summary) as ScrubRecord)
   }
 
   pruneSessionHistory(sessionId: string, keep: number): string[] {

@@ -87,6 +87,16 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (session_id, key)
   ) WITHOUT ROWID;
   `,
+  `
+  -- One row per finished scrub, so status and metrics survive a restart.
+  CREATE TABLE scrub_runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    ok          INTEGER NOT NULL,
+    summary     TEXT NOT NULL
+  );
+  `,
 ]
 
 export function openLedgerDb(path: string): Db {

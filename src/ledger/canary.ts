@@ -1,0 +1,64 @@
+// The canary: a small synthetic commit through the whole write path, so health proves writes work.
+import { CANARY_SESSION_ID } from '../domain/session.js'
+import type { CanarySummary } from './status.js'
+import { describeError, type Committer } from './commit.js'
+
+/** Enough history to see the canary's recent commits; older ones are pruned so it never grows. */
+const KEEP_COMMITS = 5
+
+export interface CanaryParts {
+  committer: Committer
+  /** Drops old canary commits and deletes objects nothing references any more. */
+  prune: (keep: number) => Promise<void>
+  onResult: (result: CanarySummary) => void
+}
+
+export class Canary {
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<CanarySummary> | undefined
+  private sequence = 0
+
+  constructor(private readonly parts: CanaryParts) {}
+
+  /** Runs one canary commit; concurrent callers share the run in flight. */
+  runOnce(): Promise<CanarySummary> {
+    this.running ??= this.commitOnce().finally(() => {
+      this.running = undefined
+    })
+    return this.running
+  }
+
+  private async commitOnce(): Promise<CanarySummary> {
+    const started = performance.now()
+    const at = new Date().toISOString()
+    let result: CanarySummary
+    try {
+      // New bytes every time: an unchanged object would be reused and nothing would reach the disk.
+      await this.parts.committer.commit(CANARY_SESSION_ID, {
+        artifacts: [{ name: 'canary.json', json: { at, pid: process.pid, sequence: ++this.sequence } }],
+        message: 'canary',
+      })
+      result = { at, ok: true, latencyMs: Math.round(performance.now() - started), error: null }
+      await this.parts.prune(KEEP_COMMITS)
+    } catch (error) {
+      const { code, detail } = describeError(error)
+      result = { at, ok: false, latencyMs: Math.round(performance.now() - started), error: `${code}: ${detail}` }
+    }
+    this.parts.onResult(result)
+    return result
+  }
+
+  start(intervalMs: number): void {
+    if (intervalMs <= 0 || this.timer !== undefined) return
+    this.timer = setInterval(() => {
+      void this.runOnce()
+    }, intervalMs)
+    this.timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    this.timer = undefined
+    await this.running
+  }
+}

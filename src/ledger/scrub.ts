@@ -1,0 +1,79 @@
+// The background scrub: re-verifies everything at a bounded rate and keeps the result for status.
+import type { ScrubSummary } from './status.js'
+import type { VerifyReport } from './verify.js'
+
+export interface ScrubParts {
+  verify: (throttle: (bytes: number) => Promise<void>) => Promise<VerifyReport>
+  onResult: (summary: ScrubSummary, report: VerifyReport) => void
+  onError: (error: unknown) => void
+}
+
+export function summarize(report: VerifyReport): ScrubSummary {
+  return {
+    startedAt: report.startedAt,
+    finishedAt: report.finishedAt,
+    ok: report.ok,
+    checkedObjects: report.checked.objects,
+    checkedPlainFiles: report.checked.plainFiles,
+    bytes: report.checked.bytes,
+    missing: report.missing.length,
+    corrupt: report.corrupt.length,
+    orphaned: report.orphaned.length,
+    repaired: report.repaired.length,
+  }
+}
+
+/** Sleeps as needed so that the bytes read so far never exceed `bytesPerSecond` on average. */
+export function rateLimiter(bytesPerSecond: number, signal?: AbortSignal, now: () => number = () => performance.now()): (bytes: number) => Promise<void> {
+  const started = now()
+  let total = 0
+  return async (bytes) => {
+    // Stopping the service ends a scrub between two files, not after the whole walk.
+    signal?.throwIfAborted()
+    total += bytes
+    const aheadMs = (total / bytesPerSecond) * 1000 - (now() - started)
+    if (aheadMs > 1) await new Promise((resolve) => setTimeout(resolve, aheadMs))
+  }
+}
+
+export class Scrubber {
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<ScrubSummary> | undefined
+  private readonly stopping = new AbortController()
+
+  constructor(
+    private readonly parts: ScrubParts,
+    private readonly bytesPerSecond: number,
+  ) {}
+
+  get isRunning(): boolean {
+    return this.running !== undefined
+  }
+
+  runOnce(): Promise<ScrubSummary> {
+    this.running ??= (async () => {
+      const report = await this.parts.verify(rateLimiter(this.bytesPerSecond, this.stopping.signal))
+      const summary = summarize(report)
+      this.parts.onResult(summary, report)
+      return summary
+    })().finally(() => {
+      this.running = undefined
+    })
+    return this.running
+  }
+
+  start(intervalMs: number): void {
+    if (intervalMs <= 0 || this.timer !== undefined) return
+    this.timer = setInterval(() => {
+      this.runOnce().catch((error: unknown) => this.parts.onError(error))
+    }, intervalMs)
+    this.timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    this.timer = undefined
+    this.stopping.abort()
+    await Promise.allSettled([this.running])
+  }
+}
