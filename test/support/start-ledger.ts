@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildApp, type App } from '../../src/app.js'
+import type { AuthSettings } from '../../src/http/auth.js'
 import { Ledger, type LedgerSettings } from '../../src/ledger/ledger.js'
 import type { DurableFs } from '../../src/storage/files/fs-seam.js'
 import { openStorage } from '../../src/storage/open-storage.js'
@@ -22,6 +23,8 @@ export interface StartOptions {
   bodyLimitBytes?: number
   maxArtifactBytes?: number
   settings?: Partial<LedgerSettings>
+  /** Bearer-token auth, as main.ts passes it; absent means open. */
+  auth?: AuthSettings
 }
 
 export async function makeDataDir(): Promise<string> {
@@ -37,7 +40,12 @@ export async function startLedger(options: StartOptions = {}): Promise<TestLedge
     disk: { hardReserveBytes: 0, softReserveBytes: 0 },
     ...options.settings,
   })
-  const app = await buildApp({ ledger, bodyLimitBytes: options.bodyLimitBytes ?? 16 * 1024 * 1024, maxArtifactBytes })
+  const app = await buildApp({
+    ledger,
+    bodyLimitBytes: options.bodyLimitBytes ?? 16 * 1024 * 1024,
+    maxArtifactBytes,
+    ...(options.auth === undefined ? {} : { auth: options.auth }),
+  })
   app.addHook('onClose', async () => {
     await ledger.close()
   })
