@@ -28,6 +28,9 @@ const ledger = new Ledger(openStorage(config.dataDir), {
   version: SERVICE_VERSION,
   maxArtifactBytes: config.maxArtifactBytes,
   disk: { hardReserveBytes: config.diskHardReserveBytes, softReserveBytes: config.diskSoftReserveBytes },
+  canaryIntervalMs: config.canaryIntervalMs,
+  scrubIntervalMs: config.scrubIntervalMs,
+  scrubRateBytesPerSec: config.scrubRateBytesPerSec,
 })
 const app = await buildApp({
   ledger,

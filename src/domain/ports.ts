@@ -70,7 +70,8 @@ export interface CommitLog {
 
   insertPending(commit: PendingCommit): number
   setArtifactContent(seq: number, position: number, content: { sha256: string; size: number; mediaType: string }): void
-  markCommitted(seq: number, idempotency?: { key: string; fingerprint: string }): CommitRecord
+  /** One transaction: versions assigned, latest updated, key stored, commit `committed`. */
+  markCommitted(seq: number, idempotency?: { key: string; fingerprint: string }): void
   markFailed(seq: number, error: CommitError, settled: boolean): void
   markSettled(seq: number): void
   recordRejected(sessionId: string, error: CommitError, artifacts: PlannedArtifact[]): string

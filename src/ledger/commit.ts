@@ -319,10 +319,9 @@ export class Committer {
         touched.push(artifact.name)
         await plain.replace(sessionId, artifact.name, artifact.sha256)
       }
-      const record = log.markCommitted(seq, details.idempotency)
+      log.markCommitted(seq, details.idempotency)
       releaseObjects()
       this.parts.observer.forSession(sessionId).commitFinished('committed', { durationSeconds: elapsed(), bytes })
-      return record
     } catch (error) {
       releaseObjects()
       this.parts.noteFault(error)
@@ -332,6 +331,10 @@ export class Committer {
       if (error instanceof LedgerError) error.commitId = id
       throw error
     }
+    // Read outside the undo path: once the log says committed, nothing may roll the files back.
+    const record = log.commitBySeq(seq)
+    if (record === undefined) throw new StorageFault(`commit ${id} is committed but could not be read back from the log`)
+    return record
   }
 
   /** Logs the failure; if even the log cannot be written, start-up recovery aborts the pending row. */

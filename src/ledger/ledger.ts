@@ -93,7 +93,13 @@ export class Ledger {
   /** Crash recovery; the service answers 503 not_ready until it has finished. */
   async recover(): Promise<void> {
     this.state.phase = 'recovering'
-    this.state.lastRecovery = await recoverAtStartup(this.recoveryParts)
+    const { report, failures } = await recoverAtStartup(this.recoveryParts)
+    this.state.lastRecovery = report
+    for (const { sessionId, error } of failures) {
+      // The session stays dirty (its next commit reconciles it first) and readiness fails meanwhile.
+      this.state.dirtySessions.add(sessionId)
+      this.noteFault(error)
+    }
     if (this.state.lastRecovery.abortedCommits > 0) this.observers.commitsAborted(this.state.lastRecovery.abortedCommits)
     this.state.phase = 'ready'
     this.canary.start(this.settings.canaryIntervalMs ?? 0)

@@ -15,20 +15,39 @@ export interface RecoveryReport {
   durationMs: number
 }
 
+export interface RecoveryOutcome {
+  report: RecoveryReport
+  /** Commits whose files could not be put back (e.g. their previous object is corrupt). */
+  failures: { sessionId: string; error: unknown }[]
+}
+
 export const ABORT_REASON = 'the service stopped before this commit finished; aborted by start-up recovery'
 
 /**
  * Start-up recovery, before the service is ready: pending commits become aborted, temp files go,
  * and every plain file a pending commit could have touched is made equal to the log again.
  */
-export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryReport> {
+export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOutcome> {
   const started = performance.now()
   const abortedCommits = parts.log.abortPending(ABORT_REASON)
   const unsettled = parts.log.unsettledCommits()
   const sha256s = unsettled.flatMap((c) => c.artifacts.flatMap((a) => (a.sha256 === null ? [] : [a.sha256])))
   let removedTemps = await parts.objects.removeAbandonedTemps(sha256s)
-  for (const commit of unsettled) removedTemps += await settleCommit(parts, commit)
-  return { abortedCommits, settledCommits: unsettled.length, removedTemps, durationMs: Math.round(performance.now() - started) }
+  let settledCommits = 0
+  const failures: RecoveryOutcome['failures'] = []
+  // One commit that cannot be settled must not keep every other session from recovering.
+  for (const commit of unsettled) {
+    try {
+      removedTemps += await settleCommit(parts, commit)
+      settledCommits++
+    } catch (error) {
+      failures.push({ sessionId: commit.sessionId, error })
+    }
+  }
+  return {
+    report: { abortedCommits, settledCommits, removedTemps, durationMs: Math.round(performance.now() - started) },
+    failures,
+  }
 }
 
 /** Undoes whatever an unfinished commit left on disk. Returns how many temp files it removed. */

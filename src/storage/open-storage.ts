@@ -6,14 +6,16 @@ import { realFs, type DurableFs } from './files/fs-seam.js'
 import { ObjectStore } from './files/object-store.js'
 import { PlainView } from './files/plain-view.js'
 import { SqliteCommitLog } from './sqlite/commit-log.js'
-import { openLedgerDb } from './sqlite/ledger-db.js'
+import { openLedgerDb, type Db } from './sqlite/ledger-db.js'
 import { RealStorageProbes } from './storage-probes.js'
 
-export function openStorage(dataDir: string, fs: DurableFs = realFs): LedgerStorage {
+/** The storage a ledger runs on, plus the database handle for tools and tests that need it. */
+export function openStorage(dataDir: string, fs: DurableFs = realFs): LedgerStorage & { db: Db } {
   mkdirSync(dataDir, { recursive: true })
   const db = openLedgerDb(join(dataDir, 'ledger.db'))
   const objects = new ObjectStore(dataDir, fs)
   return {
+    db,
     log: new SqliteCommitLog(db),
     objects,
     plain: new PlainView(dataDir, objects, fs),

@@ -136,3 +136,49 @@ describe('verify', () => {
     expect((await t.app.inject({ method: 'POST', url: '/v1/verify?session=ghost' })).statusCode).toBe(404)
   })
 })
+
+describe('a full database', () => {
+  it('answers 507 insufficient_storage, keeps the plain files, and commits again once there is room', async () => {
+    t = await startLedger()
+    const post = (text: string) => t!.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'a.txt', text }] } })
+    expect((await post('before')).statusCode).toBe(201)
+    // A real SQLITE_FULL: the database may not grow past the pages it has now.
+    const pages = t.db.pragma('page_count', { simple: true }) as number
+    t.db.pragma(`max_page_count = ${pages}`)
+    let full
+    for (let i = 0; i < 1000 && full === undefined; i++) {
+      const res = await post(`fill ${i}`)
+      if (res.statusCode !== 201) full = res
+    }
+    expect(full?.statusCode).toBe(507)
+    expect(full?.headers['content-type']).toContain('application/problem+json')
+    expect(full?.json()).toMatchObject({ code: 'insufficient_storage', errno: 'SQLITE_FULL' })
+    // The plain file still holds the latest committed version, whatever the log could not take.
+    const latest = await t.app.inject('/v1/sessions/s1/artifacts/a.txt')
+    expect(await readFile(join(t.dataDir, 'sessions/s1/a.txt'), 'utf8')).toBe(latest.body)
+    t.db.pragma('max_page_count = 1073741823')
+    expect((await post('after')).statusCode).toBe(201)
+    expect(await readFile(join(t.dataDir, 'sessions/s1/a.txt'), 'utf8')).toBe('after')
+  })
+})
+
+describe('recovery that cannot finish', () => {
+  it('still serves other sessions and reports the fault until the session can be reconciled', async () => {
+    const dataDir = await makeDataDir()
+    t = await startLedger({ dataDir })
+    const first = await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'a.txt', text: 'old' }] } })
+    await t.close()
+    await crashMidCommit(dataDir)
+    // The object recovery would restore a.txt from is gone: the plain file cannot be put back.
+    const old = first.json().artifacts[0].sha256
+    await writeFile(join(dataDir, 'objects/sha256', old.slice(0, 2), old.slice(2)), 'corrupted')
+
+    t = await startLedger({ dataDir })
+    expect(t.ledger.state.phase).toBe('ready')
+    const ready = await t.app.inject('/health/ready')
+    expect(ready.statusCode).toBe(503)
+    expect(ready.json().checks['storage:faults'][0].status).toBe('fail')
+    expect((await t.app.inject({ method: 'POST', url: '/v1/sessions/s2/commits', payload: { artifacts: [{ name: 'b', text: 'fine' }] } })).statusCode).toBe(201)
+    expect((await t.app.inject('/v1/commits/01900000-0000-7000-8000-000000000001')).json().state).toBe('aborted')
+  })
+})

@@ -7,11 +7,14 @@ import type { AuthSettings } from '../../src/http/auth.js'
 import { Ledger, type LedgerSettings } from '../../src/ledger/ledger.js'
 import type { DurableFs } from '../../src/storage/files/fs-seam.js'
 import { openStorage } from '../../src/storage/open-storage.js'
+import type { Db } from '../../src/storage/sqlite/ledger-db.js'
 
 export interface TestLedger {
   app: App
   ledger: Ledger
   dataDir: string
+  /** The real database under the ledger, for tests that inject a database fault (e.g. a page limit). */
+  db: Db
   /** Closes the app (and the ledger with it); the data dir stays until `cleanup`. */
   close(): Promise<void>
   cleanup(): Promise<void>
@@ -34,7 +37,8 @@ export async function makeDataDir(): Promise<string> {
 export async function startLedger(options: StartOptions = {}): Promise<TestLedger> {
   const dataDir = options.dataDir ?? (await makeDataDir())
   const maxArtifactBytes = options.maxArtifactBytes ?? 64 * 1024 * 1024
-  const ledger = new Ledger(openStorage(dataDir, options.fs), {
+  const storage = openStorage(dataDir, options.fs)
+  const ledger = new Ledger(storage, {
     version: 'test',
     maxArtifactBytes,
     disk: { hardReserveBytes: 0, softReserveBytes: 0 },
@@ -60,6 +64,7 @@ export async function startLedger(options: StartOptions = {}): Promise<TestLedge
     app,
     ledger,
     dataDir,
+    db: storage.db,
     close,
     async cleanup() {
       await close()

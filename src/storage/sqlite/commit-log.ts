@@ -5,6 +5,7 @@ import { closedState, missingArtifacts, settledState, type SessionRow, type Sess
 import type { ArtifactVersion, CommitArtifact, CommitError, CommitRecord, CommitWithTransitions, Transition } from '../../domain/model.js'
 import type { CommitFilter, CommitLog, PendingCommit, PlannedArtifact, ScrubRecord, StoredIdempotencyKey, UnsettledCommit } from '../../domain/ports.js'
 import { v7 as uuidv7 } from 'uuid'
+import { errnoOf, storageFailure } from '../files/io-errors.js'
 import type { Db } from './ledger-db.js'
 
 interface CommitRow {
@@ -90,6 +91,19 @@ export class SqliteCommitLog implements CommitLog {
   private readonly statements = new Map<string, Statement>()
 
   constructor(private readonly db: Db) {}
+
+  /**
+   * Runs a write transaction; SQLite's own failures become the domain's (SQLITE_FULL → 507,
+   * I/O errors → storage_fault), so a broken disk under the log is reported like one under a file.
+   */
+  private write<T>(step: string, work: () => T): T {
+    try {
+      return this.db.transaction(work)()
+    } catch (error) {
+      if (errnoOf(error)?.startsWith('SQLITE_') === true) throw storageFailure(step, 'ledger.db', error)
+      throw error
+    }
+  }
 
   private sql(text: string): Statement {
     let statement = this.statements.get(text)
@@ -184,7 +198,7 @@ export class SqliteCommitLog implements CommitLog {
   }
 
   insertPending(commit: PendingCommit): number {
-    return this.db.transaction(() => {
+    return this.write('log-pending', () => {
       const now = this.now()
       this.ensureSession(commit.sessionId, now)
       const { lastInsertRowid } = this.sql(`INSERT INTO commits (id, session_id, state, message, metadata, created_at)
@@ -196,7 +210,7 @@ export class SqliteCommitLog implements CommitLog {
       this.addTransition(seq, null, 'pending', now, null)
       this.insertArtifacts(seq, commit.sessionId, commit.artifacts)
       return seq
-    })()
+    })
   }
 
   setArtifactContent(seq: number, position: number, content: { sha256: string; size: number; mediaType: string }): void {
@@ -204,8 +218,8 @@ export class SqliteCommitLog implements CommitLog {
       .run(content.sha256, content.size, content.mediaType, seq, position)
   }
 
-  markCommitted(seq: number, idempotency?: { key: string; fingerprint: string }): CommitRecord {
-    this.db.transaction(() => {
+  markCommitted(seq: number, idempotency?: { key: string; fingerprint: string }): void {
+    this.write('log-committed', () => {
       const now = this.now()
       const commit = this.sql("SELECT session_id FROM commits WHERE seq = ? AND state = 'pending'").get(seq) as { session_id: string } | undefined
       if (commit === undefined) throw new Error(`commit ${seq} is not pending`)
@@ -231,10 +245,7 @@ export class SqliteCommitLog implements CommitLog {
         this.sql('INSERT INTO idempotency_keys (session_id, key, fingerprint, commit_seq, created_at) VALUES (?, ?, ?, ?, ?)')
           .run(sessionId, idempotency.key, idempotency.fingerprint, seq, now)
       }
-    })()
-    const record = this.commitBySeq(seq)
-    if (record === undefined) throw new Error(`commit ${seq} vanished after it was committed`)
-    return record
+    })
   }
 
   markFailed(seq: number, error: CommitError, settled: boolean): void {
@@ -242,14 +253,14 @@ export class SqliteCommitLog implements CommitLog {
   }
 
   private finish(seq: number, to: 'failed' | 'aborted', error: CommitError, settled: boolean): void {
-    this.db.transaction(() => {
+    this.write(`log-${to}`, () => {
       const now = this.now()
       const changed = this.sql(`UPDATE commits SET state = ?, finished_at = ?, error_code = ?, error_detail = ?, error_facts = ?,
         needs_recovery = ? WHERE seq = ? AND state = 'pending'`).run(
         to, now, error.code, error.detail, error.facts === undefined ? null : JSON.stringify(error.facts), settled ? 0 : 1, seq,
       )
       if (changed.changes === 1) this.addTransition(seq, 'pending', to, now, `${error.code}: ${error.detail}`)
-    })()
+    })
   }
 
   markSettled(seq: number): void {
@@ -258,7 +269,7 @@ export class SqliteCommitLog implements CommitLog {
 
   recordRejected(sessionId: string, error: CommitError, artifacts: PlannedArtifact[]): string {
     const id = uuidv7()
-    this.db.transaction(() => {
+    this.write('log-rejected', () => {
       const now = this.now()
       this.ensureSession(sessionId, now)
       const { lastInsertRowid } = this.sql(`INSERT INTO commits (id, session_id, state, created_at, finished_at,
@@ -268,7 +279,7 @@ export class SqliteCommitLog implements CommitLog {
       const seq = Number(lastInsertRowid)
       this.addTransition(seq, null, 'failed', now, `${error.code}: ${error.detail}`)
       this.insertArtifacts(seq, sessionId, artifacts)
-    })()
+    })
     return id
   }
 
@@ -413,7 +424,7 @@ export class SqliteCommitLog implements CommitLog {
   }
 
   upsertSession(sessionId: string, changes: { expectedArtifacts?: string[]; metadata?: Record<string, unknown> }): SessionRow {
-    this.db.transaction(() => {
+    this.write('log-session', () => {
       const now = this.now()
       this.ensureSession(sessionId, now)
       if (changes.expectedArtifacts !== undefined) {
@@ -423,17 +434,17 @@ export class SqliteCommitLog implements CommitLog {
         this.sql('UPDATE sessions SET metadata = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(changes.metadata), now, sessionId)
       }
       this.rederiveSessionState(sessionId, now)
-    })()
+    })
     return this.mustSession(sessionId)
   }
 
   completeSession(sessionId: string): SessionRow {
-    this.db.transaction(() => {
+    this.write('log-session', () => {
       const now = this.now()
       const session = this.mustSession(sessionId)
       const state = closedState(missingArtifacts(session.expectedArtifacts, this.presentNames(sessionId)))
       this.sql('UPDATE sessions SET state = ?, completed_at = COALESCE(completed_at, ?), updated_at = ? WHERE id = ?').run(state, now, now, sessionId)
-    })()
+    })
     return this.mustSession(sessionId)
   }
 
@@ -509,7 +520,7 @@ export class SqliteCommitLog implements CommitLog {
   }
 
   pruneSessionHistory(sessionId: string, keep: number): string[] {
-    return this.db.transaction(() => {
+    return this.write('log-prune', () => {
       const cutoff = this.sql('SELECT seq FROM commits WHERE session_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?').get(sessionId, keep - 1) as { seq: number } | undefined
       if (cutoff === undefined) return []
       const old = this.sql('SELECT seq FROM commits WHERE session_id = ? AND seq < ? AND needs_recovery = 0').all(sessionId, cutoff.seq) as { seq: number }[]
@@ -524,7 +535,7 @@ export class SqliteCommitLog implements CommitLog {
       const orphaned = [...digests].filter((sha256) => this.sql('SELECT 1 FROM commit_artifacts WHERE sha256 = ? LIMIT 1').get(sha256) === undefined)
       for (const sha256 of orphaned) this.sql('DELETE FROM objects WHERE sha256 = ?').run(sha256)
       return orphaned
-    })()
+    })
   }
 
   close(): void {
