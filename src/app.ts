@@ -88,8 +88,17 @@ export async function buildApp(options: AppOptions): Promise<App> {
         version: SERVICE_VERSION,
         description: 'Verifiable artifact persistence: a 2xx only after every byte is durable, read back, checksummed and logged.',
       },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'a token with the read, write or admin scope (when tokens are configured)' },
+        },
+      },
+      security: [{ bearerAuth: [] }],
       tags: [
         { name: 'commits', description: 'atomic commits and the transaction log' },
+        { name: 'sessions', description: 'expected artifacts, completion and what is missing' },
+        { name: 'status', description: 'service status' },
+        { name: 'metrics', description: 'Prometheus exposition' },
         { name: 'artifacts', description: 'artifact bytes, listings, history and snapshots' },
         { name: 'verify', description: 'storage verification' },
         { name: 'health', description: 'probes' },

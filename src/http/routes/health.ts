@@ -25,12 +25,12 @@ const HealthReport = Type.Object({
 export const healthRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async (app, { ledger }) => {
   app.get('/health/live', {
     logLevel: 'warn',
-    schema: { summary: 'Liveness', tags: ['health'], response: { 200: HealthReport } },
+    schema: { summary: 'Liveness', tags: ['health'], security: [], response: { 200: HealthReport } },
   }, async (_req, reply) => reply.type(HEALTH_CONTENT_TYPE).send(ledger.liveness()))
 
   app.get('/health/ready', {
     logLevel: 'warn',
-    schema: { summary: 'Readiness: 503 while recovering, on storage faults, or below the disk reserve', tags: ['health'], response: { 200: HealthReport, 503: HealthReport } },
+    schema: { summary: 'Readiness: 503 while recovering, on storage faults, or below the disk reserve', tags: ['health'], security: [], response: { 200: HealthReport, 503: HealthReport } },
   }, async (_req, reply) => {
     const health = await ledger.readiness()
     return reply.code(health.status === 'fail' ? 503 : 200).type(HEALTH_CONTENT_TYPE).send(health)

@@ -26,7 +26,7 @@ export const ProblemDetails = Type.Object({
   field: Type.Optional(Type.String({ description: 'the request field at fault' })),
 }, { additionalProperties: true, description: 'RFC 9457 problem details' })
 
-/** Error responses documented for a route: every 4xx/5xx is problem+json. */
+/** Error responses documented for a route: every 4xx/5xx is problem+json; 401/403 wherever tokens apply. */
 export function problemResponses(...statuses: number[]): Record<number, typeof ProblemDetails> {
-  return Object.fromEntries(statuses.map((status) => [status, ProblemDetails]))
+  return Object.fromEntries([...new Set([...statuses, 401, 403])].map((status) => [status, ProblemDetails]))
 }
