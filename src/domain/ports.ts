@@ -104,8 +104,13 @@ export interface CommitLog {
   databaseBytes(): number
   recordScrub(summary: ScrubRecord): void
   lastScrub(): ScrubRecord | undefined
-  /** Deletes all but the newest `keep` commits of a session; returns digests no longer referenced. */
+  /**
+   * Deletes all but the newest `keep` commits of a session. Digests it leaves unreferenced are queued
+   * for collection in the same transaction (see objectsToCollect) and returned.
+   */
   pruneSessionHistory(sessionId: string, keep: number): string[]
+  objectsToCollect(): string[]
+  objectCollected(sha256: string): void
   objectState(sha256: string): 'ok' | 'corrupt' | 'missing' | undefined
   close(): void
 }
@@ -137,7 +142,8 @@ export interface ObjectFiles {
   remove(sha256: string): Promise<void>
   readStream(sha256: string, range?: { start: number; end: number }): NodeJS.ReadableStream
   relativePathOf(sha256: string): string
-  walk(): AsyncGenerator<{ relativePath: string; sha256: string | undefined }>
+  /** Every file under objects/; files that are not objects carry their modification time. */
+  walk(): AsyncGenerator<{ relativePath: string; sha256: string | undefined; modifiedMs?: number }>
   /** Rewrites an object from a stream that must hash to its digest (a repair from a good copy). */
   restore(source: AsyncIterable<Uint8Array>, sha256: string): Promise<void>
   /** Removes temp files left by writes that never finished; only safe while nothing writes. */

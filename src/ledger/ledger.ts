@@ -6,7 +6,7 @@ import type { CommitFilter, CommitLog, LedgerObserver, ObjectFiles, PlainFiles, 
 import { Committer, describeError, type CommitOptions, type CommitOutcome, type CommitRequest, type PutRequest } from './commit.js'
 import { readinessChecks, report, type DiskThresholds, type HealthReport } from './health.js'
 import { Reader, type ArtifactSelector, type CommitPage, type SessionArtifacts } from './reads.js'
-import { recoverAtStartup, reconcileSession, type RecoveryParts } from './recovery.js'
+import { collectGarbage, recoverAtStartup, reconcileSession, type RecoveryParts } from './recovery.js'
 import { ObserverSet } from './observers.js'
 import { ServiceState } from './service-state.js'
 import { Canary } from './canary.js'
@@ -116,9 +116,8 @@ export class Ledger {
 
   private async pruneCanary(keep: number): Promise<void> {
     await this.committer.withSessionLock(CANARY_SESSION_ID, async () => {
-      for (const sha256 of this.storage.log.pruneSessionHistory(CANARY_SESSION_ID, keep)) {
-        if (!this.committer.isObjectInUse(sha256) && !this.storage.log.isObjectReferenced(sha256)) await this.storage.objects.remove(sha256)
-      }
+      this.storage.log.pruneSessionHistory(CANARY_SESSION_ID, keep)
+      await collectGarbage(this.recoveryParts)
     })
   }
 

@@ -33,6 +33,7 @@ export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOu
   const unsettled = parts.log.unsettledCommits()
   const sha256s = unsettled.flatMap((c) => c.artifacts.flatMap((a) => (a.sha256 === null ? [] : [a.sha256])))
   let removedTemps = await parts.objects.removeAbandonedTemps(sha256s)
+  await collectGarbage(parts)
   let settledCommits = 0
   const failures: RecoveryOutcome['failures'] = []
   // One commit that cannot be settled must not keep every other session from recovering.
@@ -47,6 +48,14 @@ export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOu
   return {
     report: { abortedCommits, settledCommits, removedTemps, durationMs: Math.round(performance.now() - started) },
     failures,
+  }
+}
+
+/** Deletes objects queued by a history prune, unless something has come to reference them again. */
+export async function collectGarbage(parts: RecoveryParts): Promise<void> {
+  for (const sha256 of parts.log.objectsToCollect()) {
+    if (!parts.isObjectInUse(sha256) && !parts.log.isObjectReferenced(sha256)) await parts.objects.remove(sha256)
+    parts.log.objectCollected(sha256)
   }
 }
 
@@ -67,12 +76,13 @@ export async function settleCommit(parts: RecoveryParts, commit: UnsettledCommit
 /** Makes one plain file equal to the latest committed version, or removes it when there is none. */
 export async function reconcileName(parts: RecoveryParts, sessionId: string, name: string): Promise<boolean> {
   const latest = parts.log.latestVersion(sessionId, name)
-  const onDisk = await parts.plain.digestOf(sessionId, name)
   if (latest === undefined) {
-    if (onDisk === undefined) return false
+    // Also when no file is there: a crash can leave the folders of a new nested name behind, and an
+    // empty folder `a/` would later stop a file named `a` from being written.
     await parts.plain.remove(sessionId, name)
     return true
   }
+  const onDisk = await parts.plain.digestOf(sessionId, name)
   if (onDisk === latest.sha256) return false
   await parts.plain.replace(sessionId, name, latest.sha256)
   return true

@@ -3,6 +3,9 @@
 import { canonicalJson } from '../domain/content.js'
 import type { CommitLog, LedgerObserver, ObjectFiles, PlainFiles } from '../domain/ports.js'
 
+/** Temp files younger than this belong to writes in progress. */
+export const TEMP_GRACE_MS = 60_000
+
 export interface VerifyFinding {
   kind: 'object' | 'plain' | 'temp'
   path: string
@@ -79,11 +82,7 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
     }
   }
 
-  const latestBySession = new Map<string, Set<string>>()
   for (const { sessionId: sid, name } of [...log.latestForVerify(sessionId)]) {
-    let names = latestBySession.get(sid)
-    if (names === undefined) latestBySession.set(sid, (names = new Set()))
-    names.add(name)
     await parts.withSessionLock(sid, () => checkPlainFile(parts, report, badObjects, sid, name, options))
   }
 
@@ -97,24 +96,33 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
     }
   }
 
+  // Stray files. Commits go on while we walk, so anything not in the snapshot is checked again
+  // against the log before it is called an orphan.
   const sessionDirs = sessionId === undefined ? await plain.listSessionDirs() : [sessionId]
   for (const sid of sessionDirs) {
-    const known = latestBySession.get(sid)
-    for (const file of await plain.listFiles(sid)) {
-      if (known?.has(file) === true) continue
+    // Plain files change only under the session lock: inside it, a file the log does not know is stray.
+    const strays = await parts.withSessionLock(sid, async () => {
+      const current = new Set(log.latestVersions(sid).map((v) => v.name))
+      return (await plain.listFiles(sid)).filter((file) => !current.has(file))
+    })
+    for (const file of strays) {
       const kind = file.split('/').some((segment) => segment.startsWith('.tmp-')) ? 'temp' : 'plain'
       report.orphaned.push({ kind, path: `sessions/${sid}/${file}`, sessionId: sid })
     }
   }
 
   if (sessionId === undefined) {
+    const now = Date.now()
     for await (const entry of objects.walk()) {
-      if (entry.sha256 !== undefined && (referenced.has(entry.sha256) || parts.isObjectInUse(entry.sha256))) continue
-      report.orphaned.push({
-        kind: entry.sha256 === undefined ? 'temp' : 'object',
-        path: entry.relativePath,
-        ...(entry.sha256 === undefined ? {} : { sha256: entry.sha256 }),
-      })
+      const { sha256 } = entry
+      if (sha256 !== undefined) {
+        if (referenced.has(sha256) || parts.isObjectInUse(sha256) || log.isObjectReferenced(sha256)) continue
+        report.orphaned.push({ kind: 'object', path: entry.relativePath, sha256 })
+        continue
+      }
+      // A temp file being written right now is not an orphan; one untouched for a while is.
+      if (entry.modifiedMs === undefined || now - entry.modifiedMs < TEMP_GRACE_MS) continue
+      report.orphaned.push({ kind: 'temp', path: entry.relativePath })
     }
   }
 

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SqliteCommitLog } from '../../src/storage/sqlite/commit-log.js'
@@ -180,5 +180,54 @@ describe('recovery that cannot finish', () => {
     expect(ready.json().checks['storage:faults'][0].status).toBe('fail')
     expect((await t.app.inject({ method: 'POST', url: '/v1/sessions/s2/commits', payload: { artifacts: [{ name: 'b', text: 'fine' }] } })).statusCode).toBe(201)
     expect((await t.app.inject('/v1/commits/01900000-0000-7000-8000-000000000001')).json().state).toBe('aborted')
+  })
+})
+
+describe('leftovers a crash can leave', () => {
+  it('removes the empty folders of a new nested name, so the same name can later be a file', async () => {
+    const dataDir = await makeDataDir()
+    t = await startLedger({ dataDir })
+    await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'a.txt', text: 'old-a' }] } })
+    await t.close()
+    await crashMidCommit(dataDir)
+    // The crash came while fresh/b.txt was still a temp file: only the folder and the temp exist.
+    await rm(join(dataDir, 'sessions/s1/fresh/b.txt'))
+    await writeFile(join(dataDir, 'sessions/s1/fresh/.tmp-half'), 'half')
+
+    t = await startLedger({ dataDir })
+    expect(await readdir(join(dataDir, 'sessions/s1'))).toEqual(['a.txt'])
+    const res = await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'fresh', text: 'now a file' }] } })
+    expect(res.statusCode).toBe(201)
+    expect((await t.app.inject('/health/ready')).statusCode).toBe(200)
+  })
+
+  it('collects objects a history prune queued but did not delete before a crash', async () => {
+    const dataDir = await makeDataDir()
+    t = await startLedger({ dataDir })
+    await t.close()
+    const orphan = sha256('pruned canary bytes')
+    const dir = join(dataDir, 'objects/sha256', orphan.slice(0, 2))
+    await mkdir(dir, { recursive: true })
+    await writeFile(join(dir, orphan.slice(2)), 'pruned canary bytes')
+    const db = openLedgerDb(join(dataDir, 'ledger.db'))
+    db.prepare('INSERT INTO object_gc (sha256) VALUES (?)').run(orphan)
+    db.close()
+
+    t = await startLedger({ dataDir })
+    expect(await readdir(dir)).toEqual([])
+    expect((await t.app.inject({ method: 'POST', url: '/v1/verify' })).json()).toMatchObject({ ok: true, orphaned: [] })
+  })
+})
+
+describe('verify while commits go on', () => {
+  it('reports no orphans for objects and files that commits create during the walk', async () => {
+    t = await startLedger()
+    const writers = Array.from({ length: 30 }, (_, i) => t!.app.inject({
+      method: 'POST', url: `/v1/sessions/s${i % 3}/commits`, payload: { artifacts: [{ name: `n/${i % 5}.txt`, text: `v${i}` }] },
+    }))
+    const verifies = [0, 1, 2].map(() => t!.app.inject({ method: 'POST', url: '/v1/verify' }))
+    const results = await Promise.all([...writers, ...verifies])
+    for (const res of results.slice(0, 30)) expect(res.statusCode).toBe(201)
+    for (const res of results.slice(30)) expect(res.json()).toMatchObject({ ok: true, orphaned: [], missing: [], corrupt: [] })
   })
 })

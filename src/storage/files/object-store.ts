@@ -131,15 +131,25 @@ export class ObjectStore implements ObjectFiles {
   }
 
   /** Every file under objects/: content objects by digest, and anything else that does not belong. */
-  async *walk(): AsyncGenerator<{ relativePath: string; sha256: string | undefined }> {
+  async *walk(): AsyncGenerator<{ relativePath: string; sha256: string | undefined; modifiedMs?: number }> {
     for (const prefix of await readdirOrEmpty(this.dir)) {
       for (const rest of await readdirOrEmpty(join(this.dir, prefix))) {
         const sha256 = `${prefix}${rest}`
-        yield { relativePath: `objects/sha256/${prefix}/${rest}`, sha256: SHA256_HEX.test(sha256) ? sha256 : undefined }
+        if (SHA256_HEX.test(sha256)) yield { relativePath: `objects/sha256/${prefix}/${rest}`, sha256 }
+        else yield await this.strayEntry(join(this.dir, prefix, rest), `objects/sha256/${prefix}/${rest}`)
       }
     }
     for (const name of await readdirOrEmpty(this.incomingDir)) {
-      yield { relativePath: `objects/incoming/${name}`, sha256: undefined }
+      yield await this.strayEntry(join(this.incomingDir, name), `objects/incoming/${name}`)
+    }
+  }
+
+  private async strayEntry(path: string, relativePath: string): Promise<{ relativePath: string; sha256: undefined; modifiedMs?: number }> {
+    try {
+      return { relativePath, sha256: undefined, modifiedMs: (await stat(path)).mtimeMs }
+    } catch (error) {
+      if (isNotFound(error)) return { relativePath, sha256: undefined }
+      throw storageFailure('stat', relativePath, error)
     }
   }
 }

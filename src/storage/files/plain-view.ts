@@ -29,8 +29,10 @@ export class PlainView implements PlainFiles {
 
   /** Atomically replaces the plain file with a verified copy of the object. */
   async replace(sid: string, name: string, sha256: string): Promise<void> {
+    const target = this.pathOf(sid, name)
+    await this.removeEmptyFolderAt(target)
     const source = createReadStream(this.objects.pathOf(sha256)) as AsyncIterable<Buffer>
-    await writeVerified(this.pathOf(sid, name), source, {
+    await writeVerified(target, source, {
       fs: this.fs,
       root: this.root,
       expectedSha256: sha256,
@@ -51,11 +53,25 @@ export class PlainView implements PlainFiles {
     await this.unlinkAndPrune(sid, path)
   }
 
+  /** A folder left empty where a file belongs (after a crash) would make the rename fail with EISDIR. */
+  private async removeEmptyFolderAt(path: string): Promise<void> {
+    try {
+      await rmdir(path)
+    } catch (error) {
+      const code = (error as { code?: string }).code
+      // ENOTDIR: a file is there, as usual; ENOENT: nothing is; ENOTEMPTY: a real folder, left to fail loudly.
+      if (code === 'ENOTDIR' || code === 'ENOTEMPTY' || code === 'EEXIST' || isNotFound(error)) return
+      throw storageFailure('rmdir', relative(this.root, path), error)
+    }
+  }
+
   private async unlinkAndPrune(sid: string, path: string): Promise<void> {
     try {
       await this.fs.unlink(path)
     } catch (error) {
-      if (!isNotFound(error)) throw storageFailure('unlink', relative(this.root, path), error)
+      const code = (error as { code?: string }).code
+      if (code === 'EISDIR' || code === 'EPERM') await this.removeEmptyFolderAt(path)
+      else if (!isNotFound(error)) throw storageFailure('unlink', relative(this.root, path), error)
     }
     const sessionDir = join(this.dir, sid)
     let dir = dirname(path)

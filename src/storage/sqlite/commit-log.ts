@@ -507,6 +507,14 @@ export class SqliteCommitLog implements CommitLog {
     return pages * size
   }
 
+  objectsToCollect(): string[] {
+    return (this.sql('SELECT sha256 FROM object_gc').all() as { sha256: string }[]).map((r) => r.sha256)
+  }
+
+  objectCollected(sha256: string): void {
+    this.sql('DELETE FROM object_gc WHERE sha256 = ?').run(sha256)
+  }
+
   recordScrub(summary: ScrubRecord): void {
     this.sql('INSERT INTO scrub_runs (started_at, finished_at, ok, summary) VALUES (?, ?, ?, ?)')
       .run(summary.startedAt, summary.finishedAt, summary.ok ? 1 : 0, JSON.stringify(summary))
@@ -533,7 +541,10 @@ export class SqliteCommitLog implements CommitLog {
         this.sql('DELETE FROM commits WHERE seq = ?').run(seq)
       }
       const orphaned = [...digests].filter((sha256) => this.sql('SELECT 1 FROM commit_artifacts WHERE sha256 = ? LIMIT 1').get(sha256) === undefined)
-      for (const sha256 of orphaned) this.sql('DELETE FROM objects WHERE sha256 = ?').run(sha256)
+      for (const sha256 of orphaned) {
+        this.sql('DELETE FROM objects WHERE sha256 = ?').run(sha256)
+        this.sql('INSERT OR IGNORE INTO object_gc (sha256) VALUES (?)').run(sha256)
+      }
       return orphaned
     })
   }

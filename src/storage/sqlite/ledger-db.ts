@@ -97,6 +97,13 @@ const MIGRATIONS: readonly string[] = [
     summary     TEXT NOT NULL
   );
   `,
+  `
+  -- Objects whose last reference was pruned: deleted from disk after the transaction, and again at
+  -- start-up if a crash came in between, so a prune never leaves an orphan behind.
+  CREATE TABLE object_gc (
+    sha256 TEXT PRIMARY KEY
+  ) WITHOUT ROWID;
+  `,
 ]
 
 export function openLedgerDb(path: string): Db {
