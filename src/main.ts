@@ -22,6 +22,10 @@ async function readConfig(): Promise<{ config: Config; tokens: AuthToken[] }> {
   }
 }
 
+// Every file write, fsync and rename runs on libuv's thread pool; its default of 4 threads would cap
+// the fsyncs in flight at 4 and keep the disk from batching them. Set before the pool first starts.
+process.env['UV_THREADPOOL_SIZE'] ??= '32'
+
 const { config, tokens } = await readConfig()
 const logger = pino({ level: config.logLevel, base: { service: 'artifact-ledger', version: SERVICE_VERSION } })
 const ledger = new Ledger(openStorage(config.dataDir), {

@@ -68,10 +68,11 @@ export interface CommitLog {
   /** An existing name that is a directory prefix of one of `names`, or has one of them as a prefix. */
   findNameConflict(sessionId: string, names: readonly string[]): { name: string; existing: string } | undefined
 
-  insertPending(commit: PendingCommit): number
+  /** Resolves once the pending row is durable; concurrent writes may share one transaction. */
+  insertPending(commit: PendingCommit): Promise<number>
   setArtifactContent(seq: number, position: number, content: { sha256: string; size: number; mediaType: string }): void
   /** One transaction: versions assigned, latest updated, key stored, commit `committed`. */
-  markCommitted(seq: number, idempotency?: { key: string; fingerprint: string }): void
+  markCommitted(seq: number, idempotency?: { key: string; fingerprint: string }): Promise<void>
   markFailed(seq: number, error: CommitError, settled: boolean): void
   markSettled(seq: number): void
   recordRejected(sessionId: string, error: CommitError, artifacts: PlannedArtifact[]): string

@@ -302,7 +302,7 @@ export class Committer {
       )
     }
     const id = uuidv7()
-    const seq = log.insertPending({
+    const seq = await log.insertPending({
       id, sessionId, message: details.message, metadata: details.metadata,
       artifacts: artifacts.map(({ name, sha256, size, mediaType }) => ({ name, sha256, size, mediaType })),
     })
@@ -319,7 +319,7 @@ export class Committer {
         touched.push(artifact.name)
         await plain.replace(sessionId, artifact.name, artifact.sha256)
       }
-      log.markCommitted(seq, details.idempotency)
+      await log.markCommitted(seq, details.idempotency)
       releaseObjects()
       this.parts.observer.forSession(sessionId).commitFinished('committed', { durationSeconds: elapsed(), bytes })
     } catch (error) {

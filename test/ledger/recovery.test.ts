@@ -16,7 +16,7 @@ afterEach(async () => {
 async function crashMidCommit(dataDir: string): Promise<void> {
   const db = openLedgerDb(join(dataDir, 'ledger.db'))
   const log = new SqliteCommitLog(db)
-  log.insertPending({
+  await log.insertPending({
     id: '01900000-0000-7000-8000-000000000001', sessionId: 's1', message: null, metadata: null,
     artifacts: [
       { name: 'a.txt', sha256: sha256('new-a'), size: 5, mediaType: 'text/plain' },

@@ -6,6 +6,7 @@ import type { ArtifactVersion, CommitArtifact, CommitError, CommitRecord, Commit
 import type { CommitFilter, CommitLog, PendingCommit, PlannedArtifact, ScrubRecord, StoredIdempotencyKey, UnsettledCommit } from '../../domain/ports.js'
 import { v7 as uuidv7 } from 'uuid'
 import { errnoOf, storageFailure } from '../files/io-errors.js'
+import { GroupCommit } from './group-commit.js'
 import type { Db } from './ledger-db.js'
 
 interface CommitRow {
@@ -83,14 +84,22 @@ function toVersion(row: VersionRow): ArtifactVersion {
 }
 
 /** The upper bound of names under `prefix/`: '/' is 0x2F, so '0' (0x30) sorts right after all of them. */
+/** SQLite's own failures become the domain's: SQLITE_FULL → insufficient storage, the rest storage faults. */
+function toStorageFailure(step: string, error: unknown): unknown {
+  return errnoOf(error)?.startsWith('SQLITE_') === true ? storageFailure(step, 'ledger.db', error) : error
+}
+
 function childRange(name: string): [string, string] {
   return [`${name}/`, `${name}0`]
 }
 
 export class SqliteCommitLog implements CommitLog {
   private readonly statements = new Map<string, Statement>()
+  private readonly group: GroupCommit
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.group = new GroupCommit(db, (error) => toStorageFailure('log-group-commit', error))
+  }
 
   /**
    * Runs a write transaction; SQLite's own failures become the domain's (SQLITE_FULL → 507,
@@ -100,8 +109,7 @@ export class SqliteCommitLog implements CommitLog {
     try {
       return this.db.transaction(work)()
     } catch (error) {
-      if (errnoOf(error)?.startsWith('SQLITE_') === true) throw storageFailure(step, 'ledger.db', error)
-      throw error
+      throw toStorageFailure(step, error)
     }
   }
 
@@ -197,8 +205,9 @@ export class SqliteCommitLog implements CommitLog {
     artifacts.forEach((a, position) => insert.run(seq, position, sessionId, a.name, a.sha256, a.size, a.mediaType))
   }
 
-  insertPending(commit: PendingCommit): number {
-    return this.write('log-pending', () => {
+  /** Batched with concurrent writes: resolves once the pending row is durable. */
+  insertPending(commit: PendingCommit): Promise<number> {
+    return this.group.submit(() => this.write('log-pending', () => {
       const now = this.now()
       this.ensureSession(commit.sessionId, now)
       const { lastInsertRowid } = this.sql(`INSERT INTO commits (id, session_id, state, message, metadata, created_at)
@@ -210,7 +219,7 @@ export class SqliteCommitLog implements CommitLog {
       this.addTransition(seq, null, 'pending', now, null)
       this.insertArtifacts(seq, commit.sessionId, commit.artifacts)
       return seq
-    })
+    }))
   }
 
   setArtifactContent(seq: number, position: number, content: { sha256: string; size: number; mediaType: string }): void {
@@ -218,8 +227,9 @@ export class SqliteCommitLog implements CommitLog {
       .run(content.sha256, content.size, content.mediaType, seq, position)
   }
 
-  markCommitted(seq: number, idempotency?: { key: string; fingerprint: string }): void {
-    this.write('log-committed', () => {
+  /** Batched with concurrent writes: resolves once the commit is durably `committed`. */
+  markCommitted(seq: number, idempotency?: { key: string; fingerprint: string }): Promise<void> {
+    return this.group.submit(() => this.write('log-committed', () => {
       const now = this.now()
       const commit = this.sql("SELECT session_id FROM commits WHERE seq = ? AND state = 'pending'").get(seq) as { session_id: string } | undefined
       if (commit === undefined) throw new Error(`commit ${seq} is not pending`)
@@ -245,7 +255,7 @@ export class SqliteCommitLog implements CommitLog {
         this.sql('INSERT INTO idempotency_keys (session_id, key, fingerprint, commit_seq, created_at) VALUES (?, ?, ?, ?, ?)')
           .run(sessionId, idempotency.key, idempotency.fingerprint, seq, now)
       }
-    })
+    }))
   }
 
   markFailed(seq: number, error: CommitError, settled: boolean): void {
