@@ -153,7 +153,8 @@ export interface ObjectFiles {
 
 /** The plain per-session view: sessions/{sid}/{name} equals the latest committed version. */
 export interface PlainFiles {
-  replace(sessionId: string, name: string, sha256: string): Promise<void>
+  /** Atomically replaces the plain file with the object's bytes (given, or read from the object). */
+  replace(sessionId: string, name: string, sha256: string, bytes?: Uint8Array): Promise<void>
   remove(sessionId: string, name: string): Promise<void>
   /** Removes any file in the session folder (a temp file, a name the log does not know). */
   removeStray(sessionId: string, relativePath: string): Promise<void>

@@ -48,6 +48,8 @@ interface PreparedArtifact extends PlannedArtifact {
   sha256: string
   size: number
   write: () => Promise<unknown>
+  /** Bytes already in memory: the plain file is then written from them, beside the object. */
+  bytes?: Uint8Array
 }
 
 export interface CommitterParts {
@@ -60,6 +62,13 @@ export interface CommitterParts {
   reconcileSession: (sessionId: string) => Promise<void>
   noteFault: (error: unknown) => void
   observer: ObserverSet
+}
+
+/** Waits for every write to finish, then throws the first failure: no write is left running behind. */
+async function settleAll(writes: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(writes)
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed !== undefined) throw failed.reason as unknown
 }
 
 function fingerprint(value: unknown): string {
@@ -231,6 +240,7 @@ export class Committer {
         size: content.bytes.byteLength,
         mediaType: content.mediaType,
         write: () => this.parts.objects.putBytes(content.bytes, content.sha256),
+        bytes: content.bytes,
       }
     })
   }
@@ -312,10 +322,16 @@ export class Committer {
     const releaseObjects = this.objectsInUse.acquire(artifacts.map((a) => a.sha256))
     const touched: string[] = []
     try {
-      const writes = await Promise.allSettled(artifacts.map((a) => a.write()))
-      const failedWrite = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected')
-      if (failedWrite !== undefined) throw failedWrite.reason as unknown
-      for (const artifact of artifacts) {
+      // Objects and plain files are written at once, so their fsyncs can share journal commits.
+      // Nothing is committed until all of them are durable and read back; a failure undoes them.
+      const inMemory = artifacts.filter((a) => a.bytes !== undefined)
+      touched.push(...inMemory.map((a) => a.name))
+      await settleAll([
+        ...artifacts.map((a) => a.write()),
+        ...inMemory.map((a) => plain.replace(sessionId, a.name, a.sha256, a.bytes)),
+      ])
+      // Streamed artifacts are copied from their published object.
+      for (const artifact of artifacts.filter((a) => a.bytes === undefined)) {
         touched.push(artifact.name)
         await plain.replace(sessionId, artifact.name, artifact.sha256)
       }

@@ -28,10 +28,10 @@ export class PlainView implements PlainFiles {
   }
 
   /** Atomically replaces the plain file with a verified copy of the object. */
-  async replace(sid: string, name: string, sha256: string): Promise<void> {
+  async replace(sid: string, name: string, sha256: string, bytes?: Uint8Array): Promise<void> {
     const target = this.pathOf(sid, name)
     await this.removeEmptyFolderAt(target)
-    const source = createReadStream(this.objects.pathOf(sha256)) as AsyncIterable<Buffer>
+    const source = bytes ?? (createReadStream(this.objects.pathOf(sha256)) as AsyncIterable<Buffer>)
     await writeVerified(target, source, {
       fs: this.fs,
       root: this.root,
