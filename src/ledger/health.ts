@@ -45,14 +45,15 @@ export function report(version: string, checks: Record<string, HealthCheck>): He
   }
 }
 
+/** Runs a probe; returns why it failed (an errno such as EROFS, or the domain's detail), if it did. */
 async function attempt(action: () => unknown): Promise<string | undefined> {
   try {
     await action()
     return undefined
   } catch (error) {
-    return describeError(error).code === 'internal' && error instanceof Error && 'code' in error
-      ? String(error.code)
-      : describeError(error).detail
+    const described = describeError(error)
+    if (described.code !== 'internal') return described.detail
+    return error instanceof Error && 'code' in error ? String(error.code) : 'the probe failed'
   }
 }
 
