@@ -228,12 +228,12 @@ export class Ledger {
     }
   }
 
-  async verify(sessionId?: string, repair = true): Promise<VerifyReport> {
+  async verify(sessionId?: string, repair = true, repairObjects = false): Promise<VerifyReport> {
     if (sessionId !== undefined) {
       assertSessionId(sessionId)
       if (!this.storage.log.sessionExists(sessionId)) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
     }
-    return verifyStorage(this.verifyParts, { repair, ...(sessionId === undefined ? {} : { sessionId }) })
+    return verifyStorage(this.verifyParts, { repair, repairObjects, ...(sessionId === undefined ? {} : { sessionId }) })
   }
 
   liveness(): HealthReport {

@@ -14,6 +14,8 @@ export interface VerifyFinding {
   name?: string
   /** For a plain file that differs from the log: the digest found on disk. */
   actualSha256?: string
+  /** Set when this run fixed it; the finding is still reported, so nothing is found silently. */
+  repaired?: true
 }
 
 export interface VerifyReport {
@@ -24,7 +26,7 @@ export interface VerifyReport {
   missing: VerifyFinding[]
   corrupt: VerifyFinding[]
   orphaned: VerifyFinding[]
-  /** Problems found and fixed: plain files rewritten from intact objects, objects restored from intact plain files. */
+  /** The findings this run fixed (they also stand in missing/corrupt): plain files rewritten from intact objects. */
   repaired: VerifyFinding[]
   startedAt: string
   finishedAt: string
@@ -44,6 +46,8 @@ export interface VerifyParts {
 export interface VerifyOptions {
   sessionId?: string
   repair: boolean
+  /** Also rebuild a bad object from a plain copy that still hashes right (an operator's choice). */
+  repairObjects?: boolean
   /** Called with the bytes just read, so a background scrub can keep to its rate limit. */
   throttle?: (bytes: number) => Promise<void>
 }
@@ -88,12 +92,9 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
 
   for (const [sha256, state] of badObjects) {
     const finding = { kind: 'object' as const, path: objects.relativePathOf(sha256), sha256 }
-    if (repair && (await restoreObjectFromPlainCopy(parts, sha256))) {
-      log.setObjectState(sha256, 'ok')
-      report.repaired.push(finding)
-    } else {
-      (state === 'missing' ? report.missing : report.corrupt).push(finding)
-    }
+    const fixed = options.repairObjects === true && (await restoreObjectFromPlainCopy(parts, sha256))
+    if (fixed) log.setObjectState(sha256, 'ok')
+    record(report, state, finding, fixed)
   }
 
   // Stray files. Commits go on while we walk, so anything not in the snapshot is checked again
@@ -148,12 +149,16 @@ async function checkPlainFile(
     kind: 'plain', path, sessionId: sid, name, sha256: latest.sha256, ...(actual === undefined ? {} : { actualSha256: actual }),
   }
   parts.observer.integrityProblem(actual === undefined ? 'plain_missing' : 'plain_mismatch')
-  if (options.repair && !badObjects.has(latest.sha256)) {
-    await parts.plain.replace(sid, name, latest.sha256)
-    report.repaired.push(finding)
-    return
-  }
-  (actual === undefined ? report.missing : report.corrupt).push(finding)
+  const fixable = options.repair && !badObjects.has(latest.sha256)
+  if (fixable) await parts.plain.replace(sid, name, latest.sha256)
+  record(report, actual === undefined ? 'missing' : 'corrupt', finding, fixable)
+}
+
+/** Every finding is reported where it belongs; a repaired one is also listed under `repaired`. */
+function record(report: VerifyReport, state: 'missing' | 'corrupt', finding: VerifyFinding, repaired: boolean): void {
+  const entry: VerifyFinding = repaired ? { ...finding, repaired: true } : finding
+  ;(state === 'missing' ? report.missing : report.corrupt).push(entry)
+  if (repaired) report.repaired.push(entry)
 }
 
 /** A bad object can be rebuilt from any plain file that still holds exactly its bytes. */

@@ -62,10 +62,11 @@ describe('the background scrub', () => {
     await writeFile(join(t.dataDir, 'sessions/s1/a.txt'), 'bad bytes!')
     await writeFile(join(t.dataDir, 'sessions/s1/b.txt'), 'tampered')
     const summary = await t.ledger.runScrub()
-    // The object and its plain copy are both bad (2 findings); b.txt's plain file is rewritten from its object.
-    expect(summary).toMatchObject({ ok: false, corrupt: 2, repaired: 1, checkedObjects: 2 })
+    // a.txt's object and its plain copy are bad (2 findings); b.txt's plain file differs too (3rd)
+    // and is rewritten from its intact object.
+    expect(summary).toMatchObject({ ok: false, corrupt: 3, repaired: 1, checkedObjects: 2 })
     const status = (await t.app.inject('/v1/status')).json()
-    expect(status.lastScrub).toMatchObject({ ok: false, corrupt: 2, repaired: 1 })
+    expect(status.lastScrub).toMatchObject({ ok: false, corrupt: 3, repaired: 1 })
     expect((await t.app.inject('/v1/sessions/s1/artifacts/a.txt')).json().code).toBe('object_corrupt')
     expect((await t.app.inject('/v1/sessions/s1/artifacts/b.txt')).body).toBe('other')
   })

@@ -11,17 +11,18 @@ const Finding = Type.Object({
   sessionId: Type.Optional(Type.String()),
   name: Type.Optional(Type.String()),
   actualSha256: Type.Optional(Type.String()),
+  repaired: Type.Optional(Type.Literal(true)),
 })
 
 const VerifyReport = Type.Object({
   scope: Type.Object({ sessionId: Type.Union([Type.String(), Type.Null()]) }),
-  ok: Type.Boolean({ description: 'true when nothing is missing, corrupt or orphaned after repairs' }),
+  ok: Type.Boolean({ description: 'true when nothing was found missing, corrupt or orphaned (repaired findings count: run again to confirm)' }),
   repair: Type.Boolean(),
   checked: Type.Object({ objects: Type.Integer(), plainFiles: Type.Integer(), bytes: Type.Integer() }),
   missing: Type.Array(Finding),
   corrupt: Type.Array(Finding),
   orphaned: Type.Array(Finding),
-  repaired: Type.Array(Finding, { description: 'plain files rewritten from intact objects, objects restored from intact plain files' }),
+  repaired: Type.Array(Finding, { description: 'findings fixed by this run (also listed in missing/corrupt): plain files rewritten from intact objects' }),
   startedAt: Type.String({ format: 'date-time' }),
   finishedAt: Type.String({ format: 'date-time' }),
   durationMs: Type.Integer(),
@@ -31,6 +32,7 @@ const VerifyRequest = Type.Object({
   sessionId: Type.Optional(Type.String({ description: 'verify only this session' })),
   session: Type.Optional(Type.String({ description: 'alias of sessionId' })),
   repair: Type.Optional(Type.Boolean({ default: true, description: 'rewrite plain files that differ from an intact object; false only reports' })),
+  repairObjects: Type.Optional(Type.Boolean({ default: false, description: 'also rebuild a corrupt or missing object from a plain copy that still hashes right' })),
 }, { additionalProperties: false })
 
 const VerifyQuery = Type.Object({
@@ -51,5 +53,5 @@ export const verifyRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
       body: VerifyRequest,
       response: { 200: VerifyReport, ...problemResponses(400, 404, 422, 500) },
     },
-  }, async (req) => ledger.verify(req.body.sessionId ?? req.body.session ?? req.query.session, req.body.repair ?? req.query.repair ?? true))
+  }, async (req) => ledger.verify(req.body.sessionId ?? req.body.session ?? req.query.session, req.body.repair ?? req.query.repair ?? true, req.body.repairObjects ?? false))
 }
