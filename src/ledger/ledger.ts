@@ -211,7 +211,7 @@ export class Ledger {
     return this.reader.commit(id)
   }
 
-  listCommits(filter: Omit<CommitFilter, 'afterSeq'> & { cursor?: string }): CommitPage {
+  listCommits(filter: Omit<CommitFilter, 'afterSeq'> & { cursor?: string; sinceSeq?: number }): CommitPage {
     // The canary's commits are the service's own; they show only when asked for by session.
     return this.reader.listCommits({ ...filter, excludeSessionId: CANARY_SESSION_ID })
   }

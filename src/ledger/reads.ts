@@ -86,13 +86,13 @@ export class Reader {
     return found
   }
 
-  listCommits(filter: Omit<CommitFilter, 'afterSeq'> & { cursor?: string }): CommitPage {
-    let afterSeq: number | undefined
+  listCommits(filter: Omit<CommitFilter, 'afterSeq'> & { cursor?: string; sinceSeq?: number }): CommitPage {
+    let afterSeq = filter.sinceSeq
     if (filter.cursor !== undefined) {
       if (!/^\d{1,15}$/.test(filter.cursor)) throw new InvalidQuery('cursor must be a value returned as nextCursor', { field: 'cursor' })
-      afterSeq = Number(filter.cursor)
+      afterSeq = Math.max(afterSeq ?? 0, Number(filter.cursor))
     }
-    const { cursor, ...rest } = filter
+    const { cursor, sinceSeq, ...rest } = filter
     // One extra row tells whether another page exists without a COUNT.
     const rows = this.log.listCommits({ ...rest, ...(afterSeq === undefined ? {} : { afterSeq }), limit: filter.limit + 1 })
     const commits = rows.slice(0, filter.limit)

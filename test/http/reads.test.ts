@@ -113,6 +113,7 @@ describe('the commit log', () => {
     expect((await t.app.inject('/v1/commits?session=s1')).json().commits).toHaveLength(3)
     expect((await t.app.inject('/v1/commits?since=2999-01-01T00:00:00Z')).json().commits).toEqual([])
     expect((await t.app.inject('/v1/commits?since=yesterday')).statusCode).toBe(400)
+    expect((await t.app.inject('/v1/commits?since=2&session=s1')).json().commits.map((c: { seq: number }) => c.seq)).toEqual([3])
     expect((await t.app.inject('/v1/commits?state=done')).statusCode).toBe(400)
   })
 

@@ -42,7 +42,7 @@ export const commitRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
       limit,
       ...(session === undefined ? {} : { sessionId: session }),
       ...(state === undefined ? {} : { state }),
-      ...(since === undefined ? {} : { since: parseSince(since) }),
+      ...(since === undefined ? {} : parseSince(since)),
       ...(cursor === undefined ? {} : { cursor }),
     })
   })
@@ -57,11 +57,12 @@ export const commitRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
   }, async (req) => ledger.getCommit(req.params.id))
 }
 
-function parseSince(since: string): string {
+/** `since` is a commit seq (only later commits) or an RFC 3339 time (commits created at or after it). */
+function parseSince(since: string): { since: string } | { sinceSeq: number } {
+  if (/^\d{1,15}$/.test(since)) return { sinceSeq: Number(since) }
   const time = Date.parse(since)
-  if (!/^\d{4}-\d{2}-\d{2}/.test(since) || Number.isNaN(time)) {
-    throw new InvalidQuery('since must be an RFC 3339 date-time, e.g. 2026-11-25T00:00:00Z', { field: 'since' })
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(since) || Number.isNaN(time)) {
+    throw new InvalidQuery('since must be a commit seq or an RFC 3339 date-time, e.g. 2026-11-25T00:00:00Z', { field: 'since' })
   }
-  return new Date(time).toISOString()
+  return { since: new Date(time).toISOString() }
 }
-

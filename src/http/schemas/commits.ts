@@ -74,7 +74,7 @@ export const CommitPage = Type.Object({
 export const CommitListQuery = Type.Object({
   session: Type.Optional(Type.String()),
   state: Type.Optional(CommitState),
-  since: Type.Optional(Type.String({ description: 'RFC 3339 time: commits created at or after it' })),
+  since: Type.Optional(Type.String({ description: 'a commit seq (commits after it) or an RFC 3339 time (commits created at or after it)' })),
   cursor: Type.Optional(Type.String({ description: 'nextCursor from the previous page' })),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
 }, { additionalProperties: false })
