@@ -1,6 +1,7 @@
 // Type-aware lint: an unawaited promise is a swallowed error, the failure this service exists to prevent.
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+import globals from 'globals'
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/'] },
@@ -34,5 +35,11 @@ export default tseslint.config(
   {
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // Benchmarks and operator scripts are plain Node ESM run without a compile step.
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { parserOptions: { projectService: false, project: false }, globals: { ...globals.node } },
   },
 )

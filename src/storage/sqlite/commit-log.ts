@@ -374,6 +374,10 @@ export class SqliteCommitLog implements CommitLog {
       params.push(filter.state)
     }
     if (filter.since !== undefined) {
+      // Seek to the first commit at or after `since` through the time index, then page by seq from
+      // there: filtering created_at row by row from seq 0 would read half a million rows.
+      const first = this.sql('SELECT MIN(seq) AS seq FROM commits WHERE created_at >= ?').get(filter.since) as { seq: number | null }
+      params[0] = Math.max(Number(params[0]), (first.seq ?? Number.MAX_SAFE_INTEGER) - 1)
       where.push('created_at >= ?')
       params.push(filter.since)
     }
