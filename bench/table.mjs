@@ -1,5 +1,5 @@
 // The report: results become rows (ours, reference, ratio, target, pass/fail), rendered as markdown.
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 
 const na = (reason) => ({ na: reason })
 const isValue = (r) => r !== undefined && r.error === undefined && r.na === undefined
@@ -185,7 +185,15 @@ export function renderReport({ machine, rows, results, settings }) {
   ].join('\n')
 }
 
+/** The hand-written "Design choices" section survives every --write-docs run. */
+async function keptDesignChoices(path) {
+  const current = await readFile(path, 'utf8').catch(() => '')
+  const at = current.indexOf('## Design choices')
+  return at === -1 ? '## Design choices\n\n<!-- to be filled in -->\n' : current.slice(at)
+}
+
 export async function writeDocs(path, { report, command }) {
+  const design = await keptDesignChoices(path)
   const text = `# Performance
 
 What \`npm run bench\` measured on its last run with \`--write-docs\`. Figures on a shared or virtual
@@ -233,9 +241,6 @@ artifact versions, latest versions and objects (all committed, nothing to recove
 \`ledger.db\`. Everything lives under one temp dir that is removed at the end; the service and
 nginx are stopped by pid.
 
-## Design choices
-
-<!-- to be filled in -->
-`
+${design}`
   await writeFile(path, text)
 }
