@@ -72,6 +72,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A 128-character session id or a 512-byte name, percent-encoded, is far longer than the
+    // router's default limit of 100 characters per parameter.
+    routerOptions: { maxParamLength: 4096 },
+    // Errors raised before routing (a malformed %-escape) are problem+json like every other.
+    frameworkErrors: (error, req, reply) => {
+      const code = error.code === 'FST_ERR_BAD_URL' ? 'invalid_url' : error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'uri_too_long' : 'invalid_url'
+      void sendProblem(req, reply, problem(code, `the request URL cannot be read: ${error.message}`))
+    },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Schemas reject, never repair: bodies are neither coerced nor stripped of unknown fields.

@@ -64,8 +64,28 @@ function findUnrepresentable(value: unknown, path: string): string | undefined {
   return undefined
 }
 
+/** Deeper JSON than this is refused: the canonical form is built recursively, and artifacts this deep are a mistake. */
+export const MAX_JSON_DEPTH = 256
+
+/** Measures nesting without recursion, so hostile depth cannot overflow the stack. */
+function depthOf(value: unknown): number {
+  let deepest = 0
+  const pending: [unknown, number][] = [[value, 1]]
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop() ?? [undefined, 0]
+    if (item === null || typeof item !== 'object') continue
+    deepest = Math.max(deepest, depth)
+    if (deepest > 4 * MAX_JSON_DEPTH) return deepest
+    for (const child of Object.values(item)) pending.push([child, depth + 1])
+  }
+  return deepest
+}
+
 /** RFC 8785 (JCS) canonical text of a JSON value, refusing values that have none. */
-export function canonicalJson(value: unknown, path = 'json'): string {
+export function canonicalJson(value: unknown, path = 'json', maxDepth = MAX_JSON_DEPTH): string {
+  if (depthOf(value) > maxDepth) {
+    throw new InvalidContent(`${path} is nested more than ${maxDepth} levels deep`, { field: path, maxDepth })
+  }
   const problem = findUnrepresentable(value, path)
   if (problem !== undefined) throw new InvalidContent(`${problem}: it has no canonical JSON form`, { field: path })
   const text = canonicalize(value)

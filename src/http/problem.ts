@@ -10,6 +10,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_content: 400,
   invalid_query: 400,
   invalid_header: 400,
+  invalid_url: 400,
   duplicate_artifact_name: 400,
   request_aborted: 400,
   unauthorized: 401,
@@ -24,6 +25,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   idempotency_key_reused: 409,
   precondition_failed: 412,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
   digest_mismatch: 422,
@@ -41,7 +43,7 @@ const STATUS_BY_CODE: Record<string, number> = {
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  409: 'Conflict', 412: 'Precondition Failed', 413: 'Content Too Large', 415: 'Unsupported Media Type',
+  409: 'Conflict', 412: 'Precondition Failed', 413: 'Content Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type',
   416: 'Range Not Satisfiable', 422: 'Unprocessable Content', 500: 'Internal Server Error',
   503: 'Service Unavailable', 507: 'Insufficient Storage',
 }
@@ -114,6 +116,8 @@ function fromFrameworkError(error: FastifyError): Problem | undefined {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problem('invalid_json', `the body is not valid JSON: ${error.message}`)
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return problem('uri_too_long', error.message)
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem('payload_too_large', 'the request body is larger than the configured limit')
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

@@ -1,7 +1,7 @@
 // The commit use case: validate, stage bytes, log pending, write verified files, then log committed.
 import { createHash } from 'node:crypto'
 import { v7 as uuidv7 } from 'uuid'
-import { canonicalJson, prepareContent, type ArtifactInput } from '../domain/content.js'
+import { canonicalJson, MAX_JSON_DEPTH, prepareContent, type ArtifactInput } from '../domain/content.js'
 import {
   DigestMismatch, DuplicateArtifactName, IdempotencyKeyReused, LedgerError, NameConflict,
   NotReady, PayloadTooLarge, PreconditionFailed, RequestAborted, ShuttingDown, StorageFault,
@@ -72,7 +72,8 @@ async function settleAll(writes: Promise<unknown>[]): Promise<void> {
 }
 
 function fingerprint(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value, 'request')).digest('hex')
+  // The request wraps artifact JSON already checked against the depth limit: allow for the wrapping.
+  return createHash('sha256').update(canonicalJson(value, 'request', MAX_JSON_DEPTH + 8)).digest('hex')
 }
 
 export function describeError(error: unknown): CommitError {

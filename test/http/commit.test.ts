@@ -139,3 +139,34 @@ describe('POST /v1/sessions/{sid}/commits', () => {
     expect(res.json()).toMatchObject({ message: 'run 7', metadata: { model: 'm', step: 3 } })
   })
 })
+
+describe('edges of the URL and the body', () => {
+  it('answers 400 problem+json for a malformed percent-escape in the path', async () => {
+    for (const url of ['/v1/sessions/abc%ff/commits', '/v1/sessions/s1/artifacts/%zz', '/v1/sessions/s1/artifacts/%']) {
+      const res = url.endsWith('commits')
+        ? await t.app.inject({ method: 'POST', url, payload: commitBody(textArtifact('a', 'x')) })
+        : await t.app.inject({ method: 'GET', url })
+      expect(res.statusCode).toBe(400)
+      expect(res.headers['content-type']).toContain('application/problem+json')
+      expect(res.json().code).toBe('invalid_url')
+    }
+  })
+
+  it('takes session ids of the full 128 characters the spec allows', async () => {
+    const sid = `s${'x'.repeat(127)}`
+    expect((await post(sid, commitBody(textArtifact('a.txt', 'x')))).statusCode).toBe(201)
+    expect((await t.app.inject(`/v1/sessions/${sid}/artifacts/a.txt`)).body).toBe('x')
+  })
+
+  it('answers 400, not 500, for JSON nested deeper than the limit', async () => {
+    const deep = `${'['.repeat(3000)}${']'.repeat(3000)}`
+    for (const payload of [`{"artifacts":[{"name":"a","json":${deep}}]}`, `{"artifacts":[{"name":"a","text":"x"}],"metadata":{"m":${deep}}}`]) {
+      const res = await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', headers: { 'content-type': 'application/json' }, payload })
+      expect(res.statusCode).toBe(400)
+      expect(res.json().code).toBe('invalid_content')
+    }
+    const ok = `${'['.repeat(200)}${']'.repeat(200)}`
+    const res = await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', headers: { 'content-type': 'application/json', 'idempotency-key': 'deep' }, payload: `{"artifacts":[{"name":"a","json":${ok}}]}` })
+    expect(res.statusCode).toBe(201)
+  })
+})
