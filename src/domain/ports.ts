@@ -88,31 +88,9 @@ export interface CommitLog {
   referencedObjects(sessionId?: string): Iterable<{ sha256: string; size: number }>
   latestForVerify(sessionId?: string): Iterable<{ sessionId: string; name: string; sha256: string }>
   sessionIds(): Iterable<string>
-  setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): void
-
-  session(sessionId: string): SessionRow | undefined
-  /** Creates the session if needed and sets the given fields; a closed session's state is re-derived. */
-  upsertSession(sessionId: string, changes: { expectedArtifacts?: string[]; metadata?: Record<string, unknown> }): SessionRow
-  /** Closes a session: complete or incomplete by what is missing now. */
-  completeSession(sessionId: string): SessionRow
-  listSessions(filter: { state?: SessionState; afterId?: string; limit: number; exclude: string }): SessionRow[]
-  sessionCounts(exclude: string): { total: number; open: number; complete: number; incomplete: number }
-  incompleteSessionIds(exclude: string, limit: number): string[]
   commitCounts(exclude: string): Record<CommitState, number>
   lastCommit(exclude: string): CommitRecord | undefined
   lastFailure(exclude: string): CommitRecord | undefined
-  objectTotals(): { count: number; bytes: number }
-  databaseBytes(): number
-  recordScrub(summary: ScrubRecord): void
-  lastScrub(): ScrubRecord | undefined
-  /**
-   * Deletes all but the newest `keep` commits of a session. Digests it leaves unreferenced are queued
-   * for collection in the same transaction (see objectsToCollect) and returned.
-   */
-  pruneSessionHistory(sessionId: string, keep: number): string[]
-  objectsToCollect(): string[]
-  objectCollected(sha256: string): void
-  objectState(sha256: string): 'ok' | 'corrupt' | 'missing' | undefined
   close(): void
 }
 
@@ -164,6 +142,35 @@ export interface PlainFiles {
   listSessionDirs(): Promise<string[]>
   /** Removes temp files in the folders of these names; safe while the session's lock is held. */
   removeAbandonedTemps(sessionId: string, names: Iterable<string>): Promise<number>
+}
+
+/** Sessions: declared expectations and the state derived from them. */
+export interface SessionStore {
+  session(sessionId: string): SessionRow | undefined
+  /** Creates the session if needed and sets the given fields; a closed session's state is re-derived. */
+  upsertSession(sessionId: string, changes: { expectedArtifacts?: string[]; metadata?: Record<string, unknown> }): SessionRow
+  /** Closes a session: complete or incomplete by what is missing now. */
+  completeSession(sessionId: string): SessionRow
+  listSessions(filter: { state?: SessionState; afterId?: string; limit: number; exclude: string }): SessionRow[]
+  sessionCounts(exclude: string): { total: number; open: number; complete: number; incomplete: number }
+  incompleteSessionIds(exclude: string, limit: number): string[]
+}
+
+/** What the log keeps about the storage itself: object health, deletions owed, scrubs, pruning. */
+export interface StorageBookkeeping {
+  setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): void
+  objectState(sha256: string): 'ok' | 'corrupt' | 'missing' | undefined
+  objectTotals(): { count: number; bytes: number }
+  databaseBytes(): number
+  recordScrub(summary: ScrubRecord): void
+  lastScrub(): ScrubRecord | undefined
+  /**
+   * Deletes all but the newest `keep` commits of a session. Digests it leaves unreferenced are queued
+   * for collection in the same transaction (see objectsToCollect) and returned.
+   */
+  pruneSessionHistory(sessionId: string, keep: number): string[]
+  objectsToCollect(): string[]
+  objectCollected(sha256: string): void
 }
 
 /** Cheap checks of the storage underneath, for readiness. */

@@ -1,15 +1,15 @@
 // The commit use case: validate, stage bytes, log pending, write verified files, then log committed.
-import { createHash } from 'node:crypto'
 import { v7 as uuidv7 } from 'uuid'
-import { canonicalJson, MAX_JSON_DEPTH, prepareContent, type ArtifactInput } from '../domain/content.js'
+import { canonicalJson, prepareContent, type ArtifactInput } from '../domain/content.js'
 import {
-  DigestMismatch, DuplicateArtifactName, IdempotencyKeyReused, LedgerError, NameConflict,
+  DigestMismatch, DuplicateArtifactName, LedgerError, NameConflict,
   NotReady, PayloadTooLarge, PreconditionFailed, RequestAborted, ShuttingDown, StorageFault,
 } from '../domain/errors.js'
 import { headEtag, type CommitError, type CommitRecord } from '../domain/model.js'
 import { assertArtifactName, assertSessionId, conflictingName } from '../domain/names.js'
 import type { ObserverSet } from './observers.js'
 import type { CommitLog, ObjectFiles, PlainFiles, PlannedArtifact, StagedContent } from '../domain/ports.js'
+import { fingerprint, IdempotencyGate } from './idempotency.js'
 import { KeyedLock, RefCounter } from './keyed-lock.js'
 import type { ServiceState } from './service-state.js'
 
@@ -71,10 +71,6 @@ async function settleAll(writes: Promise<unknown>[]): Promise<void> {
   if (failed !== undefined) throw failed.reason as unknown
 }
 
-function fingerprint(value: unknown): string {
-  // The request wraps artifact JSON already checked against the depth limit: allow for the wrapping.
-  return createHash('sha256').update(canonicalJson(value, 'request', MAX_JSON_DEPTH + 8)).digest('hex')
-}
 
 export function describeError(error: unknown): CommitError {
   if (error instanceof LedgerError) {
@@ -85,13 +81,15 @@ export function describeError(error: unknown): CommitError {
 
 export class Committer {
   private readonly sessionLock = new KeyedLock()
-  private readonly idempotencyInFlight = new Map<string, Promise<unknown>>()
+  private readonly idempotency: IdempotencyGate
   /** Objects that unfinished commits still need: a failing neighbour must not delete them. */
   private readonly objectsInUse = new RefCounter()
   private inFlight = 0
   private drained: (() => void) | undefined
 
-  constructor(private readonly parts: CommitterParts) {}
+  constructor(private readonly parts: CommitterParts) {
+    this.idempotency = new IdempotencyGate(parts.log)
+  }
 
   private assertAcceptingWrites(): void {
     const { phase } = this.parts.state
@@ -133,7 +131,7 @@ export class Committer {
     const prepared = this.prepareArtifacts(request.artifacts)
     const key = options.idempotencyKey
     const print = key === undefined ? '' : fingerprint({ kind: 'commit', request })
-    return this.idempotent(sessionId, key, print, () =>
+    return this.idempotency.run(sessionId, key, print, () =>
       this.tracked(sessionId, async () => {
         this.checkSessionHead(sessionId, options.ifMatch)
         return this.apply(sessionId, prepared, {
@@ -158,7 +156,7 @@ export class Committer {
         kind: 'put', name: request.name, sha256: staged.sha256, mediaType: request.mediaType,
         createOnly: request.createOnly ?? false, ifMatch: request.ifMatchSha256 ?? null,
       })
-      return await this.idempotent(sessionId, key, print, () =>
+      return await this.idempotency.run(sessionId, key, print, () =>
         this.tracked(sessionId, async () => {
           this.checkArtifactPreconditions(sessionId, request)
           const artifact = this.stagedArtifact(request, staged, () => {
@@ -267,34 +265,6 @@ export class Committer {
       if (!matches) {
         throw new PreconditionFailed(`If-Match does not hold: ${JSON.stringify(request.name)} is ${current === undefined ? 'absent' : `at "${current}"`}`, current === undefined ? {} : { currentEtag: `"${current}"` })
       }
-    }
-  }
-
-  private async idempotent(
-    sessionId: string, key: string | undefined, print: string, run: () => Promise<CommitRecord>,
-  ): Promise<CommitOutcome> {
-    const outcome = (record: CommitRecord, replayed: boolean): CommitOutcome => ({ record, replayed })
-    if (key === undefined) return outcome(await run(), false)
-    const slot = `${sessionId}\u0000${key}`
-    // Concurrent duplicates wait for the first attempt; its failure is reported to its own caller.
-    for (let running = this.idempotencyInFlight.get(slot); running !== undefined; running = this.idempotencyInFlight.get(slot)) {
-      await Promise.allSettled([running])
-    }
-    const stored = this.parts.log.idempotencyKey(sessionId, key)
-    if (stored !== undefined) {
-      if (stored.fingerprint !== print) {
-        throw new IdempotencyKeyReused(`Idempotency-Key ${JSON.stringify(key)} was used for a different request in session ${sessionId}`, { field: 'Idempotency-Key' })
-      }
-      const original = this.parts.log.commitBySeq(stored.commitSeq)
-      if (original === undefined) throw new StorageFault('the commit an idempotency key points to is missing from the log')
-      return outcome(original, true)
-    }
-    const attempt = run()
-    this.idempotencyInFlight.set(slot, attempt)
-    try {
-      return outcome(await attempt, false)
-    } finally {
-      if (this.idempotencyInFlight.get(slot) === attempt) this.idempotencyInFlight.delete(slot)
     }
   }
 

@@ -2,7 +2,9 @@
 import { ReadBackMismatch, SessionNotFound } from '../domain/errors.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions } from '../domain/model.js'
 import { assertSessionId } from '../domain/names.js'
-import type { CommitFilter, CommitLog, LedgerObserver, ObjectFiles, PlainFiles, ScrubRecord, StorageProbes } from '../domain/ports.js'
+import type {
+  CommitFilter, CommitLog, LedgerObserver, ObjectFiles, PlainFiles, ScrubRecord, SessionStore, StorageBookkeeping, StorageProbes,
+} from '../domain/ports.js'
 import { Committer, describeError, type CommitOptions, type CommitOutcome, type CommitRequest, type PutRequest } from './commit.js'
 import { readinessChecks, report, type DiskThresholds, type HealthReport } from './health.js'
 import { Reader, type ArtifactSelector, type CommitPage, type SessionArtifacts } from './reads.js'
@@ -19,6 +21,8 @@ import { verifyStorage, type VerifyParts, type VerifyReport } from './verify.js'
 
 export interface LedgerStorage {
   log: CommitLog
+  sessions: SessionStore
+  bookkeeping: StorageBookkeeping
   objects: ObjectFiles
   plain: PlainFiles
   probes: StorageProbes
@@ -52,7 +56,7 @@ export class Ledger {
     private readonly storage: LedgerStorage,
     private readonly settings: LedgerSettings,
   ) {
-    this.reader = new Reader(storage.log, storage.objects, this.observers)
+    this.reader = new Reader(storage.log, storage.bookkeeping, storage.objects, this.observers)
     this.committer = new Committer({
       log: storage.log,
       objects: storage.objects,
@@ -63,7 +67,7 @@ export class Ledger {
       noteFault: (error) => this.noteFault(error),
       observer: this.observers,
     })
-    this.sessions = new Sessions(storage.log)
+    this.sessions = new Sessions(storage.log, storage.sessions)
     this.canary = new Canary({
       committer: this.committer,
       prune: (keep) => this.pruneCanary(keep),
@@ -74,7 +78,7 @@ export class Ledger {
     this.scrubber = new Scrubber({
       verify: (throttle) => verifyStorage(this.verifyParts, { repair: true, throttle }),
       onResult: (summary) => {
-        storage.log.recordScrub(summary)
+        storage.bookkeeping.recordScrub(summary)
       },
       onError: (error) => {
         this.noteFault(error)
@@ -116,7 +120,7 @@ export class Ledger {
 
   private async pruneCanary(keep: number): Promise<void> {
     await this.committer.withSessionLock(CANARY_SESSION_ID, async () => {
-      this.storage.log.pruneSessionHistory(CANARY_SESSION_ID, keep)
+      this.storage.bookkeeping.pruneSessionHistory(CANARY_SESSION_ID, keep)
       await collectGarbage(this.recoveryParts)
     })
   }
@@ -148,11 +152,11 @@ export class Ledger {
   }
 
   async status(): Promise<StatusReport> {
-    const { log, probes } = this.storage
+    const { log, sessions, bookkeeping, probes } = this.storage
     const counts = log.commitCounts(CANARY_SESSION_ID)
     const last = log.lastCommit(CANARY_SESSION_ID)
     const failure = log.lastFailure(CANARY_SESSION_ID)
-    const objects = log.objectTotals()
+    const objects = bookkeeping.objectTotals()
     const disk = await probes.diskSpace().catch(() => undefined)
     return {
       service: 'artifact-ledger',
@@ -169,12 +173,12 @@ export class Ledger {
       storage: {
         objectCount: objects.count,
         objectBytes: objects.bytes,
-        databaseBytes: log.databaseBytes(),
+        databaseBytes: bookkeeping.databaseBytes(),
         freeBytes: disk?.freeBytes ?? null,
         totalBytes: disk?.totalBytes ?? null,
       },
-      sessions: { ...log.sessionCounts(CANARY_SESSION_ID), incompleteIds: log.incompleteSessionIds(CANARY_SESSION_ID, 100) },
-      lastScrub: log.lastScrub() ?? null,
+      sessions: { ...sessions.sessionCounts(CANARY_SESSION_ID), incompleteIds: sessions.incompleteSessionIds(CANARY_SESSION_ID, 100) },
+      lastScrub: bookkeeping.lastScrub() ?? null,
       scrubRunning: this.scrubber.isRunning,
       canary: this.state.canary ?? null,
       recovery: this.state.lastRecovery ?? null,

@@ -6,7 +6,7 @@ import {
 } from '../domain/errors.js'
 import { headEtag, type ArtifactVersion, type CommitRecord, type CommitWithTransitions } from '../domain/model.js'
 import { assertArtifactName, assertSessionId } from '../domain/names.js'
-import type { CommitFilter, CommitLog, LedgerObserver, ObjectFiles } from '../domain/ports.js'
+import type { CommitFilter, CommitLog, LedgerObserver, ObjectFiles, StorageBookkeeping } from '../domain/ports.js'
 import { isNotFoundError } from './storage-errors.js'
 
 /** Objects up to this size are read whole and checked before the first byte is sent. */
@@ -33,6 +33,7 @@ export interface CommitPage {
 export class Reader {
   constructor(
     private readonly log: CommitLog,
+    private readonly bookkeeping: StorageBookkeeping,
     private readonly objects: ObjectFiles,
     private readonly observer: LedgerObserver,
   ) {}
@@ -132,20 +133,20 @@ export class Reader {
   }
 
   assertNotKnownBad(sha256: string): void {
-    const state = this.log.objectState(sha256)
+    const state = this.bookkeeping.objectState(sha256)
     if (state === 'corrupt') throw objectCorrupt(sha256)
     if (state === 'missing') throw objectMissing(sha256)
   }
 
   private markCorrupt(sha256: string): Error {
-    this.log.setObjectState(sha256, 'corrupt')
+    this.bookkeeping.setObjectState(sha256, 'corrupt')
     this.observer.integrityProblem('object_corrupt')
     return objectCorrupt(sha256)
   }
 
   private readFailure(sha256: string, error: unknown): Error {
     if (isNotFoundError(error)) {
-      this.log.setObjectState(sha256, 'missing')
+      this.bookkeeping.setObjectState(sha256, 'missing')
       this.observer.integrityProblem('object_missing')
       return objectMissing(sha256)
     }

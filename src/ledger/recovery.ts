@@ -1,8 +1,9 @@
 // Brings files back in line with the log: after a crash at start-up, after a failed rollback at run time.
-import type { CommitLog, ObjectFiles, PlainFiles, UnsettledCommit } from '../domain/ports.js'
+import type { CommitLog, ObjectFiles, PlainFiles, StorageBookkeeping, UnsettledCommit } from '../domain/ports.js'
 
 export interface RecoveryParts {
   log: CommitLog
+  bookkeeping: StorageBookkeeping
   objects: ObjectFiles
   plain: PlainFiles
   isObjectInUse: (sha256: string) => boolean
@@ -53,9 +54,9 @@ export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOu
 
 /** Deletes objects queued by a history prune, unless something has come to reference them again. */
 export async function collectGarbage(parts: RecoveryParts): Promise<void> {
-  for (const sha256 of parts.log.objectsToCollect()) {
+  for (const sha256 of parts.bookkeeping.objectsToCollect()) {
     if (!parts.isObjectInUse(sha256) && !parts.log.isObjectReferenced(sha256)) await parts.objects.remove(sha256)
-    parts.log.objectCollected(sha256)
+    parts.bookkeeping.objectCollected(sha256)
   }
 }
 

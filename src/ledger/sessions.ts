@@ -2,7 +2,7 @@
 import { InvalidQuery, InvalidSessionId, SessionNotFound } from '../domain/errors.js'
 import { headEtag } from '../domain/model.js'
 import { assertArtifactName, assertSessionId } from '../domain/names.js'
-import type { CommitLog } from '../domain/ports.js'
+import type { CommitLog, SessionStore } from '../domain/ports.js'
 import { CANARY_SESSION_ID, missingArtifacts, type SessionRecord, type SessionRow, type SessionState } from '../domain/session.js'
 import { canonicalJson } from '../domain/content.js'
 
@@ -25,7 +25,10 @@ export function assertCallerSessionId(sessionId: string): void {
 }
 
 export class Sessions {
-  constructor(private readonly log: CommitLog) {}
+  constructor(
+    private readonly log: CommitLog,
+    private readonly store: SessionStore,
+  ) {}
 
   private record(row: SessionRow): SessionRecord {
     const artifacts = this.log.latestVersions(row.id)
@@ -43,7 +46,7 @@ export class Sessions {
     expected?.forEach((name, index) => assertArtifactName(name, `expectedArtifacts[${index}]`))
     if (changes.metadata !== undefined) canonicalJson(changes.metadata, 'metadata')
     const created = !this.log.sessionExists(sessionId)
-    const row = this.log.upsertSession(sessionId, {
+    const row = this.store.upsertSession(sessionId, {
       ...(expected === undefined ? {} : { expectedArtifacts: [...new Set(expected)] }),
       ...(changes.metadata === undefined ? {} : { metadata: changes.metadata }),
     })
@@ -52,7 +55,7 @@ export class Sessions {
 
   get(sessionId: string): SessionRecord {
     assertSessionId(sessionId)
-    const row = this.log.session(sessionId)
+    const row = this.store.session(sessionId)
     if (row === undefined) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
     return this.record(row)
   }
@@ -60,14 +63,14 @@ export class Sessions {
   complete(sessionId: string): SessionRecord {
     assertCallerSessionId(sessionId)
     if (!this.log.sessionExists(sessionId)) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
-    return this.record(this.log.completeSession(sessionId))
+    return this.record(this.store.completeSession(sessionId))
   }
 
   list(filter: { state?: SessionState; cursor?: string; limit: number }): SessionPage {
     if (filter.cursor !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(filter.cursor)) {
       throw new InvalidQuery('cursor must be a value returned as nextCursor', { field: 'cursor' })
     }
-    const rows = this.log.listSessions({
+    const rows = this.store.listSessions({
       limit: filter.limit + 1,
       exclude: CANARY_SESSION_ID,
       ...(filter.state === undefined ? {} : { state: filter.state }),

@@ -1,7 +1,7 @@
 // Re-reads and hashes every stored file (or one session's), repairs what the log can vouch for,
 // and reports what is missing, corrupt or stray.
 import { canonicalJson } from '../domain/content.js'
-import type { CommitLog, LedgerObserver, ObjectFiles, PlainFiles } from '../domain/ports.js'
+import type { CommitLog, LedgerObserver, ObjectFiles, PlainFiles, StorageBookkeeping } from '../domain/ports.js'
 
 /** Temp files younger than this belong to writes in progress. */
 export const TEMP_GRACE_MS = 60_000
@@ -35,6 +35,7 @@ export interface VerifyReport {
 
 export interface VerifyParts {
   log: CommitLog
+  bookkeeping: StorageBookkeeping
   objects: ObjectFiles
   plain: PlainFiles
   observer: LedgerObserver
@@ -79,7 +80,7 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
     report.checked.objects++
     report.checked.bytes += size
     await options.throttle?.(size)
-    log.setObjectState(sha256, state)
+    parts.bookkeeping.setObjectState(sha256, state)
     if (state !== 'ok') {
       badObjects.set(sha256, state)
       observer.integrityProblem(state === 'missing' ? 'object_missing' : 'object_corrupt')
@@ -93,7 +94,7 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
   for (const [sha256, state] of badObjects) {
     const finding = { kind: 'object' as const, path: objects.relativePathOf(sha256), sha256 }
     const fixed = options.repairObjects === true && (await restoreObjectFromPlainCopy(parts, sha256))
-    if (fixed) log.setObjectState(sha256, 'ok')
+    if (fixed) parts.bookkeeping.setObjectState(sha256, 'ok')
     record(report, state, finding, fixed)
   }
 

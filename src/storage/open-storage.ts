@@ -5,7 +5,10 @@ import type { LedgerStorage } from '../ledger/ledger.js'
 import { realFs, type DurableFs } from './files/fs-seam.js'
 import { ObjectStore } from './files/object-store.js'
 import { PlainView } from './files/plain-view.js'
+import { Bookkeeping } from './sqlite/bookkeeping.js'
 import { SqliteCommitLog } from './sqlite/commit-log.js'
+import { SessionRows } from './sqlite/session-rows.js'
+import { SqlRunner } from './sqlite/sql-runner.js'
 import { openLedgerDb, type Db } from './sqlite/ledger-db.js'
 import { RealStorageProbes } from './storage-probes.js'
 
@@ -14,9 +17,13 @@ export function openStorage(dataDir: string, fs: DurableFs = realFs): LedgerStor
   mkdirSync(dataDir, { recursive: true })
   const db = openLedgerDb(join(dataDir, 'ledger.db'))
   const objects = new ObjectStore(dataDir, fs)
+  const run = new SqlRunner(db)
+  const sessions = new SessionRows(run)
   return {
     db,
-    log: new SqliteCommitLog(db),
+    log: new SqliteCommitLog(db, run, sessions),
+    sessions,
+    bookkeeping: new Bookkeeping(run),
     objects,
     plain: new PlainView(dataDir, objects, fs),
     probes: new RealStorageProbes(dataDir, db, fs),

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SqliteCommitLog } from '../../src/storage/sqlite/commit-log.js'
+import { openStorage } from '../../src/storage/open-storage.js'
 import { openLedgerDb } from '../../src/storage/sqlite/ledger-db.js'
 import { sha256 } from '../support/factories.js'
 import { makeDataDir, startLedger, type TestLedger } from '../support/start-ledger.js'
@@ -14,8 +14,7 @@ afterEach(async () => {
 
 /** Leaves the data dir as a crash in the middle of a commit would: a pending row and half-done files. */
 async function crashMidCommit(dataDir: string): Promise<void> {
-  const db = openLedgerDb(join(dataDir, 'ledger.db'))
-  const log = new SqliteCommitLog(db)
+  const { db, log } = openStorage(dataDir)
   await log.insertPending({
     id: '01900000-0000-7000-8000-000000000001', sessionId: 's1', message: null, metadata: null,
     artifacts: [

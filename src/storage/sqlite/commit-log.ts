@@ -1,129 +1,44 @@
 // The SQLite transaction log: commits, their transitions, artifact versions and idempotency keys.
 import type { Statement } from 'better-sqlite3'
 import type { CommitState } from '../../domain/commit-state.js'
-import { closedState, missingArtifacts, settledState, type SessionRow, type SessionState } from '../../domain/session.js'
 import type { ArtifactVersion, CommitArtifact, CommitError, CommitRecord, CommitWithTransitions, Transition } from '../../domain/model.js'
-import type { CommitFilter, CommitLog, PendingCommit, PlannedArtifact, ScrubRecord, StoredIdempotencyKey, UnsettledCommit } from '../../domain/ports.js'
+import type { CommitFilter, CommitLog, PendingCommit, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit } from '../../domain/ports.js'
 import { v7 as uuidv7 } from 'uuid'
-import { errnoOf, storageFailure } from '../files/io-errors.js'
 import { GroupCommit } from './group-commit.js'
+import { toVersion, VERSION_COLUMNS, type ArtifactRow, type CommitRow, type VersionRow } from './rows.js'
+import type { SessionRows } from './session-rows.js'
+import { toStorageFailure, type SqlRunner } from './sql-runner.js'
 import type { Db } from './ledger-db.js'
 
-interface CommitRow {
-  seq: number
-  id: string
-  session_id: string
-  state: CommitState
-  message: string | null
-  metadata: string | null
-  created_at: string
-  finished_at: string | null
-  error_code: string | null
-  error_detail: string | null
-  error_facts: string | null
-}
-
-interface SessionDbRow {
-  id: string
-  state: SessionState
-  created_at: string
-  updated_at: string
-  completed_at: string | null
-  head_seq: number
-  metadata: string | null
-  expected: string | null
-}
-
-function toSession(row: SessionDbRow): SessionRow {
-  return {
-    id: row.id,
-    state: row.state,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    completedAt: row.completed_at,
-    headSeq: row.head_seq,
-    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
-    expectedArtifacts: row.expected === null ? [] : (JSON.parse(row.expected) as string[]),
-  }
-}
-
-interface ArtifactRow {
-  position: number
-  name: string
-  version: number | null
-  sha256: string | null
-  size: number | null
-  media_type: string | null
-}
-
-interface VersionRow {
-  name: string
-  version: number
-  sha256: string
-  size: number
-  media_type: string
-  commit_id: string
-  seq: number
-  committed_at: string
-}
-
-const VERSION_COLUMNS = `ca.name, ca.version, ca.sha256, ca.size, ca.media_type,
-  c.id AS commit_id, c.seq AS seq, c.finished_at AS committed_at`
-
-function toVersion(row: VersionRow): ArtifactVersion {
-  return {
-    name: row.name,
-    version: row.version,
-    sha256: row.sha256,
-    size: row.size,
-    mediaType: row.media_type,
-    commitId: row.commit_id,
-    seq: row.seq,
-    committedAt: row.committed_at,
-  }
-}
-
 /** The upper bound of names under `prefix/`: '/' is 0x2F, so '0' (0x30) sorts right after all of them. */
-/** SQLite's own failures become the domain's: SQLITE_FULL → insufficient storage, the rest storage faults. */
-function toStorageFailure(step: string, error: unknown): unknown {
-  return errnoOf(error)?.startsWith('SQLITE_') === true ? storageFailure(step, 'ledger.db', error) : error
-}
-
 function childRange(name: string): [string, string] {
   return [`${name}/`, `${name}0`]
 }
 
 export class SqliteCommitLog implements CommitLog {
-  private readonly statements = new Map<string, Statement>()
+  private readonly run: SqlRunner
   private readonly group: GroupCommit
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    run: SqlRunner,
+    /** Commits create sessions and move closed ones between complete and incomplete. */
+    private readonly sessions: SessionRows,
+  ) {
+    this.run = run
     this.group = new GroupCommit(db, (error) => toStorageFailure('log-group-commit', error))
   }
 
-  /**
-   * Runs a write transaction; SQLite's own failures become the domain's (SQLITE_FULL → 507,
-   * I/O errors → storage_fault), so a broken disk under the log is reported like one under a file.
-   */
-  private write<T>(step: string, work: () => T): T {
-    try {
-      return this.db.transaction(work)()
-    } catch (error) {
-      throw toStorageFailure(step, error)
-    }
+  private sql(text: string): Statement {
+    return this.run.sql(text)
   }
 
-  private sql(text: string): Statement {
-    let statement = this.statements.get(text)
-    if (statement === undefined) {
-      statement = this.db.prepare(text)
-      this.statements.set(text, statement)
-    }
-    return statement
+  private write<T>(step: string, work: () => T): T {
+    return this.run.write(step, work)
   }
 
   now(): string {
-    return new Date().toISOString()
+    return this.run.now()
   }
 
   headSeq(sessionId: string): number {
@@ -191,10 +106,6 @@ export class SqliteCommitLog implements CommitLog {
     return undefined
   }
 
-  private ensureSession(sessionId: string, now: string): void {
-    this.sql('INSERT OR IGNORE INTO sessions (id, created_at, updated_at) VALUES (?, ?, ?)').run(sessionId, now, now)
-  }
-
   private addTransition(seq: number, from: CommitState | null, to: CommitState, at: string, reason: string | null): void {
     this.sql('INSERT INTO transitions (commit_seq, from_state, to_state, at, reason) VALUES (?, ?, ?, ?, ?)').run(seq, from, to, at, reason)
   }
@@ -209,7 +120,7 @@ export class SqliteCommitLog implements CommitLog {
   insertPending(commit: PendingCommit): Promise<number> {
     return this.group.submit(() => this.write('log-pending', () => {
       const now = this.now()
-      this.ensureSession(commit.sessionId, now)
+      this.sessions.ensure(commit.sessionId, now)
       const { lastInsertRowid } = this.sql(`INSERT INTO commits (id, session_id, state, message, metadata, created_at)
         VALUES (?, ?, 'pending', ?, ?, ?)`).run(
         commit.id, commit.sessionId, commit.message,
@@ -250,7 +161,7 @@ export class SqliteCommitLog implements CommitLog {
       this.sql("UPDATE commits SET state = 'committed', finished_at = ?, needs_recovery = 0 WHERE seq = ?").run(now, seq)
       this.addTransition(seq, 'pending', 'committed', now, null)
       this.sql('UPDATE sessions SET head_seq = ?, updated_at = ? WHERE id = ?').run(seq, now, sessionId)
-      this.rederiveSessionState(sessionId, now)
+      this.sessions.rederive(sessionId, now)
       if (idempotency !== undefined) {
         this.sql('INSERT INTO idempotency_keys (session_id, key, fingerprint, commit_seq, created_at) VALUES (?, ?, ?, ?, ?)')
           .run(sessionId, idempotency.key, idempotency.fingerprint, seq, now)
@@ -281,7 +192,7 @@ export class SqliteCommitLog implements CommitLog {
     const id = uuidv7()
     this.write('log-rejected', () => {
       const now = this.now()
-      this.ensureSession(sessionId, now)
+      this.sessions.ensure(sessionId, now)
       const { lastInsertRowid } = this.sql(`INSERT INTO commits (id, session_id, state, created_at, finished_at,
         error_code, error_detail, error_facts, needs_recovery) VALUES (?, ?, 'failed', ?, ?, ?, ?, ?, 0)`).run(
         id, sessionId, now, now, error.code, error.detail, error.facts === undefined ? null : JSON.stringify(error.facts),
@@ -406,91 +317,29 @@ export class SqliteCommitLog implements CommitLog {
     for (const row of this.sql('SELECT id FROM sessions ORDER BY id').all() as { id: string }[]) yield row.id
   }
 
-  setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): void {
-    this.sql('UPDATE objects SET state = ?, checked_at = ? WHERE sha256 = ?').run(state, this.now(), sha256)
-  }
 
-  objectState(sha256: string): 'ok' | 'corrupt' | 'missing' | undefined {
-    const row = this.sql('SELECT state FROM objects WHERE sha256 = ?').get(sha256) as { state: 'ok' | 'corrupt' | 'missing' } | undefined
-    return row?.state
-  }
 
-  private sessionDbRow(sessionId: string): SessionDbRow | undefined {
-    return this.sql('SELECT * FROM sessions WHERE id = ?').get(sessionId) as SessionDbRow | undefined
-  }
 
-  private presentNames(sessionId: string): string[] {
-    return (this.sql('SELECT name FROM latest_artifacts WHERE session_id = ?').all(sessionId) as { name: string }[]).map((r) => r.name)
-  }
 
-  /** A closed session is complete exactly when nothing it expects is missing; open ones stay open. */
-  private rederiveSessionState(sessionId: string, now: string): void {
-    const row = this.sessionDbRow(sessionId)
-    if (row === undefined || row.state === 'open') return
-    const session = toSession(row)
-    const next = settledState(session.state, missingArtifacts(session.expectedArtifacts, this.presentNames(sessionId)))
-    if (next !== session.state) this.sql('UPDATE sessions SET state = ?, updated_at = ? WHERE id = ?').run(next, now, sessionId)
-  }
 
-  session(sessionId: string): SessionRow | undefined {
-    const row = this.sessionDbRow(sessionId)
-    return row === undefined ? undefined : toSession(row)
-  }
 
-  upsertSession(sessionId: string, changes: { expectedArtifacts?: string[]; metadata?: Record<string, unknown> }): SessionRow {
-    this.write('log-session', () => {
-      const now = this.now()
-      this.ensureSession(sessionId, now)
-      if (changes.expectedArtifacts !== undefined) {
-        this.sql('UPDATE sessions SET expected = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(changes.expectedArtifacts), now, sessionId)
-      }
-      if (changes.metadata !== undefined) {
-        this.sql('UPDATE sessions SET metadata = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(changes.metadata), now, sessionId)
-      }
-      this.rederiveSessionState(sessionId, now)
-    })
-    return this.mustSession(sessionId)
-  }
 
-  completeSession(sessionId: string): SessionRow {
-    this.write('log-session', () => {
-      const now = this.now()
-      const session = this.mustSession(sessionId)
-      const state = closedState(missingArtifacts(session.expectedArtifacts, this.presentNames(sessionId)))
-      this.sql('UPDATE sessions SET state = ?, completed_at = COALESCE(completed_at, ?), updated_at = ? WHERE id = ?').run(state, now, now, sessionId)
-    })
-    return this.mustSession(sessionId)
-  }
 
-  private mustSession(sessionId: string): SessionRow {
-    const session = this.session(sessionId)
-    if (session === undefined) throw new Error(`session ${sessionId} vanished`)
-    return session
-  }
 
-  listSessions(filter: { state?: SessionState; afterId?: string; limit: number; exclude: string }): SessionRow[] {
-    const where = ['id != ?', 'id > ?']
-    const params: (string | number)[] = [filter.exclude, filter.afterId ?? '']
-    if (filter.state !== undefined) {
-      where.push('state = ?')
-      params.push(filter.state)
-    }
-    const rows = this.sql(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...params, filter.limit) as SessionDbRow[]
-    return rows.map(toSession)
-  }
 
-  sessionCounts(exclude: string): { total: number; open: number; complete: number; incomplete: number } {
-    const counts = { total: 0, open: 0, complete: 0, incomplete: 0 }
-    for (const row of this.sql('SELECT state, COUNT(*) AS n FROM sessions WHERE id != ? GROUP BY state').all(exclude) as { state: SessionState; n: number }[]) {
-      counts[row.state] = row.n
-      counts.total += row.n
-    }
-    return counts
-  }
 
-  incompleteSessionIds(exclude: string, limit: number): string[] {
-    return (this.sql("SELECT id FROM sessions WHERE state = 'incomplete' AND id != ? ORDER BY updated_at DESC LIMIT ?").all(exclude, limit) as { id: string }[]).map((r) => r.id)
-  }
+
+
+
+
+
+
+
+
+
+
+
+
 
   commitCounts(exclude: string): Record<CommitState, number> {
     const counts: Record<CommitState, number> = { pending: 0, committed: 0, failed: 0, aborted: 0 }
@@ -510,58 +359,19 @@ export class SqliteCommitLog implements CommitLog {
     return row === undefined ? undefined : this.toRecord(row)
   }
 
-  objectTotals(): { count: number; bytes: number } {
-    const row = this.sql('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM objects').get() as { count: number; bytes: number }
-    return row
-  }
 
-  databaseBytes(): number {
-    const pages = this.db.pragma('page_count', { simple: true }) as number
-    const size = this.db.pragma('page_size', { simple: true }) as number
-    return pages * size
-  }
 
-  objectsToCollect(): string[] {
-    return (this.sql('SELECT sha256 FROM object_gc').all() as { sha256: string }[]).map((r) => r.sha256)
-  }
 
-  objectCollected(sha256: string): void {
-    this.sql('DELETE FROM object_gc WHERE sha256 = ?').run(sha256)
-  }
 
-  recordScrub(summary: ScrubRecord): void {
-    this.sql('INSERT INTO scrub_runs (started_at, finished_at, ok, summary) VALUES (?, ?, ?, ?)')
-      .run(summary.startedAt, summary.finishedAt, summary.ok ? 1 : 0, JSON.stringify(summary))
-    // Only the recent past matters for status; keep the table small.
-    this.sql('DELETE FROM scrub_runs WHERE id <= (SELECT MAX(id) - 100 FROM scrub_runs)').run()
-  }
 
-  lastScrub(): ScrubRecord | undefined {
-    const row = this.sql('SELECT summary FROM scrub_runs ORDER BY id DESC LIMIT 1').get() as { summary: string } | undefined
-    return row === undefined ? undefined : (JSON.parse(row.summary) as ScrubRecord)
-  }
 
-  pruneSessionHistory(sessionId: string, keep: number): string[] {
-    return this.write('log-prune', () => {
-      const cutoff = this.sql('SELECT seq FROM commits WHERE session_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?').get(sessionId, keep - 1) as { seq: number } | undefined
-      if (cutoff === undefined) return []
-      const old = this.sql('SELECT seq FROM commits WHERE session_id = ? AND seq < ? AND needs_recovery = 0').all(sessionId, cutoff.seq) as { seq: number }[]
-      const digests = new Set<string>()
-      for (const { seq } of old) {
-        for (const { sha256 } of this.sql('SELECT sha256 FROM commit_artifacts WHERE commit_seq = ? AND sha256 IS NOT NULL').all(seq) as { sha256: string }[]) digests.add(sha256)
-        this.sql('DELETE FROM transitions WHERE commit_seq = ?').run(seq)
-        this.sql('DELETE FROM commit_artifacts WHERE commit_seq = ?').run(seq)
-        this.sql('DELETE FROM idempotency_keys WHERE commit_seq = ?').run(seq)
-        this.sql('DELETE FROM commits WHERE seq = ?').run(seq)
-      }
-      const orphaned = [...digests].filter((sha256) => this.sql('SELECT 1 FROM commit_artifacts WHERE sha256 = ? LIMIT 1').get(sha256) === undefined)
-      for (const sha256 of orphaned) {
-        this.sql('DELETE FROM objects WHERE sha256 = ?').run(sha256)
-        this.sql('INSERT OR IGNORE INTO object_gc (sha256) VALUES (?)').run(sha256)
-      }
-      return orphaned
-    })
-  }
+
+
+
+
+
+
+
 
   close(): void {
     this.db.close()

@@ -1,0 +1,54 @@
+// Idempotency-Key: a replay returns the original result, the same key with another body is a 409,
+// and concurrent duplicates wait for the first attempt instead of racing it.
+import { createHash } from 'node:crypto'
+import { canonicalJson, MAX_JSON_DEPTH } from '../domain/content.js'
+import { IdempotencyKeyReused, StorageFault } from '../domain/errors.js'
+import type { CommitRecord } from '../domain/model.js'
+import type { CommitLog } from '../domain/ports.js'
+
+export interface GatedOutcome {
+  record: CommitRecord
+  /** True when an Idempotency-Key replay returned an earlier result. */
+  replayed: boolean
+}
+
+/** What identifies a request for its key: the SHA-256 of its canonical JSON. */
+export function fingerprint(value: unknown): string {
+  // The request wraps artifact JSON already checked against the depth limit: allow for the wrapping.
+  return createHash('sha256').update(canonicalJson(value, 'request', MAX_JSON_DEPTH + 8)).digest('hex')
+}
+
+export class IdempotencyGate {
+  private readonly inFlight = new Map<string, Promise<unknown>>()
+
+  constructor(private readonly log: CommitLog) {}
+
+  /**
+   * Runs `attempt` unless the key already has a result. Keys are stored with the commit, in the
+   * same transaction, so only a committed attempt consumes its key: a failed one can be retried.
+   */
+  async run(sessionId: string, key: string | undefined, print: string, attempt: () => Promise<CommitRecord>): Promise<GatedOutcome> {
+    if (key === undefined) return { record: await attempt(), replayed: false }
+    const slot = `${sessionId}\u0000${key}`
+    // Concurrent duplicates wait for the first attempt; its failure is reported to its own caller.
+    for (let running = this.inFlight.get(slot); running !== undefined; running = this.inFlight.get(slot)) {
+      await Promise.allSettled([running])
+    }
+    const stored = this.log.idempotencyKey(sessionId, key)
+    if (stored !== undefined) {
+      if (stored.fingerprint !== print) {
+        throw new IdempotencyKeyReused(`Idempotency-Key ${JSON.stringify(key)} was used for a different request in session ${sessionId}`, { field: 'Idempotency-Key' })
+      }
+      const original = this.log.commitBySeq(stored.commitSeq)
+      if (original === undefined) throw new StorageFault('the commit an idempotency key points to is missing from the log')
+      return { record: original, replayed: true }
+    }
+    const running = attempt()
+    this.inFlight.set(slot, running)
+    try {
+      return { record: await running, replayed: false }
+    } finally {
+      if (this.inFlight.get(slot) === running) this.inFlight.delete(slot)
+    }
+  }
+}

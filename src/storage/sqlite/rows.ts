@@ -1,0 +1,53 @@
+// Row shapes of the commit tables and how they map to the domain's records.
+import type { CommitState } from '../../domain/commit-state.js'
+import type { ArtifactVersion } from '../../domain/model.js'
+
+export interface CommitRow {
+  seq: number
+  id: string
+  session_id: string
+  state: CommitState
+  message: string | null
+  metadata: string | null
+  created_at: string
+  finished_at: string | null
+  error_code: string | null
+  error_detail: string | null
+  error_facts: string | null
+}
+
+export interface ArtifactRow {
+  position: number
+  name: string
+  version: number | null
+  sha256: string | null
+  size: number | null
+  media_type: string | null
+}
+
+export interface VersionRow {
+  name: string
+  version: number
+  sha256: string
+  size: number
+  media_type: string
+  commit_id: string
+  seq: number
+  committed_at: string
+}
+
+export const VERSION_COLUMNS = `ca.name, ca.version, ca.sha256, ca.size, ca.media_type,
+  c.id AS commit_id, c.seq AS seq, c.finished_at AS committed_at`
+
+export function toVersion(row: VersionRow): ArtifactVersion {
+  return {
+    name: row.name,
+    version: row.version,
+    sha256: row.sha256,
+    size: row.size,
+    mediaType: row.media_type,
+    commitId: row.commit_id,
+    seq: row.seq,
+    committedAt: row.committed_at,
+  }
+}
