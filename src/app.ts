@@ -123,6 +123,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   app.setErrorHandler(async (error, req, reply) => {
     const { problem: body, unexpected } = toProblem(error)
+    // A body we stopped reading (a refused upload) would otherwise sit in the socket and wedge the
+    // next request on this keep-alive connection: close it once the answer is sent.
+    if (!req.raw.complete) void reply.header('connection', 'close')
     if (unexpected || body.status >= 500) req.log.error({ err: error, code: body.code }, 'request failed')
     else req.log.info({ code: body.code, detail: body.detail }, 'request rejected')
     const sid = (req.params as { sid?: unknown } | undefined)?.sid

@@ -70,7 +70,6 @@ export interface CommitLog {
 
   /** Resolves once the pending row is durable; concurrent writes may share one transaction. */
   insertPending(commit: PendingCommit): Promise<number>
-  setArtifactContent(seq: number, position: number, content: { sha256: string; size: number; mediaType: string }): void
   /** One transaction: versions assigned, latest updated, key stored, commit `committed`. */
   markCommitted(seq: number, idempotency?: { key: string; fingerprint: string }): Promise<void>
   markFailed(seq: number, error: CommitError, settled: boolean): void

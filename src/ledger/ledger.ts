@@ -127,12 +127,12 @@ export class Ledger {
 
   async commit(sessionId: string, request: CommitRequest, options: CommitOptions = {}): Promise<CommitOutcome> {
     assertCallerSessionId(sessionId)
-    return this.afterWrite(await this.committer.commit(sessionId, request, options))
+    return this.write(() => this.committer.commit(sessionId, request, options))
   }
 
   async put(sessionId: string, request: PutRequest): Promise<CommitOutcome> {
     assertCallerSessionId(sessionId)
-    return this.afterWrite(await this.committer.put(sessionId, request))
+    return this.write(() => this.committer.put(sessionId, request))
   }
 
   putSession(sessionId: string, changes: SessionChanges): { session: SessionRecord; created: boolean } {
@@ -186,7 +186,15 @@ export class Ledger {
     }
   }
 
-  private afterWrite(outcome: CommitOutcome): CommitOutcome {
+  /** Every write's fault (a file's or the log's own) is remembered until a probe write passes. */
+  private async write(attempt: () => Promise<CommitOutcome>): Promise<CommitOutcome> {
+    let outcome: CommitOutcome
+    try {
+      outcome = await attempt()
+    } catch (error) {
+      this.noteFault(error)
+      throw error
+    }
     // A verified write just went through: a past fault no longer stands, once no session is dirty.
     if (!outcome.replayed && this.state.dirtySessions.size === 0) this.state.unrecoveredFault = undefined
     return outcome

@@ -6,6 +6,7 @@ import type { StorageProbes } from '../domain/ports.js'
 import { realFs, type DurableFs } from './files/fs-seam.js'
 import { writeVerified } from './files/verified-write.js'
 import type { Db } from './sqlite/ledger-db.js'
+import { toStorageFailure } from './sqlite/sql-runner.js'
 
 export class RealStorageProbes implements StorageProbes {
   constructor(
@@ -14,9 +15,15 @@ export class RealStorageProbes implements StorageProbes {
     private readonly fs: DurableFs = realFs,
   ) {}
 
+  /** A verified file write and a durable database write: after a fault, both paths must work again. */
   async probeWrite(): Promise<void> {
-    const bytes = Buffer.from(`probe ${new Date().toISOString()}\n`)
-    await writeVerified(join(this.root, 'health', 'probe'), bytes, { fs: this.fs, root: this.root })
+    const at = new Date().toISOString()
+    await writeVerified(join(this.root, 'health', 'probe'), Buffer.from(`probe ${at}\n`), { fs: this.fs, root: this.root })
+    try {
+      this.db.prepare('INSERT INTO health_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at').run(at)
+    } catch (error) {
+      throw toStorageFailure('probe-database', error)
+    }
   }
 
   checkDatabase(): void {

@@ -59,9 +59,10 @@ describe('PUT /v1/sessions/{sid}/artifacts/{name}', () => {
     expect(await readdir(join(t.dataDir, 'objects/incoming')).catch(() => [])).toEqual([])
   })
 
-  it('answers 413 at once when Content-Length announces too much', async () => {
+  it('answers 413 at once when Content-Length announces too much, and closes the connection it did not read', async () => {
     const res = await put('big.bin', Buffer.alloc(1024 * 1024 + 10))
     expect(res.statusCode).toBe(413)
+    expect(res.headers['connection']).toBe('close')
   })
 
   it('honours If-None-Match: * (create only) with 412 when the artifact exists', async () => {

@@ -198,6 +198,23 @@ describe('PUT /v1/sessions/{sid}/artifacts/{name} when the disk fails', () => {
   })
 })
 
+describe('a plain file that cannot be opened while copying a streamed upload', () => {
+  it('answers 500 without leaving an unhandled stream error or an open object, and serves on', async () => {
+    const previous = await seedCommittedVersions()
+    // EMFILE on the plain file's temp: the object it would have copied from is never opened.
+    faults.fail('openTemp', 'EMFILE', { when: (path) => path.includes(`/sessions/${SID}/`) })
+    const res = await t.app.inject({
+      method: 'PUT', url: `/v1/sessions/${SID}/artifacts/${SUMMARY}`, headers: { 'content-type': 'text/plain' },
+      payload: Readable.from([Buffer.from('streamed while the table is full\n')]),
+    })
+    expect(res.statusCode).toBe(500)
+    expect(res.json()).toMatchObject({ code: 'storage_fault', errno: 'EMFILE' })
+    faults.clear()
+    await expectPlainFiles(previous)
+    expect((await post(twoArtifacts('after'))).statusCode).toBe(201)
+  })
+})
+
 describe('GET /health/ready around a storage fault', () => {
   async function ready() {
     const res = await t.app.inject('/health/ready')

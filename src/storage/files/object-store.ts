@@ -1,7 +1,7 @@
 // Immutable content-addressed blobs at objects/sha256/ab/cdef…: every version of every artifact.
 import { createReadStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, sep } from 'node:path'
 import { ObjectCorrupt, ObjectMissing } from '../../domain/errors.js'
 import type { ObjectFiles } from '../../domain/ports.js'
 import { realFs, type DurableFs } from './fs-seam.js'
@@ -159,6 +159,6 @@ export async function readdirOrEmpty(dir: string): Promise<string[]> {
     return await readdir(dir)
   } catch (error) {
     if (isNotFound(error) || (error as { code?: string }).code === 'ENOTDIR') return []
-    throw error
+    throw storageFailure('readdir', dir.split(sep).slice(-3).join('/'), error)
   }
 }

@@ -9,6 +9,18 @@ import { isNotFound, storageFailure } from './io-errors.js'
 import type { ObjectStore } from './object-store.js'
 import { hashFile, removeTempFiles, writeVerified } from './verified-write.js'
 
+/**
+ * A file's bytes, opened only when the first chunk is asked for and closed when iteration stops:
+ * a write that fails before reading leaves no open descriptor and no unhandled stream error.
+ */
+async function* readLazily(path: string, shownAs: string): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of createReadStream(path)) yield chunk as Buffer
+  } catch (error) {
+    throw storageFailure('read', shownAs, error)
+  }
+}
+
 export class PlainView implements PlainFiles {
   readonly dir: string
 
@@ -31,7 +43,7 @@ export class PlainView implements PlainFiles {
   async replace(sid: string, name: string, sha256: string, bytes?: Uint8Array): Promise<void> {
     const target = this.pathOf(sid, name)
     await this.removeEmptyFolderAt(target)
-    const source = bytes ?? (createReadStream(this.objects.pathOf(sha256)) as AsyncIterable<Buffer>)
+    const source = bytes ?? readLazily(this.objects.pathOf(sha256), this.objects.relativePathOf(sha256))
     await writeVerified(target, source, {
       fs: this.fs,
       root: this.root,
@@ -112,7 +124,8 @@ export class PlainView implements PlainFiles {
   }
 
   readStream(sid: string, name: string): AsyncIterable<Uint8Array> {
-    return createReadStream(this.pathOf(sid, name)) as AsyncIterable<Buffer>
+    const path = this.pathOf(sid, name)
+    return readLazily(path, relative(this.root, path))
   }
 
   /** Relative paths (within the session) of every file in a session's folder, temp files included. */
@@ -125,7 +138,7 @@ export class PlainView implements PlainFiles {
         entries = await readdir(dir, { withFileTypes: true })
       } catch (error) {
         if (isNotFound(error)) return
-        throw error
+        throw storageFailure('readdir', relative(this.root, dir), error)
       }
       for (const entry of entries) {
         const full = join(dir, entry.name)
@@ -142,7 +155,7 @@ export class PlainView implements PlainFiles {
       return (await readdir(this.dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
     } catch (error) {
       if (isNotFound(error)) return []
-      throw error
+      throw storageFailure('readdir', 'sessions', error)
     }
   }
 }

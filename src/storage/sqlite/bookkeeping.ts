@@ -6,7 +6,9 @@ export class Bookkeeping implements StorageBookkeeping {
   constructor(private readonly run: SqlRunner) {}
 
   setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): void {
-    this.run.sql('UPDATE objects SET state = ?, checked_at = ? WHERE sha256 = ?').run(state, this.run.now(), sha256)
+    this.run.write('log-object-state', () => {
+      this.run.sql('UPDATE objects SET state = ?, checked_at = ? WHERE sha256 = ?').run(state, this.run.now(), sha256)
+    })
   }
 
   objectState(sha256: string): 'ok' | 'corrupt' | 'missing' | undefined {
@@ -30,14 +32,18 @@ export class Bookkeeping implements StorageBookkeeping {
   }
 
   objectCollected(sha256: string): void {
-    this.run.sql('DELETE FROM object_gc WHERE sha256 = ?').run(sha256)
+    this.run.write('log-object-gc', () => {
+      this.run.sql('DELETE FROM object_gc WHERE sha256 = ?').run(sha256)
+    })
   }
 
   recordScrub(summary: ScrubRecord): void {
-    this.run.sql('INSERT INTO scrub_runs (started_at, finished_at, ok, summary) VALUES (?, ?, ?, ?)')
-      .run(summary.startedAt, summary.finishedAt, summary.ok ? 1 : 0, JSON.stringify(summary))
-    // Only the recent past matters for status; keep the table small.
-    this.run.sql('DELETE FROM scrub_runs WHERE id <= (SELECT MAX(id) - 100 FROM scrub_runs)').run()
+    this.run.write('log-scrub', () => {
+      this.run.sql('INSERT INTO scrub_runs (started_at, finished_at, ok, summary) VALUES (?, ?, ?, ?)')
+        .run(summary.startedAt, summary.finishedAt, summary.ok ? 1 : 0, JSON.stringify(summary))
+      // Only the recent past matters for status; keep the table small.
+      this.run.sql('DELETE FROM scrub_runs WHERE id <= (SELECT MAX(id) - 100 FROM scrub_runs)').run()
+    })
   }
 
   lastScrub(): ScrubRecord | undefined {

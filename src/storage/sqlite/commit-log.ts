@@ -133,11 +133,6 @@ export class SqliteCommitLog implements CommitLog {
     }))
   }
 
-  setArtifactContent(seq: number, position: number, content: { sha256: string; size: number; mediaType: string }): void {
-    this.sql('UPDATE commit_artifacts SET sha256 = ?, size = ?, media_type = ? WHERE commit_seq = ? AND position = ?')
-      .run(content.sha256, content.size, content.mediaType, seq, position)
-  }
-
   /** Batched with concurrent writes: resolves once the commit is durably `committed`. */
   markCommitted(seq: number, idempotency?: { key: string; fingerprint: string }): Promise<void> {
     return this.group.submit(() => this.write('log-committed', () => {
@@ -185,7 +180,9 @@ export class SqliteCommitLog implements CommitLog {
   }
 
   markSettled(seq: number): void {
-    this.sql('UPDATE commits SET needs_recovery = 0 WHERE seq = ?').run(seq)
+    this.write('log-settled', () => {
+      this.sql('UPDATE commits SET needs_recovery = 0 WHERE seq = ?').run(seq)
+    })
   }
 
   recordRejected(sessionId: string, error: CommitError, artifacts: PlannedArtifact[]): string {

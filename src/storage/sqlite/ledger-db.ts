@@ -104,6 +104,13 @@ const MIGRATIONS: readonly string[] = [
     sha256 TEXT PRIMARY KEY
   ) WITHOUT ROWID;
   `,
+  `
+  -- One row the readiness probe rewrites after a fault, to prove the log takes durable writes again.
+  CREATE TABLE health_probe (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    at TEXT NOT NULL
+  );
+  `,
 ]
 
 export function openLedgerDb(path: string): Db {
