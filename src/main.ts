@@ -5,6 +5,7 @@ import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { assertSafeExposure, isLoopbackHost, loadTokens, type AuthToken } from './http/auth.js'
 import { Ledger } from './ledger/ledger.js'
+import { DataDirInUse, lockDataDir } from './storage/data-dir-lock.js'
 import { openStorage } from './storage/open-storage.js'
 import { SERVICE_VERSION } from './version.js'
 
@@ -22,11 +23,22 @@ async function readConfig(): Promise<{ config: Config; tokens: AuthToken[] }> {
   }
 }
 
+function takeDataDir(dataDir: string): () => void {
+  try {
+    return lockDataDir(dataDir)
+  } catch (error) {
+    if (!(error instanceof DataDirInUse)) throw error
+    process.stderr.write(`artifact-ledger: ${error.message}\n`)
+    process.exit(1)
+  }
+}
+
 // Every file write, fsync and rename runs on libuv's thread pool; its default of 4 threads would cap
 // the fsyncs in flight at 4 and keep the disk from batching them. Set before the pool first starts.
 process.env['UV_THREADPOOL_SIZE'] ??= '32'
 
 const { config, tokens } = await readConfig()
+const releaseDataDir = takeDataDir(config.dataDir)
 const logger = pino({ level: config.logLevel, base: { service: 'artifact-ledger', version: SERVICE_VERSION } })
 const ledger = new Ledger(openStorage(config.dataDir), {
   version: SERVICE_VERSION,
@@ -48,6 +60,7 @@ else if (!isLoopbackHost(config.host)) logger.warn({ host: config.host }, 'servi
 // Closing order: stop accepting, let in-flight requests finish, then the ledger drains and closes the db.
 app.addHook('onClose', async () => {
   await ledger.close()
+  releaseDataDir()
 })
 
 closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
