@@ -75,7 +75,8 @@ const FAULTS: Fault[] = [
   {
     title: 'pwrite64 ENOSPC: SQLite cannot write ledger.db-wal',
     scope: 'process', syscalls: ['pwrite64', 'pwritev', 'pwritev2'], errno: 'ENOSPC',
-    status: 507, code: 'insufficient_storage', errnos: ['SQLITE_FULL'], probeHitsFault: false,
+    // The readiness probe writes to the database too, so it meets this fault and readiness fails.
+    status: 507, code: 'insufficient_storage', errnos: ['SQLITE_FULL'], probeHitsFault: true,
   },
   {
     title: 'intermittent fsync EIO on the file path (every 8th call per thread)',
@@ -101,9 +102,6 @@ const FAULTS: Fault[] = [
     title: 'openat EMFILE',
     scope: 'process', syscalls: ['open', 'openat', 'openat2'], errno: 'EMFILE',
     status: 500, code: 'storage_fault', errnos: ['EMFILE'], probeHitsFault: true,
-    // Known bugs, see the notes at the end of this file: (1) undoing a rewrite crashes the server,
-    // (2) a session left dirty answers its next commit with a 500 `internal` that names no errno.
-    knownBug: 'plain-view.ts replace() crashes on EMFILE; reconcileSession throws raw fs errors',
   },
 ]
 
@@ -502,15 +500,11 @@ describe.skipIf(!strace.usable && !REQUIRED)('syscall faults injected with strac
   }
 })
 
-// Known bugs these faults expose (src/ is not changed by this suite; the assertions they break are left out):
-// 1. storage/files/plain-view.ts replace() opens the object with createReadStream() before writeVerified()
-//    opens its temp file. When the temp open fails first (openat EMFILE), the stream is never read, and its
-//    own open error is an unhandled 'error' event: the process exits. With the object present, the stream's
-//    fd leaks instead. Hit by undoing a failed commit that rewrote a name with committed versions.
-// 2. ledger/recovery.ts reconcileSession() → plain-view.ts listFiles() (and object-store.ts readdirOrEmpty)
-//    rethrow raw fs errors: a session left dirty by a failed undo answers its next commit, while the disk
-//    still fails, with 500 `internal` (no step, no errno), logged as a failed commit with code `internal`.
-// 3. ledger/ledger.ts tryRecoverFromFault() clears the fault after a file probe write, and the database
-//    check (BEGIN IMMEDIATE; ROLLBACK) writes nothing: while SQLite cannot write ledger.db-wal (pwrite64
-//    ENOSPC → SQLITE_FULL) /health/ready says 200 within a second although every commit answers 507.
-//    So readiness during the fault is asserted only where the probe write meets the fault (probeHitsFault).
+// Bugs these faults exposed, all fixed and now asserted here:
+// 1. plain-view.ts replace() opened the object before writeVerified() opened its temp file, so openat
+//    EMFILE on the temp left an unhandled stream error (the process exited) or a leaked fd; the object is
+//    now opened lazily, and the EMFILE fault above runs the full workload (rewrites and undo included).
+// 2. reconcileSession() → listFiles()/readdirOrEmpty rethrew raw fs errors (500 `internal`); they are
+//    storage faults now, with step and errno.
+// 3. the readiness probe wrote only a file, so a log that could not write (pwrite64 ENOSPC) showed ready;
+//    the probe writes to the database too, and readiness during that fault is asserted above.
