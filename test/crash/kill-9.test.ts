@@ -8,11 +8,12 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, relative, sep } from 'node:path'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import canonicalizeModule from 'canonicalize'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { killAllServers, startServer, type ReadinessAnswer, type ServerProcess } from '../support/server-process.js'
+import { walk } from '../support/walk.js'
 
 // canonicalize is CommonJS with an ESM-style d.ts: its default import is the function itself.
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string
@@ -282,24 +283,6 @@ async function getJson<T>(url: string, init: RequestInit = {}): Promise<T> {
 
 async function inBatches<T>(items: readonly T[], size: number, each: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(each))
-}
-
-/** Every file below `dir`, as paths relative to it with '/' separators; none when `dir` does not exist. */
-async function walk(dir: string): Promise<string[]> {
-  const found: string[] = []
-  const visit = async (current: string): Promise<void> => {
-    const entries = await readdir(current, { withFileTypes: true }).catch((error: unknown) => {
-      if ((error as { code?: string }).code === 'ENOENT') return []
-      throw error
-    })
-    for (const entry of entries) {
-      const full = join(current, entry.name)
-      if (entry.isDirectory()) await visit(full)
-      else found.push(relative(dir, full).split(sep).join('/'))
-    }
-  }
-  await visit(dir)
-  return found
 }
 
 /** The transaction log, oldest first; the canary's commits only when asked for by `session`. */

@@ -5,13 +5,14 @@
 // changes and no temp file stays; once the filler is deleted commits go through and verify is clean.
 import { spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, open, readdir, readFile, rm, rmdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readFile, rm, rmdir } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
-import { join, relative, sep } from 'node:path'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { killAllServers, startServer, type ServerProcess } from '../support/server-process.js'
+import { walk } from '../support/walk.js'
 
 const DISK_BYTES = 8 * 1024 * 1024
 const FILLER_BYTES = 3 * 1024 * 1024
@@ -159,23 +160,6 @@ async function getJson<T>(url: string, init: RequestInit = {}): Promise<T> {
   const text = await res.text()
   if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url} answered ${res.status}: ${text.slice(0, 500)}`)
   return JSON.parse(text) as T
-}
-
-async function walk(dir: string): Promise<string[]> {
-  const found: string[] = []
-  const visit = async (current: string): Promise<void> => {
-    const entries = await readdir(current, { withFileTypes: true }).catch((error: unknown) => {
-      if ((error as { code?: string }).code === 'ENOENT') return []
-      throw error
-    })
-    for (const entry of entries) {
-      const full = join(current, entry.name)
-      if (entry.isDirectory()) await visit(full)
-      else found.push(relative(dir, full).split(sep).join('/'))
-    }
-  }
-  await visit(dir)
-  return found
 }
 
 async function plainDigests(dataDir: string): Promise<Map<string, string>> {

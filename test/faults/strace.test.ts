@@ -10,14 +10,15 @@
 // pwrite64 on ledger.db-wal, and into fsync on the file path (where a write the disk could not place
 // surfaces); a real full disk (full-disk.test.ts) covers write(2) ENOSPC on artifact files.
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, relative, sep } from 'node:path'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import canonicalizeModule from 'canonicalize'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { killAllServers, startServer, type ServerProcess } from '../support/server-process.js'
 import { checkStrace, injectFault, type ThreadScope } from '../support/strace.js'
+import { walk } from '../support/walk.js'
 
 // canonicalize is CommonJS with an ESM-style d.ts: its default import is the function itself.
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string
@@ -219,24 +220,6 @@ async function getBytes(url: string): Promise<Buffer> {
   const res = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
   if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`)
   return Buffer.from(await res.arrayBuffer())
-}
-
-/** Every file below `dir` (relative, '/'-separated); none when it does not exist. */
-async function walk(dir: string): Promise<string[]> {
-  const found: string[] = []
-  const visit = async (current: string): Promise<void> => {
-    const entries = await readdir(current, { withFileTypes: true }).catch((error: unknown) => {
-      if ((error as { code?: string }).code === 'ENOENT') return []
-      throw error
-    })
-    for (const entry of entries) {
-      const full = join(current, entry.name)
-      if (entry.isDirectory()) await visit(full)
-      else found.push(relative(dir, full).split(sep).join('/'))
-    }
-  }
-  await visit(dir)
-  return found
 }
 
 /** Plain files of a session as name → bytes. */
