@@ -77,8 +77,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     routerOptions: { maxParamLength: 4096 },
     // Errors raised before routing (a malformed %-escape) are problem+json like every other.
     frameworkErrors: (error, req, reply) => {
-      const code = error.code === 'FST_ERR_BAD_URL' ? 'invalid_url' : error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'uri_too_long' : 'invalid_url'
-      void sendProblem(req, reply, problem(code, `the request URL cannot be read: ${error.message}`))
+      void sendProblem(req, reply, toProblem(error).problem)
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
 

@@ -15,7 +15,3 @@ export function canTransition(from: CommitState | null, to: CommitState): boolea
   if (from === null) return to === 'pending' || to === 'failed'
   return allowedNext[from].includes(to)
 }
-
-export function isTerminal(state: CommitState): boolean {
-  return allowedNext[state].length === 0
-}

@@ -16,9 +16,6 @@ export abstract class LedgerError extends Error {
   }
 }
 
-export class ValidationFailed extends LedgerError {
-  readonly code = 'validation_failed'
-}
 export class InvalidContent extends LedgerError {
   readonly code = 'invalid_content'
 }

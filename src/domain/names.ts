@@ -53,9 +53,3 @@ export function conflictingName(name: string, existing: Iterable<string>): strin
   }
   return undefined
 }
-
-/** Every proper directory prefix of a name: `a/b/c` → `a`, `a/b`. */
-export function directoryPrefixes(name: string): string[] {
-  const segments = name.split('/')
-  return segments.slice(0, -1).map((_, i) => segments.slice(0, i + 1).join('/'))
-}

@@ -86,7 +86,6 @@ export interface CommitLog {
 
   referencedObjects(sessionId?: string): Iterable<{ sha256: string; size: number }>
   latestForVerify(sessionId?: string): Iterable<{ sessionId: string; name: string; sha256: string }>
-  sessionIds(): Iterable<string>
   commitCounts(exclude: string): Record<CommitState, number>
   lastCommit(exclude: string): CommitRecord | undefined
   lastFailure(exclude: string): CommitRecord | undefined

@@ -116,6 +116,8 @@ function fromFrameworkError(error: FastifyError): Problem | undefined {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problem('invalid_json', `the body is not valid JSON: ${error.message}`)
+    case 'FST_ERR_BAD_URL':
+      return problem('invalid_url', `the request URL cannot be read: ${error.message}`)
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return problem('uri_too_long', error.message)
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

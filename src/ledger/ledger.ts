@@ -240,7 +240,8 @@ export class Ledger {
     }
   }
 
-  async verify(sessionId?: string, repair = true, repairObjects = false): Promise<VerifyReport> {
+  async verify(options: { sessionId?: string | undefined; repair?: boolean; repairObjects?: boolean } = {}): Promise<VerifyReport> {
+    const { sessionId, repair = true, repairObjects = false } = options
     if (sessionId !== undefined) {
       assertSessionId(sessionId)
       if (!this.storage.log.sessionExists(sessionId)) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })

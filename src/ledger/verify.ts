@@ -1,6 +1,5 @@
 // Re-reads and hashes every stored file (or one session's), repairs what the log can vouch for,
 // and reports what is missing, corrupt or stray.
-import { canonicalJson } from '../domain/content.js'
 import type { CommitLog, LedgerObserver, ObjectFiles, PlainFiles, StorageBookkeeping } from '../domain/ports.js'
 
 /** Temp files younger than this belong to writes in progress. */
@@ -173,9 +172,4 @@ async function restoreObjectFromPlainCopy(parts: VerifyParts, sha256: string): P
     if (restored) return true
   }
   return false
-}
-
-/** The digest of a report's findings, for logs that want to say "same as last time". */
-export function findingsDigest(report: VerifyReport): string {
-  return canonicalJson({ missing: report.missing, corrupt: report.corrupt, orphaned: report.orphaned })
 }

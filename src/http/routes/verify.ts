@@ -53,5 +53,9 @@ export const verifyRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
       body: VerifyRequest,
       response: { 200: VerifyReport, ...problemResponses(400, 404, 422, 500) },
     },
-  }, async (req) => ledger.verify(req.body.sessionId ?? req.body.session ?? req.query.session, req.body.repair ?? req.query.repair ?? true, req.body.repairObjects ?? false))
+  }, async (req) => ledger.verify({
+    sessionId: req.body.sessionId ?? req.body.session ?? req.query.session,
+    repair: req.body.repair ?? req.query.repair ?? true,
+    repairObjects: req.body.repairObjects ?? false,
+  }))
 }

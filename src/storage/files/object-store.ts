@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
-import { ObjectCorrupt, ObjectMissing } from '../../domain/errors.js'
+import { ObjectCorrupt } from '../../domain/errors.js'
 import type { ObjectFiles } from '../../domain/ports.js'
 import { realFs, type DurableFs } from './fs-seam.js'
 import { isNotFound, storageFailure } from './io-errors.js'
@@ -82,15 +82,6 @@ export class ObjectStore implements ObjectFiles {
     }
   }
 
-  async sizeOf(sha256: string): Promise<number | undefined> {
-    try {
-      return (await stat(this.pathOf(sha256))).size
-    } catch (error) {
-      if (isNotFound(error)) return undefined
-      throw storageFailure('stat', this.relativePathOf(sha256), error)
-    }
-  }
-
   readStream(sha256: string, range?: { start: number; end: number }): NodeJS.ReadableStream {
     return createReadStream(this.pathOf(sha256), range ?? {})
   }
@@ -124,10 +115,6 @@ export class ObjectStore implements ObjectFiles {
 
   corrupt(sha256: string): ObjectCorrupt {
     return new ObjectCorrupt(`stored object ${sha256} no longer hashes to its name`, { sha256 })
-  }
-
-  missing(sha256: string): ObjectMissing {
-    return new ObjectMissing(`stored object ${sha256} is missing from disk`, { sha256 })
   }
 
   /** Every file under objects/: content objects by digest, and anything else that does not belong. */

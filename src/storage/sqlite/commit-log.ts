@@ -1,6 +1,6 @@
 // The SQLite transaction log: commits, their transitions, artifact versions and idempotency keys.
 import type { Statement } from 'better-sqlite3'
-import type { CommitState } from '../../domain/commit-state.js'
+import { canTransition, type CommitState } from '../../domain/commit-state.js'
 import type { ArtifactVersion, CommitArtifact, CommitError, CommitRecord, CommitWithTransitions, Transition } from '../../domain/model.js'
 import type { CommitFilter, CommitLog, PendingCommit, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit } from '../../domain/ports.js'
 import { v7 as uuidv7 } from 'uuid'
@@ -107,6 +107,8 @@ export class SqliteCommitLog implements CommitLog {
   }
 
   private addTransition(seq: number, from: CommitState | null, to: CommitState, at: string, reason: string | null): void {
+    // The state machine is the domain's; a transition it forbids is a bug, and fails its transaction.
+    if (!canTransition(from, to)) throw new Error(`commit ${seq}: ${from ?? 'nothing'} → ${to} is not a commit transition`)
     this.sql('INSERT INTO transitions (commit_seq, from_state, to_state, at, reason) VALUES (?, ?, ?, ?, ?)').run(seq, from, to, at, reason)
   }
 
@@ -310,34 +312,6 @@ export class SqliteCommitLog implements CommitLog {
       yield { sessionId: row.session_id, name: row.name, sha256: row.sha256 }
     }
   }
-
-  *sessionIds(): Iterable<string> {
-    for (const row of this.sql('SELECT id FROM sessions ORDER BY id').all() as { id: string }[]) yield row.id
-  }
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
   commitCounts(exclude: string): Record<CommitState, number> {
     const counts: Record<CommitState, number> = { pending: 0, committed: 0, failed: 0, aborted: 0 }
