@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { killAllServers, startServer, type ServerProcess } from '../support/server-process.js'
 import { walk } from '../support/walk.js'
+import { readAnswer } from '../support/answer.js'
 
 const DISK_BYTES = 8 * 1024 * 1024
 const FILLER_BYTES = 3 * 1024 * 1024
@@ -75,14 +76,7 @@ function binary(name: string, size: number): { input: Record<string, unknown>; s
 }
 
 async function answerOf(what: string, sent: Sent[], res: Response): Promise<Attempt> {
-  const text = await res.text()
-  let body: Record<string, unknown>
-  try {
-    body = JSON.parse(text) as Record<string, unknown>
-  } catch {
-    body = { unparsed: text.slice(0, 500) }
-  }
-  return { what, sent, status: res.status, contentType: res.headers.get('content-type') ?? '', body }
+  return { what, sent, ...(await readAnswer(res)) }
 }
 
 async function post(base: string, what: string, parts: { input: Record<string, unknown>; sent: Sent }[]): Promise<Attempt> {

@@ -19,6 +19,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { killAllServers, startServer, type ServerProcess } from '../support/server-process.js'
 import { checkStrace, injectFault, type ThreadScope } from '../support/strace.js'
 import { walk } from '../support/walk.js'
+import { readAnswer } from '../support/answer.js'
 
 // canonicalize is CommonJS with an ESM-style d.ts: its default import is the function itself.
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string
@@ -149,14 +150,7 @@ function binaryPart(name: string, bytes: Buffer): { input: Record<string, unknow
 }
 
 async function answerOf(res: Response): Promise<Answer> {
-  const text = await res.text()
-  let body: Record<string, unknown>
-  try {
-    body = JSON.parse(text) as Record<string, unknown>
-  } catch {
-    body = { unparsed: text.slice(0, 500) }
-  }
-  return { kind: 'answer', status: res.status, contentType: res.headers.get('content-type') ?? '', body }
+  return { kind: 'answer', ...(await readAnswer(res)) }
 }
 
 async function post(base: string, sessionId: string, parts: { input: Record<string, unknown>; sent: Sent }[], what: string): Promise<Attempt> {
