@@ -1,39 +1,7 @@
 // GET /v1/status: what an operator wants at a glance.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
 import type { Ledger } from '../../ledger/ledger.js'
-
-const Nullable = <T extends ReturnType<typeof Type.Object>>(schema: T) => Type.Union([schema, Type.Null()])
-const Count = Type.Integer({ minimum: 0 })
-
-const CommitSummary = Type.Object({ id: Type.String(), seq: Type.Integer(), sessionId: Type.String(), at: Type.String() })
-
-const StatusReport = Type.Object({
-  service: Type.String(),
-  version: Type.String(),
-  phase: Type.String(),
-  startedAt: Type.String({ format: 'date-time' }),
-  uptimeSeconds: Count,
-  commits: Type.Object({ pending: Count, committed: Count, failed: Count, aborted: Count, total: Count }),
-  lastCommit: Nullable(CommitSummary),
-  lastFailure: Nullable(Type.Composite([CommitSummary, Type.Object({ state: Type.String(), code: Type.String(), detail: Type.String() })])),
-  storage: Type.Object({
-    objectCount: Count,
-    objectBytes: Count,
-    databaseBytes: Count,
-    freeBytes: Type.Union([Count, Type.Null()]),
-    totalBytes: Type.Union([Count, Type.Null()]),
-  }),
-  sessions: Type.Object({ total: Count, open: Count, complete: Count, incomplete: Count, incompleteIds: Type.Array(Type.String()) }),
-  lastScrub: Nullable(Type.Object({
-    startedAt: Type.String(), finishedAt: Type.String(), ok: Type.Boolean(), checkedObjects: Count, checkedPlainFiles: Count,
-    bytes: Count, missing: Count, corrupt: Count, orphaned: Count, repaired: Count,
-  })),
-  scrubRunning: Type.Boolean(),
-  canary: Nullable(Type.Object({ at: Type.String(), ok: Type.Boolean(), latencyMs: Count, error: Type.Union([Type.String(), Type.Null()]) })),
-  recovery: Nullable(Type.Object({ abortedCommits: Count, settledCommits: Count, removedTemps: Count, durationMs: Count })),
-  unrecoveredFault: Nullable(Type.Object({ at: Type.String(), code: Type.String(), detail: Type.String() })),
-})
+import { StatusReport } from '../schemas/status.js'
 
 export const statusRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async (app, { ledger }) => {
   app.get('/v1/status', {

@@ -1,44 +1,8 @@
 // POST /v1/verify: re-read and hash everything (or one session) and report what is wrong.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
 import type { Ledger } from '../../ledger/ledger.js'
 import { problemResponses } from '../schemas/common.js'
-
-const Finding = Type.Object({
-  kind: Type.Union([Type.Literal('object'), Type.Literal('plain'), Type.Literal('temp')]),
-  path: Type.String({ description: 'relative to DATA_DIR' }),
-  sha256: Type.Optional(Type.String()),
-  sessionId: Type.Optional(Type.String()),
-  name: Type.Optional(Type.String()),
-  actualSha256: Type.Optional(Type.String()),
-  repaired: Type.Optional(Type.Literal(true)),
-})
-
-const VerifyReport = Type.Object({
-  scope: Type.Object({ sessionId: Type.Union([Type.String(), Type.Null()]) }),
-  ok: Type.Boolean({ description: 'true when nothing was found missing, corrupt or orphaned (repaired findings count: run again to confirm)' }),
-  repair: Type.Boolean(),
-  checked: Type.Object({ objects: Type.Integer(), plainFiles: Type.Integer(), bytes: Type.Integer() }),
-  missing: Type.Array(Finding),
-  corrupt: Type.Array(Finding),
-  orphaned: Type.Array(Finding),
-  repaired: Type.Array(Finding, { description: 'findings fixed by this run (also listed in missing/corrupt): plain files rewritten from intact objects' }),
-  startedAt: Type.String({ format: 'date-time' }),
-  finishedAt: Type.String({ format: 'date-time' }),
-  durationMs: Type.Integer(),
-})
-
-const VerifyRequest = Type.Object({
-  sessionId: Type.Optional(Type.String({ description: 'verify only this session' })),
-  session: Type.Optional(Type.String({ description: 'alias of sessionId' })),
-  repair: Type.Optional(Type.Boolean({ default: true, description: 'rewrite plain files that differ from an intact object; false only reports' })),
-  repairObjects: Type.Optional(Type.Boolean({ default: false, description: 'also rebuild a corrupt or missing object from a plain copy that still hashes right' })),
-}, { additionalProperties: false })
-
-const VerifyQuery = Type.Object({
-  session: Type.Optional(Type.String({ description: 'verify only this session' })),
-  repair: Type.Optional(Type.Boolean()),
-}, { additionalProperties: false })
+import { VerifyQuery, VerifyReport, VerifyRequest } from '../schemas/verify.js'
 
 export const verifyRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async (app, { ledger }) => {
   app.post('/v1/verify', {
