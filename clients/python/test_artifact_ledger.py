@@ -1,0 +1,892 @@
+"""Tests of the Python client, mostly against a live artifact-ledger (node dist/main.js) they start.
+
+Run from the repository root:  python3 -m unittest discover -s clients/python -v
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import http.client
+import io
+import json
+import logging
+import os
+import random
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Dict, Generator, List, Optional, Tuple
+from unittest import mock
+
+import artifact_ledger
+from artifact_ledger import (
+    Artifact,
+    DigestMismatch,
+    LedgerClient,
+    LedgerError,
+    LedgerProblem,
+    LedgerUnavailable,
+    canonical_json,
+    format_number,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+MIB = 1 << 20
+# Variables of the developer's shell that would change how the server or the client behaves.
+_SCRUBBED_ENV = ("AUTH_TOKENS", "AUTH_TOKENS_FILE", "ALLOW_ANONYMOUS", "METRICS_REQUIRE_TOKEN",
+                 "BODY_LIMIT_BYTES", "MAX_ARTIFACT_BYTES", artifact_ledger.URL_ENV, artifact_ledger.TOKEN_ENV)
+_env_patch = mock.patch.dict(os.environ)
+
+
+def setUpModule() -> None:
+    _env_patch.start()
+    for name in _SCRUBBED_ENV:
+        os.environ.pop(name, None)
+
+
+def tearDownModule() -> None:
+    _env_patch.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Harness: the built server on a free port with its own DATA_DIR.
+
+_built = False
+
+
+def ensure_built() -> None:
+    global _built
+    if not _built and not (ROOT / "dist" / "main.js").exists():
+        subprocess.run(["npm", "run", "build"], cwd=ROOT, check=True, timeout=300)
+    _built = True
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_status(port: int, path: str, timeout: float = 2.0) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+class LedgerServer:
+    """`node dist/main.js` with PORT, HOST, DATA_DIR and LOG_LEVEL set; restartable on the same port and data."""
+
+    def __init__(self, extra_env: Optional[Dict[str, str]] = None) -> None:
+        ensure_built()
+        self.extra_env = dict(extra_env or {})
+        self.data_dir = tempfile.mkdtemp(prefix="ledger-data-")
+        self.log_dir = tempfile.mkdtemp(prefix="ledger-log-")
+        self.port = free_port()
+        self.proc: Optional[subprocess.Popen[bytes]] = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, ready_timeout: float = 20.0) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+        env.update(PORT=str(self.port), HOST="127.0.0.1", DATA_DIR=self.data_dir, LOG_LEVEL="warn", **self.extra_env)
+        with open(os.path.join(self.log_dir, "server.log"), "ab") as log:
+            self.proc = subprocess.Popen(["node", "dist/main.js"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if http_status(self.port, "/health/ready") == 200:
+                    return
+            except (OSError, http.client.HTTPException):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the server was not ready within {ready_timeout} s:\n{self.log_tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: no shutdown hook runs."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def close(self) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            shutil.rmtree(self.log_dir, ignore_errors=True)
+
+    def log_tail(self) -> str:
+        try:
+            with open(os.path.join(self.log_dir, "server.log"), "rb") as log:
+                return log.read()[-4000:].decode("utf-8", "replace")
+        except OSError:
+            return "(no log)"
+
+
+@contextlib.contextmanager
+def captured_warnings() -> Generator[List[str], None, None]:
+    """The client's retry warnings while the block runs (assertNoLogs needs Python 3.10)."""
+    lines: List[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    handler = Collect(logging.WARNING)
+    logger = logging.getLogger("artifact_ledger")
+    logger.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+
+
+class _BytesSocket:
+    def __init__(self, data: bytes) -> None:
+        self._file = io.BytesIO(data)
+
+    def makefile(self, *_args: Any, **_kwargs: Any) -> io.BytesIO:
+        return self._file
+
+
+def parse_response(raw: bytes) -> Tuple[int, http.client.HTTPMessage, bytes]:
+    response = http.client.HTTPResponse(_BytesSocket(raw))  # type: ignore[arg-type]
+    response.begin()
+    return response.status, response.headers, response.read()
+
+
+def request_header(raw_request: bytes, name: str) -> Optional[str]:
+    head = raw_request.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    for line in head.split("\r\n")[1:]:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name.lower():
+            return value.strip()
+    return None
+
+
+class DropFirstResponseProxy:
+    """A TCP proxy that forwards each request, but swallows the server's first response and hangs up.
+
+    That is a commit the server made durable whose answer never reached the client.
+    """
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.listener.settimeout(0.05)  # accept() polls the stop flag: close() on another thread would not wake it
+        self.port = int(self.listener.getsockname()[1])
+        self.stopping = threading.Event()
+        self.exchanges: List[Tuple[bytes, bytes]] = []
+        self.errors: List[BaseException] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=10)
+        self.listener.close()
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            try:
+                with client:
+                    self._relay(client, drop=not self.exchanges)
+            except Exception as error:  # noqa: BLE001 - reported through self.errors and asserted on
+                self.errors.append(error)
+
+    def _relay(self, client: socket.socket, drop: bool) -> None:
+        client.settimeout(10)
+        request = self._read_request(client)
+        with socket.create_connection(("127.0.0.1", self.upstream_port), timeout=10) as upstream:
+            upstream.sendall(request)
+            chunks: List[bytes] = []
+            while True:  # the client sends Connection: close, so the server ends the response with EOF
+                chunk = upstream.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        response = b"".join(chunks)
+        self.exchanges.append((request, response))
+        if drop:
+            client.shutdown(socket.SHUT_RDWR)
+        else:
+            client.sendall(response)
+
+    @staticmethod
+    def _read_request(client: socket.socket) -> bytes:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = client.recv(65536)
+            if not chunk:
+                raise ConnectionError("client closed before sending a whole request head")
+            data += chunk
+        length = int(request_header(data, "Content-Length") or 0)
+        head_length = data.index(b"\r\n\r\n") + 4
+        while len(data) < head_length + length:
+            chunk = client.recv(65536)
+            if not chunk:
+                raise ConnectionError("client closed in the middle of the request body")
+            data += chunk
+        return data
+
+
+# ---------------------------------------------------------------------------------------------
+# RFC 8785 canonical JSON and the Artifact helpers (no server).
+
+class CanonicalJsonTest(unittest.TestCase):
+    def test_numbers_are_written_like_ecmascript_number_to_string(self) -> None:
+        vectors = [
+            (1e21, "1e+21"), (1e-7, "1e-7"), (0.000001, "0.000001"),
+            (123456789012345680000.0, "123456789012345680000"), (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"), (-0.0, "0"), (0.0, "0"), (4.5, "4.5"),
+            (2 ** 53 + 1, "9007199254740992"), (1e20, "100000000000000000000"), (0.1, "0.1"),
+            (-1.5e-9, "-1.5e-9"), (100, "100"), (1e30, "1e+30"), (1.5e-6, "0.0000015"), (123e-20, "1.23e-18"),
+            (333333333.33333329, "333333333.3333333"), (9007199254740991, "9007199254740991"),
+            (295147905179352830000.0, "295147905179352830000"), (-5e-324, "-5e-324"), (1e-6, "0.000001"),
+        ]
+        for value, expected in vectors:
+            with self.subTest(value=value):
+                self.assertEqual(format_number(float(value)), expected)
+                self.assertEqual(canonical_json(value), expected)
+
+    def test_rfc8785_examples(self) -> None:
+        numbers = {"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
+                   "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"/", "literals": [None, True, False]}
+        self.assertEqual(canonical_json(numbers),
+                         '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
+                         '"string":"\u20ac$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}')
+        weird = {"1": {"f": {"f": "hi", "F": 5}, "\n": 56.0}, "10": {}, "": "empty", "a": {},
+                 "111": [{"e": "yes", "E": "no"}], "A": {}}
+        self.assertEqual(canonical_json(weird),
+                         '{"":"empty","1":{"\\n":56,"f":{"F":5,"f":"hi"}},"10":{},"111":[{"E":"no","e":"yes"}],'
+                         '"A":{},"a":{}}')
+
+    def test_object_keys_sort_by_utf16_code_units_not_code_points(self) -> None:
+        # U+1F600 is the surrogate pair D83D DE00, which sorts before U+FB33 in UTF-16.
+        self.assertEqual(canonical_json({"\ufb33": 1, "\U0001F600": 2, "a": 3, "\u20ac": 4}),
+                         '{"a":3,"\u20ac":4,"\U0001F600":2,"\ufb33":1}')
+
+    def test_control_characters_escape_like_json_stringify(self) -> None:
+        self.assertEqual(canonical_json("\x00\x08\t\n\x0c\r\x1f\x7f\u2028"),
+                         '"\\u0000\\b\\t\\n\\f\\r\\u001f\x7f\u2028"')
+
+    def test_values_without_a_json_form_are_refused(self) -> None:
+        for bad in (float("nan"), float("inf"), [float("-inf")], 10 ** 400, "\ud800", {"\udc00": 1}):
+            with self.subTest(value=repr(bad)):
+                with self.assertRaises(ValueError):
+                    canonical_json(bad)
+        for wrong in ({1: "int key"}, {"set": {1, 2}}, b"bytes"):
+            with self.subTest(value=repr(wrong)):
+                with self.assertRaises(TypeError):
+                    canonical_json(wrong)
+
+    def test_numbers_match_the_servers_canonicalize_for_random_doubles(self) -> None:
+        rng = random.Random(8785)
+        values: List[float] = []
+        while len(values) < 3000:
+            value = struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0]
+            if value == value and abs(value) != float("inf"):
+                values.append(value)
+        values += [rng.uniform(-1e6, 1e6) for _ in range(500)] + [float(rng.randint(-2 ** 60, 2 ** 60)) for _ in range(500)]
+        script = ("const c = require('canonicalize'); let s = ''; process.stdin.on('data', d => s += d);"
+                  "process.stdin.on('end', () => process.stdout.write(JSON.stringify(JSON.parse(s).map(x => c(Number(x))))))")
+        done = subprocess.run(["node", "-e", script], cwd=ROOT, input=json.dumps([repr(v) for v in values]).encode(),
+                              capture_output=True, timeout=30, check=True)
+        expected = json.loads(done.stdout)
+        mismatches = [(v, format_number(v), e) for v, e in zip(values, expected) if format_number(v) != e]
+        self.assertEqual(mismatches[:5], [])
+
+
+class ArtifactTest(unittest.TestCase):
+    def test_an_artifact_has_exactly_one_kind_of_content(self) -> None:
+        with self.assertRaises(ValueError):
+            Artifact("a.txt")
+        with self.assertRaises(ValueError):
+            Artifact("a.txt", text="x", data=b"x")
+        with self.assertRaises(TypeError):
+            Artifact("a.txt", data="not bytes")  # type: ignore[arg-type]
+        self.assertEqual(Artifact.from_json("null.json", None).stored_bytes(), b"null")
+        self.assertEqual(Artifact.from_bytes("b.bin", bytearray(b"\x00\xff")).data, b"\x00\xff")
+
+    def test_from_file_picks_json_text_or_bytes_by_suffix_and_content(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            def write(name: str, data: bytes) -> str:
+                path = os.path.join(tmp, name)
+                with open(path, "wb") as f:
+                    f.write(data)
+                return path
+
+            parsed = Artifact.from_file("m.json", write("m.json", b'{ "b": 1.50, "a": [1] }'))
+            self.assertEqual(parsed.json, {"b": 1.5, "a": [1]})
+            self.assertEqual(parsed.stored_bytes(), b'{"a":[1],"b":1.5}')
+            broken = Artifact.from_file("bad.json", write("bad.json", b'{"a": NaN}'))
+            self.assertEqual(broken.data, b'{"a": NaN}')
+            text = Artifact.from_file("notes.md", write("notes.md", "caf\u00e9\n".encode()))
+            self.assertEqual(text.text, "caf\u00e9\n")
+            latin1 = Artifact.from_file("old.txt", write("old.txt", b"caf\xe9"))
+            self.assertEqual(latin1.data, b"caf\xe9")
+            binary = Artifact.from_file("img.png", write("img.png", b"\x89PNG"))
+            self.assertEqual((binary.data, binary.media_type), (b"\x89PNG", "image/png"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Retry policy and verification against a scripted stub server (answers a live server never gives).
+
+Reply = Tuple[int, Dict[str, str], bytes]
+
+
+class StubServer:
+    def __init__(self, replies: List[Reply]) -> None:
+        self.replies = list(replies)
+        self.requests: List[Tuple[str, str, Dict[str, str], bytes]] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            timeout = 10
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+                pass
+
+            def handle_one(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                stub.requests.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                status, headers, payload = stub.replies.pop(0) if stub.replies else (599, {}, b"script exhausted")
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = handle_one
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+def problem(status: int, code: str, detail: str) -> Reply:
+    body = json.dumps({"type": f"urn:artifact-ledger:problem:{code}", "title": "t", "status": status,
+                       "detail": detail, "code": code}).encode()
+    return status, {"Content-Type": "application/problem+json"}, body
+
+
+def record_for(*artifacts: Artifact, sha256: Optional[str] = None) -> Reply:
+    body = {"id": "c1", "seq": 1, "sessionId": "s", "state": "committed", "message": None, "metadata": None,
+            "createdAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:00Z", "error": None,
+            "artifacts": [{"name": a.name, "version": 1, "sha256": sha256 or a.sha256(),
+                           "size": len(a.stored_bytes()), "mediaType": "application/json"} for a in artifacts]}
+    return 201, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+class RetryPolicyTest(unittest.TestCase):
+    def stub(self, replies: List[Reply]) -> StubServer:
+        server = StubServer(replies)
+        self.addCleanup(server.close)
+        return server
+
+    def client(self, url: str, **kwargs: Any) -> LedgerClient:
+        options: Dict[str, Any] = {"max_attempts": 4, "backoff_base": 0.01, "backoff_cap": 0.05, "timeout": 5}
+        options.update(kwargs)
+        return LedgerClient(url, **options)
+
+    def test_5xx_and_429_are_retried_with_one_idempotency_key_and_the_same_body(self) -> None:
+        artifact = Artifact.from_json("m.json", {"score": 1})
+        stub = self.stub([problem(503, "not_ready", "recovering"), (429, {"Retry-After": "0"}, b"slow down"),
+                          problem(500, "storage_fault", "EIO"), record_for(artifact)])
+        with self.assertLogs("artifact_ledger", "WARNING") as logs:
+            record = self.client(stub.url).commit("s", [artifact])
+        self.assertEqual(record["id"], "c1")
+        self.assertEqual(len(stub.requests), 4)
+        keys = {headers["idempotency-key"] for _, _, headers, _ in stub.requests}
+        bodies = {body for _, _, _, body in stub.requests}
+        self.assertEqual((len(keys), len(bodies)), (1, 1))
+        self.assertEqual(len(logs.records), 3)
+        self.assertTrue(all(keys.copy().pop() in line for line in logs.output))
+        sent = json.loads(bodies.pop())
+        self.assertEqual(sent["artifacts"][0], {"name": "m.json", "json": {"score": 1}, "sha256": artifact.sha256()})
+
+    def test_507_is_raised_at_once(self) -> None:
+        stub = self.stub([problem(507, "insufficient_storage", "disk full")])
+        with self.assertRaises(LedgerProblem) as caught:
+            self.client(stub.url).commit("s", [Artifact.from_text("a.txt", "x")])
+        self.assertEqual((caught.exception.status, caught.exception.code), (507, "insufficient_storage"))
+        self.assertEqual(len(stub.requests), 1)
+
+    def test_other_4xx_are_not_retried(self) -> None:
+        stub = self.stub([problem(409, "idempotency_key_reused", "used for another body")])
+        with self.assertRaises(LedgerProblem) as caught:
+            self.client(stub.url).commit("s", [Artifact.from_text("a.txt", "x")], idempotency_key="k1")
+        self.assertEqual(caught.exception.code, "idempotency_key_reused")
+        self.assertIn("409 idempotency_key_reused: used for another body", str(caught.exception))
+        self.assertEqual(stub.requests[0][2]["idempotency-key"], "k1")
+        self.assertEqual(len(stub.requests), 1)
+
+    def test_a_non_json_error_body_is_still_a_problem(self) -> None:
+        stub = self.stub([(400, {"Content-Type": "text/html"}, b"<h1>proxy says no</h1>")])
+        with self.assertRaises(LedgerProblem) as caught:
+            self.client(stub.url).session("s")
+        self.assertEqual((caught.exception.status, caught.exception.code), (400, None))
+        self.assertEqual(caught.exception.detail, "<h1>proxy says no</h1>")
+        self.assertEqual(caught.exception.problem, {})
+
+    def test_retry_after_is_honoured_but_capped(self) -> None:
+        stub = self.stub([(503, {"Retry-After": "120"}, b""), (200, {"Content-Type": "application/json"}, b'{"id":"s"}')])
+        started = time.monotonic()
+        with self.assertLogs("artifact_ledger", "WARNING") as logs:
+            self.assertEqual(self.client(stub.url, backoff_cap=0.1).session("s"), {"id": "s"})
+        self.assertLess(time.monotonic() - started, 3)
+        self.assertIn("retrying in 0.40s", logs.output[0])  # capped at 4 * backoff_cap
+
+    def test_when_every_attempt_gets_a_5xx_the_last_problem_is_raised(self) -> None:
+        stub = self.stub([problem(503, "not_ready", f"try {i}") for i in range(3)])
+        with self.assertLogs("artifact_ledger", "WARNING"):
+            with self.assertRaises(LedgerProblem) as caught:
+                self.client(stub.url, max_attempts=3).complete("s")
+        self.assertEqual((caught.exception.status, caught.exception.detail, caught.exception.attempts), (503, "try 2", 3))
+        self.assertEqual(len(stub.requests), 3)
+
+    def test_a_commit_record_with_another_digest_is_a_digest_mismatch(self) -> None:
+        artifact = Artifact.from_text("a.txt", "hello")
+        stub = self.stub([record_for(artifact, sha256="0" * 64)])
+        with self.assertRaises(DigestMismatch) as caught:
+            self.client(stub.url).commit("s", [artifact])
+        self.assertEqual((caught.exception.name, caught.exception.expected, caught.exception.actual),
+                         ("a.txt", artifact.sha256(), "0" * 64))
+
+    def test_bytes_that_do_not_match_the_etag_are_a_digest_mismatch(self) -> None:
+        wrong = hashlib.sha256(b"other").hexdigest()
+        stub = self.stub([(200, {"ETag": f'"{wrong}"'}, b"payload"), (200, {"ETag": f'"{wrong}"'}, b"payload"),
+                          (200, {}, b"payload")])
+        client = self.client(stub.url)
+        with self.assertRaises(DigestMismatch):
+            client.get("s", "a.bin")
+        with tempfile.TemporaryDirectory() as tmp:
+            target = os.path.join(tmp, "a.bin")
+            with open(target, "wb") as f:
+                f.write(b"previous")
+            with self.assertRaises(DigestMismatch):
+                client.get_to_file("s", "a.bin", target)
+            with open(target, "rb") as f:
+                self.assertEqual(f.read(), b"previous")
+            self.assertEqual(os.listdir(tmp), ["a.bin"])
+        with self.assertRaisesRegex(DigestMismatch, "no sha-256 ETag or Repr-Digest"):
+            client.get("s", "a.bin")
+
+
+class UnavailableTest(unittest.TestCase):
+    def test_a_closed_port_raises_unavailable_after_max_attempts(self) -> None:
+        client = LedgerClient(f"http://127.0.0.1:{free_port()}", max_attempts=4, backoff_base=0.01, backoff_cap=0.02)
+        started = time.monotonic()
+        with self.assertLogs("artifact_ledger", "WARNING") as logs:
+            with self.assertRaises(LedgerUnavailable) as caught:
+                client.commit("s", [Artifact.from_text("a.txt", "x")])
+        self.assertLess(time.monotonic() - started, 3)
+        self.assertEqual(caught.exception.attempts, 4)
+        self.assertIsInstance(caught.exception, LedgerError)
+        self.assertIsInstance(caught.exception.__cause__, ConnectionRefusedError)
+        self.assertIn("no answer after 4 attempts", str(caught.exception))
+        self.assertEqual(len(logs.records), 3)
+        self.assertEqual(len({line.rsplit("Idempotency-Key ", 1)[1] for line in logs.output}), 1)
+
+    def test_a_host_name_that_does_not_resolve_is_not_retried_but_a_temporary_dns_failure_is(self) -> None:
+        client = LedgerClient("http://ledger.example.invalid:8080", max_attempts=3, backoff_base=0.01, backoff_cap=0.01)
+        unknown = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        with mock.patch("socket.getaddrinfo", side_effect=unknown) as lookups:
+            with self.assertRaises(LedgerUnavailable) as caught:
+                client.status()
+        self.assertEqual((caught.exception.attempts, lookups.call_count), (1, 1))
+        self.assertIs(caught.exception.__cause__, unknown)
+        temporary = socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        with mock.patch("socket.getaddrinfo", side_effect=temporary) as lookups:
+            with self.assertLogs("artifact_ledger", "WARNING"):
+                with self.assertRaises(LedgerUnavailable) as caught:
+                    client.status()
+        self.assertEqual((caught.exception.attempts, lookups.call_count), (3, 3))
+
+    def test_a_server_that_never_answers_times_out(self) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(8)  # the kernel completes the handshake; nobody ever reads or answers
+            client = LedgerClient(f"http://127.0.0.1:{silent.getsockname()[1]}", max_attempts=2,
+                                  backoff_base=0.01, backoff_cap=0.01, timeout=0.3)
+            started = time.monotonic()
+            with self.assertLogs("artifact_ledger", "WARNING"):
+                with self.assertRaises(LedgerUnavailable) as caught:
+                    client.session("s")
+        self.assertLess(time.monotonic() - started, 3)
+        self.assertIsInstance(caught.exception.__cause__, OSError)  # socket.timeout / TimeoutError
+
+
+# ---------------------------------------------------------------------------------------------
+# Against the live server.
+
+class LiveLedgerTest(unittest.TestCase):
+    server: LedgerServer
+    client: LedgerClient
+    scratch: str
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.server = LedgerServer()
+        try:
+            cls.server.start()
+        except BaseException:
+            cls.server.close()
+            raise
+        cls.client = LedgerClient(cls.server.url, max_attempts=3, backoff_base=0.05, backoff_cap=0.5, timeout=30)
+        cls.scratch = tempfile.mkdtemp(prefix="ledger-client-test-")
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.server.close()
+        shutil.rmtree(cls.scratch, ignore_errors=True)
+
+    def write_scratch(self, name: str, data: bytes) -> str:
+        path = os.path.join(self.scratch, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def test_issue_scenario_one_commit_covers_both_artifacts_and_complete_reports_the_missing_one(self) -> None:
+        expected = ["quality_metrics.json", "session_summary.json", "feedback.txt"]
+        opened = self.client.open_session("s1", expected_artifacts=expected, metadata={"pipeline": "writer"})
+        self.assertEqual((opened["state"], opened["expectedArtifacts"], sorted(opened["missing"])),
+                         ("open", expected, sorted(expected)))
+        metrics = Artifact.from_json("quality_metrics.json", {"score": 0.93, "tokens": 18234, "rubric": {"b": 2, "a": 1}})
+        summary = Artifact.from_json("session_summary.json", {"chapters": 12, "summary": "draft complete"})
+        record = self.client.commit("s1", [metrics, summary], message="final metrics")
+        self.assertEqual(record["state"], "committed")
+        self.assertEqual({a["name"]: a["sha256"] for a in record["artifacts"]},
+                         {"quality_metrics.json": metrics.sha256(), "session_summary.json": summary.sha256()})
+        session = self.client.session("s1")
+        self.assertEqual({a["name"]: a["commitId"] for a in session["artifacts"]},
+                         {"quality_metrics.json": record["id"], "session_summary.json": record["id"]})
+        self.assertEqual(session["missing"], ["feedback.txt"])
+        completed = self.client.complete("s1")
+        self.assertEqual((completed["state"], completed["missing"]), ("incomplete", ["feedback.txt"]))
+        self.assertIsNotNone(completed["completedAt"])
+        log = self.client.commits("s1")["commits"]
+        self.assertEqual([(c["id"], c["state"]) for c in log], [(record["id"], "committed")])
+
+    def test_get_returns_the_exact_stored_bytes_of_each_kind(self) -> None:
+        blob = bytes(range(256)) * 40
+        artifacts = [Artifact.from_text("notes/summary.txt", "caf\u00e9 \U0001F600\n"),
+                     Artifact.from_bytes("bin/blob.bin", blob, media_type="application/x-test"),
+                     Artifact.from_json("m.json", [1, 2.5, None, {"z": True, "a": "x"}])]
+        record = self.client.commit("get-1", artifacts)
+        for artifact in artifacts:
+            with self.subTest(name=artifact.name):
+                self.assertEqual(self.client.get("get-1", artifact.name), artifact.stored_bytes())
+        self.assertEqual(self.client.get("get-1", "m.json"), b'[1,2.5,null,{"a":"x","z":true}]')
+        self.client.commit("get-1", [Artifact.from_bytes("bin/blob.bin", b"v2")])
+        self.assertEqual(self.client.get("get-1", "bin/blob.bin"), b"v2")
+        self.assertEqual(self.client.get("get-1", "bin/blob.bin", version=1), blob)
+        self.assertEqual(self.client.get("get-1", "bin/blob.bin", at=record["seq"]), blob)
+        target = os.path.join(self.scratch, "blob-copy.bin")
+        self.assertEqual(self.client.get_to_file("get-1", "bin/blob.bin", target, version=1),
+                         hashlib.sha256(blob).hexdigest())
+        with open(target, "rb") as f:
+            self.assertEqual(f.read(), blob)
+        self.assertFalse([n for n in os.listdir(self.scratch) if n.endswith(".part")])
+
+    def test_json_artifact_digest_matches_the_servers_canonical_form(self) -> None:
+        value: Dict[str, Any] = {
+            "\ufb33": "hebrew", "\U0001F600": "astral", "\u20ac": 1, "a": {"z": [], "y": {"\n": None, "": 0}},
+            "numbers": [1e21, 1e-7, 0.000001, 123456789012345680000, 5e-324, 1.7976931348623157e308, -0.0, 4.5,
+                        2 ** 53 + 1, 333333333.33333329, 0.1 + 0.2, -1e-300, 1.5e300, 10 ** 21, 12345.678],
+            "nested": [[[{"b": [True, False, None], "a": "\u0000\u001f\"\\/"}]]],
+        }
+        artifact = Artifact.from_json("awkward.json", value)
+        record = self.client.commit("jcs-1", [artifact])
+        self.assertEqual(record["artifacts"][0]["sha256"], hashlib.sha256(canonical_json(value).encode()).hexdigest())
+        self.assertEqual(self.client.get("jcs-1", "awkward.json"), canonical_json(value).encode())
+
+    def test_a_missing_artifact_is_a_404_problem(self) -> None:
+        self.client.commit("missing-1", [Artifact.from_text("present.txt", "here")])
+        with self.assertRaises(LedgerProblem) as caught:
+            self.client.get("missing-1", "absent.txt")
+        error = caught.exception
+        self.assertEqual((error.status, error.code, error.title), (404, "artifact_not_found", "Not Found"))
+        self.assertIn("absent.txt", error.detail)
+        self.assertEqual(error.problem["status"], 404)
+        self.assertIn("404 artifact_not_found", str(error))
+        target = os.path.join(self.scratch, "absent.txt")
+        with self.assertRaises(LedgerProblem):
+            self.client.get_to_file("missing-1", "absent.txt", target)
+        self.assertFalse(os.path.exists(target))
+        with self.assertRaises(LedgerProblem) as no_session:
+            self.client.session("no-such-session")
+        self.assertEqual((no_session.exception.status, no_session.exception.code), (404, "session_not_found"))
+
+    def test_a_bad_artifact_name_is_a_422_invalid_name(self) -> None:
+        for bad in ("../escape.txt", "a b.txt", ".hidden"):
+            with self.subTest(name=bad):
+                with self.assertRaises(LedgerProblem) as caught:
+                    self.client.commit("names-1", [Artifact.from_text(bad, "x")])
+                self.assertEqual((caught.exception.status, caught.exception.code), (422, "invalid_name"))
+                self.assertEqual(caught.exception.field, "artifacts[0].name")
+                self.assertIsNotNone(caught.exception.commit_id)  # the refusal is in the log as a failed commit
+        with self.assertRaises(LedgerProblem) as put:
+            self.client.put_file("names-1", "a b.bin", self.write_scratch("bad-name.bin", b"x"))
+        self.assertEqual((put.exception.status, put.exception.code), (422, "invalid_name"))
+        with self.assertRaises(LedgerProblem) as sid:
+            self.client.commit("bad session!", [Artifact.from_text("a.txt", "x")])
+        self.assertEqual((sid.exception.status, sid.exception.code), (422, "invalid_session_id"))
+
+    def test_contract_drift_is_a_400_naming_the_field(self) -> None:
+        with self.assertRaises(LedgerProblem) as unknown:
+            # A raw request as a drifted caller would send it: a field the contract does not have.
+            self.client._call_json("POST", "/v1/sessions/drift-1/commits",
+                                   {"artifacts": [{"name": "a.txt", "text": "x", "checksum": "abc"}]},
+                                   {"Idempotency-Key": "drift"}, expect=(201,))
+        error = unknown.exception
+        self.assertEqual((error.status, error.code, error.field), (400, "validation_failed", "artifacts[0].checksum"))
+        self.assertIn("unknown field artifacts[0].checksum", error.detail)
+        with self.assertRaises(LedgerProblem) as metadata:
+            self.client.commit("drift-1", [Artifact.from_text("a.txt", "x")], metadata=["not", "an", "object"])  # type: ignore[arg-type]
+        self.assertEqual((metadata.exception.status, metadata.exception.field), (400, "metadata"))
+        failed = self.client.commits("drift-1", state="failed")["commits"]
+        self.assertEqual(len(failed), 2)
+        self.assertEqual(self.client.commits("drift-1", state="committed")["commits"], [])
+
+    def test_put_file_streams_a_24_mib_file_and_get_returns_it(self) -> None:
+        data = os.urandom(24 * MIB)
+        path = self.write_scratch("big.bin", data)
+        progress: List[Tuple[int, int]] = []
+        record = self.client.put_file("big-1", "checkpoints/model.bin", path,
+                                      progress=lambda sent, total: progress.append((sent, total)))
+        digest = hashlib.sha256(data).hexdigest()
+        self.assertEqual((record["state"], record["artifacts"][0]["sha256"], record["artifacts"][0]["size"]),
+                         ("committed", digest, len(data)))
+        self.assertEqual(record["artifacts"][0]["mediaType"], "application/octet-stream")
+        self.assertEqual(progress[-1], (len(data), len(data)))
+        self.assertEqual(len(progress), 24)  # one call per 1 MiB chunk: streamed, not sent in one piece
+        self.assertEqual(self.client.get("big-1", "checkpoints/model.bin"), data)
+
+        class RecordingFile(io.BytesIO):
+            sizes: List[int] = []
+
+            def read(self, size: Optional[int] = -1) -> bytes:
+                self.sizes.append(-1 if size is None else size)
+                return super().read(size)
+
+        source = RecordingFile(data)
+        source.seek(5)  # a file object is uploaded from where it stands
+        again = self.client.put_file("big-1", "from-fileobj.bin", source)
+        self.assertEqual(again["artifacts"][0]["sha256"], hashlib.sha256(data[5:]).hexdigest())
+        self.assertTrue(all(0 < size <= artifact_ledger.CHUNK_SIZE for size in RecordingFile.sizes))
+
+    def test_put_file_preconditions_answer_412(self) -> None:
+        first = self.write_scratch("v1.txt", b"version one\n")
+        second = self.write_scratch("v2.txt", b"version two\n")
+        v1 = self.client.put_file("cond-1", "doc.txt", first, create_only=True)
+        self.assertEqual(v1["artifacts"][0]["mediaType"], "text/plain")
+        with self.assertRaises(LedgerProblem) as exists:
+            self.client.put_file("cond-1", "doc.txt", second, create_only=True)
+        self.assertEqual((exists.exception.status, exists.exception.code), (412, "precondition_failed"))
+        v2 = self.client.put_file("cond-1", "doc.txt", second, if_match_sha256=v1["artifacts"][0]["sha256"])
+        self.assertEqual(v2["artifacts"][0]["version"], 2)
+        with self.assertRaises(LedgerProblem) as stale:
+            self.client.put_file("cond-1", "doc.txt", first, if_match_sha256=v1["artifacts"][0]["sha256"])
+        self.assertEqual(stale.exception.status, 412)
+        self.assertEqual(self.client.get("cond-1", "doc.txt"), b"version two\n")
+
+    def test_commit_if_match_refuses_a_stale_head(self) -> None:
+        first = self.client.commit("head-1", [Artifact.from_text("a.txt", "1")])
+        self.client.commit("head-1", [Artifact.from_text("a.txt", "2")], if_match=first["seq"])
+        with self.assertRaises(LedgerProblem) as caught:
+            self.client.commit("head-1", [Artifact.from_text("a.txt", "3")], if_match=first["seq"])
+        self.assertEqual((caught.exception.status, caught.exception.code), (412, "precondition_failed"))
+        head = self.client.session("head-1")["etag"]
+        self.client.commit("head-1", [Artifact.from_text("a.txt", "3")], if_match=head)
+        self.assertEqual(self.client.get("head-1", "a.txt"), b"3")
+
+    def test_a_lost_response_is_retried_and_replays_the_original_commit(self) -> None:
+        proxy = DropFirstResponseProxy(self.server.port)
+        self.addCleanup(proxy.close)
+        client = LedgerClient(proxy.url, max_attempts=4, backoff_base=0.05, backoff_cap=0.2, timeout=10)
+        artifacts = [Artifact.from_json("quality_metrics.json", {"score": 0.5}),
+                     Artifact.from_json("session_summary.json", {"ok": True})]
+        with self.assertLogs("artifact_ledger", "WARNING") as logs:
+            record = client.commit("lost-1", artifacts, message="once")
+        proxy.close()
+        self.assertEqual(proxy.errors, [])
+        self.assertEqual(len(proxy.exchanges), 2)
+        self.assertIn("RemoteDisconnected", logs.output[0])
+        (first_request, first_response), (second_request, second_response) = proxy.exchanges
+        key = request_header(first_request, "Idempotency-Key")
+        self.assertIsNotNone(key)
+        self.assertEqual(request_header(second_request, "Idempotency-Key"), key)
+        self.assertEqual(first_request.split(b"\r\n\r\n", 1)[1], second_request.split(b"\r\n\r\n", 1)[1])
+        status, headers, body = parse_response(first_response)
+        self.assertEqual((status, headers.get("Idempotent-Replayed")), (201, None))
+        original = json.loads(body)
+        status, headers, _ = parse_response(second_response)
+        self.assertEqual((status, headers.get("Idempotent-Replayed")), (201, "true"))
+        self.assertEqual(record["id"], original["id"])
+        log = self.client.commits("lost-1")["commits"]
+        self.assertEqual([(c["id"], c["state"]) for c in log], [(original["id"], "committed")])
+
+
+class CrashRestartTest(unittest.TestCase):
+    """SIGKILL the server in the middle of a streamed upload; restart it; the client's retry lands once."""
+
+    def setUp(self) -> None:
+        self.server = LedgerServer()
+        self.addCleanup(self.server.close)
+        self.server.start()
+        self.scratch = tempfile.mkdtemp(prefix="ledger-crash-test-")
+        self.addCleanup(shutil.rmtree, self.scratch, True)
+
+    def test_a_server_killed_mid_upload_is_retried_with_the_same_key_and_commits_exactly_once(self) -> None:
+        data = os.urandom(16 * MIB)
+        path = os.path.join(self.scratch, "model.bin")
+        with open(path, "wb") as f:
+            f.write(data)
+        reached, release = threading.Event(), threading.Event()
+        sent_log: List[int] = []
+
+        def progress(sent: int, _total: int) -> None:
+            sent_log.append(sent)
+            if sent >= 4 * MIB and not reached.is_set():
+                reached.set()  # 4 MiB are on the wire: hold the upload here while the server dies
+                if not release.wait(30):
+                    raise RuntimeError("the test never released the upload")
+
+        client = LedgerClient(self.server.url, max_attempts=10, backoff_base=0.05, backoff_cap=0.5, timeout=30)
+        outcome: Dict[str, Any] = {}
+
+        def upload() -> None:
+            try:
+                outcome["record"] = client.put_file("crash-1", "checkpoints/model.bin", path,
+                                                    idempotency_key="crash-push-1", progress=progress)
+            except BaseException as error:  # noqa: BLE001 - asserted on below
+                outcome["error"] = error
+
+        worker = threading.Thread(target=upload, daemon=True)
+        with self.assertLogs("artifact_ledger", "WARNING") as logs:
+            worker.start()
+            self.assertTrue(reached.wait(20), "the upload never reached 4 MiB")
+            killed_pid = self.server.proc.pid if self.server.proc else None
+            self.server.kill()
+            self.server.start()  # same port, same DATA_DIR: recovery runs before ready
+            self.assertNotEqual(self.server.proc.pid if self.server.proc else None, killed_pid)
+            release.set()
+            worker.join(60)
+        self.assertFalse(worker.is_alive(), "put_file did not return")
+        self.assertNotIn("error", outcome)
+        record = outcome["record"]
+        digest = hashlib.sha256(data).hexdigest()
+        self.assertEqual((record["state"], record["artifacts"][0]["sha256"]), ("committed", digest))
+        self.assertTrue(all("Idempotency-Key crash-push-1" in line for line in logs.output))
+        self.assertTrue(any(b < a for a, b in zip(sent_log, sent_log[1:])), "the retry did not start the file over")
+        self.assertEqual(sent_log[-1], len(data))
+
+        versions = client.versions("crash-1", "checkpoints/model.bin")["versions"]
+        self.assertEqual([(v["version"], v["sha256"], v["commitId"]) for v in versions], [(1, digest, record["id"])])
+        self.assertEqual(client.get("crash-1", "checkpoints/model.bin"), data)
+        log = client.commits("crash-1")["commits"]
+        self.assertEqual([(c["id"], c["state"]) for c in log], [(record["id"], "committed")])
+        # The key was stored with that commit: sending it again replays it instead of writing a version 2.
+        replay = client.put_file("crash-1", "checkpoints/model.bin", path, idempotency_key="crash-push-1")
+        self.assertEqual(replay["id"], record["id"])
+        self.assertEqual(len(client.versions("crash-1", "checkpoints/model.bin")["versions"]), 1)
+
+
+class ConfiguredServerTest(unittest.TestCase):
+    """A server with bearer tokens and a 1 MiB artifact limit."""
+
+    TOKEN = "py-client-token-0123456789"
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.server = LedgerServer({"AUTH_TOKENS": f"writer={cls.TOKEN}:write", "MAX_ARTIFACT_BYTES": str(MIB)})
+        try:
+            cls.server.start()
+        except BaseException:
+            cls.server.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.server.close()
+
+    def test_url_and_token_come_from_the_environment_and_a_missing_token_is_401(self) -> None:
+        with mock.patch.dict(os.environ, {artifact_ledger.URL_ENV: self.server.url, artifact_ledger.TOKEN_ENV: self.TOKEN}):
+            client = LedgerClient()
+            self.assertNotIn(self.TOKEN, repr(client))
+            self.assertEqual(client.open_session("auth-1")["state"], "open")
+            self.assertEqual(client.commit("auth-1", [Artifact.from_text("a.txt", "x")])["state"], "committed")
+        for token in ("", "wrong-token"):
+            with self.subTest(token=token):
+                with self.assertRaises(LedgerProblem) as caught:
+                    LedgerClient(self.server.url, token=token).session("auth-1")
+                self.assertEqual((caught.exception.status, caught.exception.code), (401, "unauthorized"))
+
+    def test_an_upload_refused_before_its_body_is_sent_reports_the_servers_413_without_retrying(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "too-big.bin")
+            with open(path, "wb") as f:
+                f.write(os.urandom(32 * MIB))
+            client = LedgerClient(self.server.url, self.TOKEN, max_attempts=3, backoff_base=0.05)
+            started = time.monotonic()
+            with captured_warnings() as warnings:
+                with self.assertRaises(LedgerProblem) as caught:
+                    client.put_file("limits-1", "too-big.bin", path)
+        # The server answers as soon as it sees Content-Length and hangs up; the client reads that answer.
+        self.assertEqual((caught.exception.status, caught.exception.code), (413, "payload_too_large"))
+        self.assertEqual(warnings, [])
+        self.assertLess(time.monotonic() - started, 5)
+
+
+if __name__ == "__main__":
+    unittest.main()
