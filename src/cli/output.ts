@@ -43,7 +43,9 @@ export function progressBar(out: Output, label: string): ((done: number, total: 
   const started = Date.now()
   let lastDraw = 0
   let drawn = false
+  let last = { done: 0, total: 0 }
   const draw = (done: number, total: number, force = false): void => {
+    last = { done, total }
     if (!enabled) return
     const now = Date.now()
     if (!force && now - lastDraw < 100) return
@@ -58,7 +60,9 @@ export function progressBar(out: Output, label: string): ((done: number, total: 
   }
   return Object.assign((done: number, total: number) => draw(done, total), {
     finish: () => {
-      if (drawn) out.stderr.write('\n')
+      if (!drawn) return
+      draw(last.done, last.total, true)
+      out.stderr.write('\n')
     },
   })
 }
