@@ -101,7 +101,7 @@ export interface StagedContent {
 }
 
 export interface StageOptions {
-  limit: { bytes: number; error: () => LedgerError }
+  limit?: { bytes: number; error: () => LedgerError }
   expectedSha256?: string
   expectedMismatch?: (actual: string) => LedgerError
   sourceFailure?: (error: unknown) => LedgerError
@@ -112,7 +112,11 @@ export type ObjectCheck = 'ok' | 'missing' | 'corrupt'
 /** Content-addressed blobs: every version of every artifact, immutable once published. */
 export interface ObjectFiles {
   putBytes(bytes: Uint8Array, sha256: string): Promise<unknown>
-  stage(source: AsyncIterable<Uint8Array>, options: StageOptions): Promise<StagedContent>
+  /**
+   * Identical temp files in objects/incoming from one pass over the source, one per label, all
+   * fsynced: the object's and the plain file's, published later by `publish` and `PlainFiles.publish`.
+   */
+  stageCopies(source: Uint8Array | AsyncIterable<Uint8Array>, labels: string[], options: StageOptions): Promise<StagedContent[]>
   publish(staged: StagedContent): Promise<unknown>
   discard(staged: StagedContent): Promise<void>
   check(sha256: string): Promise<ObjectCheck>
@@ -131,6 +135,8 @@ export interface ObjectFiles {
 export interface PlainFiles {
   /** Atomically replaces the plain file with the object's bytes (given, or read from the object). */
   replace(sessionId: string, name: string, sha256: string, bytes?: Uint8Array): Promise<void>
+  /** Moves a staged copy (see `ObjectFiles.stageCopies`) into place: rename, fsync the folder, read back. */
+  publish(sessionId: string, name: string, staged: StagedContent): Promise<void>
   remove(sessionId: string, name: string): Promise<void>
   /** Removes any file in the session folder (a temp file, a name the log does not know). */
   removeStray(sessionId: string, relativePath: string): Promise<void>

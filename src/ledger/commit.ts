@@ -47,10 +47,12 @@ export interface CommitOutcome {
 interface PreparedArtifact extends PlannedArtifact {
   sha256: string
   size: number
-  write: () => Promise<unknown>
-  /** Bytes already in memory: the plain file is then written from them, beside the object. */
-  bytes?: Uint8Array
+  /** Makes the object and the plain file durable and verified; runs once the pending row is. */
+  write: (sessionId: string) => Promise<unknown>
 }
+
+/** A streamed upload is staged as two copies at once: its object's, then its plain file's. */
+const STAGED_COPIES = ['object', 'plain']
 
 export interface CommitterParts {
   log: CommitLog
@@ -65,10 +67,11 @@ export interface CommitterParts {
 }
 
 /** Waits for every write to finish, then throws the first failure: no write is left running behind. */
-async function settleAll(writes: Promise<unknown>[]): Promise<void> {
+async function settleAll<T>(writes: Promise<T>[]): Promise<T[]> {
   const results = await Promise.allSettled(writes)
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failed !== undefined) throw failed.reason as unknown
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value)
 }
 
 
@@ -148,20 +151,28 @@ export class Committer {
     this.assertAcceptingWrites()
     assertSessionId(sessionId)
     assertArtifactName(request.name)
-    const staged = await this.stage(request)
-    let publishing = false
+    const [object, plain] = await this.stage(request)
+    const published = new Set<StagedContent>()
     try {
       const key = request.idempotencyKey
       const print = key === undefined ? '' : fingerprint({
-        kind: 'put', name: request.name, sha256: staged.sha256, mediaType: request.mediaType,
+        kind: 'put', name: request.name, sha256: object.sha256, mediaType: request.mediaType,
         createOnly: request.createOnly ?? false, ifMatch: request.ifMatchSha256 ?? null,
       })
       return await this.idempotency.run(sessionId, key, print, () =>
         this.tracked(sessionId, async () => {
           this.checkArtifactPreconditions(sessionId, request)
-          const artifact = this.stagedArtifact(request, staged, () => {
-            publishing = true
-          })
+          const artifact: PreparedArtifact = {
+            name: request.name,
+            sha256: object.sha256,
+            size: object.size,
+            mediaType: request.mediaType,
+            // Renamed into place side by side: the upload is not read back and copied a second time.
+            write: (sid) => settleAll<unknown>([
+              this.parts.objects.publish(object).then(() => published.add(object)),
+              this.parts.plain.publish(sid, request.name, plain).then(() => published.add(plain)),
+            ]),
+          }
           return this.apply(sessionId, [artifact], {
             message: null,
             metadata: null,
@@ -170,8 +181,8 @@ export class Committer {
         }),
       )
     } finally {
-      // Unless publishing took the staged file (and with it the duty to clean up), it goes now.
-      if (!publishing) await this.discardQuietly(staged)
+      // A copy that was not published (a replay, a failed precondition, a fault) goes now.
+      await Promise.all([object, plain].filter((copy) => !published.has(copy)).map((copy) => this.discardQuietly(copy)))
     }
   }
 
@@ -184,10 +195,13 @@ export class Committer {
     }
   }
 
-  /** Streams the body into objects/incoming; a disk fault here is a fault like any other write's. */
-  private async stage(request: PutRequest): Promise<StagedContent> {
+  /**
+   * Streams the body into objects/incoming as two copies, the object's and the plain file's, so the
+   * plain file is not copied again after the upload. A disk fault here is a fault like any other write's.
+   */
+  private async stage(request: PutRequest): Promise<[StagedContent, StagedContent]> {
     try {
-      return await this.parts.objects.stage(request.body, {
+      const [object, plain] = await this.parts.objects.stageCopies(request.body, STAGED_COPIES, {
         limit: {
           bytes: this.parts.maxArtifactBytes,
           error: () => new PayloadTooLarge(`the artifact is larger than the ${this.parts.maxArtifactBytes}-byte limit`, { limit: this.parts.maxArtifactBytes }),
@@ -201,22 +215,11 @@ export class Committer {
         }),
         sourceFailure: (error) => new RequestAborted(`the request body ended early: ${error instanceof Error ? error.message : 'stream error'}`),
       })
+      if (object === undefined || plain === undefined) throw new StorageFault('staging returned fewer copies than asked for')
+      return [object, plain]
     } catch (error) {
       this.parts.noteFault(error)
       throw error
-    }
-  }
-
-  private stagedArtifact(request: PutRequest, staged: StagedContent, onPublish: () => void): PreparedArtifact {
-    return {
-      name: request.name,
-      sha256: staged.sha256,
-      size: staged.size,
-      mediaType: request.mediaType,
-      write: () => {
-        onPublish()
-        return this.parts.objects.publish(staged)
-      },
     }
   }
 
@@ -238,8 +241,11 @@ export class Committer {
         sha256: content.sha256,
         size: content.bytes.byteLength,
         mediaType: content.mediaType,
-        write: () => this.parts.objects.putBytes(content.bytes, content.sha256),
-        bytes: content.bytes,
+        // Object and plain file are written at once, so their fsyncs can share journal commits.
+        write: (sid) => settleAll([
+          this.parts.objects.putBytes(content.bytes, content.sha256),
+          this.parts.plain.replace(sid, input.name, content.sha256, content.bytes),
+        ]),
       }
     })
   }
@@ -274,7 +280,7 @@ export class Committer {
     artifacts: PreparedArtifact[],
     details: { message: string | null; metadata: Record<string, unknown> | null; idempotency?: { key: string; fingerprint: string } },
   ): Promise<CommitRecord> {
-    const { log, plain } = this.parts
+    const { log } = this.parts
     const conflict = log.findNameConflict(sessionId, artifacts.map((a) => a.name))
     if (conflict !== undefined) {
       throw new NameConflict(
@@ -291,21 +297,11 @@ export class Committer {
     const bytes = artifacts.reduce((sum, a) => sum + a.size, 0)
     const elapsed = (): number => (performance.now() - started) / 1000
     const releaseObjects = this.objectsInUse.acquire(artifacts.map((a) => a.sha256))
-    const touched: string[] = []
+    const touched = artifacts.map((a) => a.name)
     try {
-      // Objects and plain files are written at once, so their fsyncs can share journal commits.
-      // Nothing is committed until all of them are durable and read back; a failure undoes them.
-      const inMemory = artifacts.filter((a) => a.bytes !== undefined)
-      touched.push(...inMemory.map((a) => a.name))
-      await settleAll([
-        ...artifacts.map((a) => a.write()),
-        ...inMemory.map((a) => plain.replace(sessionId, a.name, a.sha256, a.bytes)),
-      ])
-      // Streamed artifacts are copied from their published object.
-      for (const artifact of artifacts.filter((a) => a.bytes === undefined)) {
-        touched.push(artifact.name)
-        await plain.replace(sessionId, artifact.name, artifact.sha256)
-      }
+      // Every artifact at once; nothing is committed until all of them are durable and read back,
+      // and a failure undoes them.
+      await settleAll(artifacts.map((a) => a.write(sessionId)))
       await log.markCommitted(seq, details.idempotency)
       releaseObjects()
       this.parts.observer.forSession(sessionId).commitFinished('committed', { durationSeconds: elapsed(), bytes })
@@ -340,21 +336,29 @@ export class Committer {
    */
   private async undo(sessionId: string, touched: string[], sha256s: string[]): Promise<boolean> {
     const { log, plain, objects } = this.parts
+    let settled = true
     try {
       for (const name of touched) {
         const previous = log.latestVersion(sessionId, name)
         if (previous === undefined) await plain.remove(sessionId, name)
         else await plain.replace(sessionId, name, previous.sha256)
       }
-      for (const sha256 of sha256s) {
-        if (!this.objectsInUse.has(sha256) && !log.isObjectReferenced(sha256)) await objects.remove(sha256)
-      }
-      return true
     } catch (undoError) {
       this.parts.noteFault(undoError)
       this.parts.state.dirtySessions.add(sessionId)
-      return false
+      settled = false
     }
+    // Independent of the plain files: an object nothing references goes even when they could not be put back.
+    try {
+      for (const sha256 of sha256s) {
+        if (!this.objectsInUse.has(sha256) && !log.isObjectReferenced(sha256)) await objects.remove(sha256)
+      }
+    } catch (undoError) {
+      this.parts.noteFault(undoError)
+      this.parts.state.dirtySessions.add(sessionId)
+      settled = false
+    }
+    return settled
   }
 
   isObjectInUse(sha256: string): boolean {

@@ -97,6 +97,8 @@ interface CommitFault {
 }
 
 const isObjectPath = (path: string): boolean => path.includes('/objects/sha256/')
+// A streamed upload is staged in objects/incoming as two copies, labelled by what they become.
+const isStagedPlain = (path: string): boolean => path.includes('/objects/incoming/') && path.endsWith('.plain')
 
 const COMMIT_FAULTS: CommitFault[] = [
   {
@@ -104,9 +106,14 @@ const COMMIT_FAULTS: CommitFault[] = [
     status: 500, problemCode: 'storage_fault', factsStep: 'fsync',
   },
   {
-    // The second plain file fails after the first was already replaced: the first must be put back.
     title: 'fsync EIO on the plain file write', step: 'fsync', code: 'EIO', options: { when: (path) => path.includes(`/sessions/${SID}/notes/`) },
     status: 500, problemCode: 'storage_fault', factsStep: 'fsync',
+  },
+  {
+    // The second plain file fails after both were renamed into place: both must be put back.
+    title: 'fsync EIO on a plain file\'s folder after its rename', step: 'fsyncDir', code: 'EIO',
+    options: { times: 1, when: (path) => path.endsWith(`/sessions/${SID}/notes`) },
+    status: 500, problemCode: 'storage_fault', factsStep: 'fsync-dir',
   },
   {
     title: 'rename EACCES of a plain file', step: 'rename', code: 'EACCES', options: { when: (path) => path.endsWith(`/sessions/${SID}/${SUMMARY}`) },
@@ -153,11 +160,14 @@ describe('POST /v1/sessions/{sid}/commits when the disk fails', () => {
 
   it('puts back a plain file already replaced when a later file of the same commit fails', async () => {
     const previous = await seedCommittedVersions()
-    faults.fail('fsync', 'EIO', { times: 1, when: (path) => path.includes(`/sessions/${SID}/notes/`) })
+    faults.fail('fsyncDir', 'EIO', { times: 1, when: (path) => path.endsWith(`/sessions/${SID}/notes`) })
+    const renamesBefore = faults.callsOf('rename').length
     const res = await post(twoArtifacts('bad'))
     expect(res.statusCode).toBe(500)
-    // The first plain file did get the new bytes before the second failed, and was then restored.
-    expect(faults.callsOf('rename').map((call) => call.path)).toContain(plainFile(METRICS))
+    // Both plain files got the new bytes before the second folder's fsync failed, and were then restored.
+    const renamed = faults.callsOf('rename').slice(renamesBefore).map((call) => call.path)
+    expect(renamed.filter((path) => path === plainFile(METRICS))).toHaveLength(2)
+    expect(renamed.filter((path) => path === plainFile(SUMMARY))).toHaveLength(2)
     await expectPlainFiles(previous)
     const logged = (await t.app.inject(`/v1/commits/${res.json().commitId}`)).json()
     expect(logged).toMatchObject({ state: 'failed', error: { code: 'storage_fault' } })
@@ -198,11 +208,32 @@ describe('PUT /v1/sessions/{sid}/artifacts/{name} when the disk fails', () => {
   })
 })
 
-describe('a plain file that cannot be opened while copying a streamed upload', () => {
-  it('answers 500 without leaving an unhandled stream error or an open object, and serves on', async () => {
+describe('a streamed upload whose plain copy cannot be renamed into place', () => {
+  it('answers 500, puts nothing in place, removes both staged copies and the unreferenced object', async () => {
     const previous = await seedCommittedVersions()
-    // EMFILE on the plain file's temp: the object it would have copied from is never opened.
-    faults.fail('openTemp', 'EMFILE', { when: (path) => path.includes(`/sessions/${SID}/`) })
+    const body = 'streamed bytes whose plain copy never lands\n'
+    faults.fail('rename', 'EACCES', { when: (path) => path.endsWith(`/sessions/${SID}/${SUMMARY}`) })
+    const res = await t.app.inject({
+      method: 'PUT', url: `/v1/sessions/${SID}/artifacts/${SUMMARY}`, headers: { 'content-type': 'text/plain' },
+      payload: Readable.from([Buffer.from(body)]),
+    })
+    expect(res.statusCode).toBe(500)
+    expect(res.json()).toMatchObject({ code: 'storage_fault', step: 'rename', errno: 'EACCES' })
+    // The object's copy was renamed into objects/ beside the failing one; the undo removes it again.
+    expect(faults.callsOf('rename').some((call) => call.path.endsWith(sha256(body).slice(2)))).toBe(true)
+    await expectPlainFiles(previous)
+    expect(await tempFilesUnder(t.dataDir)).toEqual([])
+    faults.clear()
+    const verify = (await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { repair: false } })).json()
+    expect(verify).toMatchObject({ ok: true, orphaned: [], missing: [], corrupt: [] })
+  })
+})
+
+describe('a plain copy that cannot be opened while a streamed upload is staged', () => {
+  it('answers 500 without leaving an unhandled stream error or a temp file, and serves on', async () => {
+    const previous = await seedCommittedVersions()
+    // EMFILE on the plain copy's temp: the object's temp is already open and must be closed and removed.
+    faults.fail('openTemp', 'EMFILE', { when: isStagedPlain })
     const res = await t.app.inject({
       method: 'PUT', url: `/v1/sessions/${SID}/artifacts/${SUMMARY}`, headers: { 'content-type': 'text/plain' },
       payload: Readable.from([Buffer.from('streamed while the table is full\n')]),
@@ -211,6 +242,7 @@ describe('a plain file that cannot be opened while copying a streamed upload', (
     expect(res.json()).toMatchObject({ code: 'storage_fault', errno: 'EMFILE' })
     faults.clear()
     await expectPlainFiles(previous)
+    expect(await tempFilesUnder(t.dataDir)).toEqual([])
     expect((await post(twoArtifacts('after'))).statusCode).toBe(201)
   })
 })
@@ -258,12 +290,13 @@ describe('GET /health/ready around a storage fault', () => {
 
   it('stays 503 while a session cannot be put back in line, even though the probe write passes', async () => {
     const previous = await seedCommittedVersions()
-    // One plain file is replaced, the other fails, and so does putting the first one back:
-    // the session's folder now differs from the log until a write works again.
-    faults.fail('fsync', 'EIO', { skip: 1, when: (path) => path.includes(`/sessions/${SID}/`) })
+    // Both plain files are replaced, the second folder's fsync fails, and so does putting them back
+    // (every rename after the commit's own two): the folder differs from the log until a write works.
+    faults.fail('fsyncDir', 'EIO', { times: 1, when: (path) => path.endsWith(`/sessions/${SID}/notes`) })
+    faults.fail('rename', 'EIO', { skip: 2, when: (path) => path.includes(`/sessions/${SID}/`) })
     expect((await post(twoArtifacts('bad'))).statusCode).toBe(500)
     const onDisk = [await readFile(plainFile(METRICS), 'utf8'), await readFile(plainFile(SUMMARY), 'utf8')]
-    expect(onDisk.filter((text) => text.includes('bad'))).toHaveLength(1)
+    expect(onDisk.filter((text) => text.includes('bad'))).toHaveLength(2)
 
     const faulty = await ready()
     expect(faulty.status).toBe(503)

@@ -56,7 +56,7 @@ async function rejectionOf(write: Promise<unknown>): Promise<LedgerError> {
   return outcome.error as LedgerError
 }
 
-async function* chunks(...parts: (string | Error)[]): AsyncGenerator<Uint8Array> {
+async function* chunks(...parts: (string | Uint8Array | Error)[]): AsyncGenerator<Uint8Array> {
   for (const part of parts) {
     if (part instanceof Error) throw part
     yield Buffer.from(part)
@@ -215,12 +215,22 @@ describe('writeVerified on the success path', () => {
     expect(fs.callsOf('fsyncDir')[0]?.path).toBe(dirname(target))
   })
 
-  it('writes a streamed source chunk by chunk and hashes all of it', async () => {
+  it('writes small streamed chunks as one batch and hashes all of it', async () => {
     const written = await writeVerified(target, chunks('the new ', 'bytes, ', 'all of them\n'), { fs, root })
     expect(written).toEqual({ path: target, sha256: sha256(NEW), size: Buffer.byteLength(NEW) })
     expect(await readFile(target, 'utf8')).toBe(NEW)
-    expect(fs.callsOf('write')).toHaveLength(3)
+    expect(fs.callsOf('write')).toHaveLength(1)
     expect(await tempFilesIn(dirname(target))).toEqual([])
+  })
+
+  it('writes a large streamed source in batches of about 1 MiB, each chunk exactly once', async () => {
+    const parts = Array.from({ length: 40 }, (_, i) => Buffer.alloc(100 * 1024, i))
+    const whole = Buffer.concat(parts)
+    const written = await writeVerified(target, chunks(...parts), { fs, root })
+    expect(written).toEqual({ path: target, sha256: sha256(whole), size: whole.byteLength })
+    expect((await readFile(target)).equals(whole)).toBe(true)
+    // 40 × 100 KiB = 4,000 KiB: three full batches of 1,100 KiB (11 chunks) and the 700 KiB rest.
+    expect(fs.callsOf('write')).toHaveLength(4)
   })
 
   it('fsyncs every folder it creates in its parent', async () => {
@@ -235,7 +245,7 @@ describe('writeVerified with a failing source or a size limit', () => {
   it('rejects with the source error when a streamed source throws midway, leaving no temp and the target untouched', async () => {
     await seedTarget()
     const hangUp = new Error('socket hang up')
-    const error = await rejectionOf(writeVerified(target, chunks('the new ', hangUp), { fs, root }))
+    const error = await rejectionOf(writeVerified(target, chunks(Buffer.alloc(1 << 20, 1), 'the new ', hangUp), { fs, root }))
     expect(error).toBe(hangUp)
     expect(fs.callsOf('write')).toHaveLength(1)
     expect(fs.callsOf('rename')).toEqual([])
@@ -258,8 +268,8 @@ describe('writeVerified with a failing source or a size limit', () => {
   it('rejects with the limit error once the running size passes the limit, leaving no temp', async () => {
     await seedTarget()
     const tooLarge = new PayloadTooLarge('over the limit', { limit: 10 })
-    const error = await rejectionOf(writeVerified(target, chunks('12345678', '90ab'), {
-      fs, root, limit: { bytes: 10, error: () => tooLarge },
+    const error = await rejectionOf(writeVerified(target, chunks(Buffer.alloc(1 << 20, 1), '12345678', '90ab'), {
+      fs, root, limit: { bytes: (1 << 20) + 10, error: () => tooLarge },
     }))
     expect(error).toBe(tooLarge)
     expect(fs.callsOf('write')).toHaveLength(1)

@@ -6,7 +6,7 @@ import { ObjectCorrupt } from '../../domain/errors.js'
 import type { ObjectFiles } from '../../domain/ports.js'
 import { realFs, type DurableFs } from './fs-seam.js'
 import { isNotFound, storageFailure } from './io-errors.js'
-import { discardStaged, hashFile, removeTempFiles, publishStaged, stageFile, writeVerified, type StagedFile, type WriteOptions, type WrittenFile } from './verified-write.js'
+import { discardStaged, hashFile, removeTempFiles, publishStaged, stageCopies, writeVerified, type StagedFile, type WriteOptions, type WrittenFile } from './verified-write.js'
 
 export type StageOptions = Pick<WriteOptions, 'limit' | 'expectedSha256' | 'expectedMismatch' | 'sourceFailure'>
 
@@ -41,9 +41,9 @@ export class ObjectStore implements ObjectFiles {
     return writeVerified(path, bytes, { fs: this.fs, root: this.root, expectedSha256: sha256 })
   }
 
-  /** Streams bytes into objects/incoming while hashing them; nothing is named until `publish`. */
-  async stage(source: AsyncIterable<Uint8Array>, options: StageOptions): Promise<StagedFile> {
-    return stageFile(this.incomingDir, source, { fs: this.fs, root: this.root, ...options })
+  /** Streams bytes into objects/incoming as identical copies while hashing them; nothing is named until published. */
+  async stageCopies(source: Uint8Array | AsyncIterable<Uint8Array>, labels: string[], options: StageOptions): Promise<StagedFile[]> {
+    return stageCopies(this.incomingDir, source, labels, { fs: this.fs, root: this.root, ...options })
   }
 
   /** Names a staged upload by its digest: rename, fsync the folder, read back. */

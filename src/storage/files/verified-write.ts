@@ -28,9 +28,10 @@ export interface WrittenFile {
   size: number
 }
 
-export function tempName(): string {
-  // Unguessable: nobody can pre-create or symlink the temp path we are about to open.
-  return `${TEMP_PREFIX}${randomBytes(16).toString('hex')}`
+export function tempName(label?: string): string {
+  // Unguessable: nobody can pre-create or symlink the temp path we are about to open. The label says
+  // what a staged copy is for (object, plain), for whoever finds one in objects/incoming.
+  return `${TEMP_PREFIX}${randomBytes(16).toString('hex')}${label === undefined ? '' : `.${label}`}`
 }
 
 export function isTempName(fileName: string): boolean {
@@ -75,47 +76,95 @@ export async function stageFile(
   source: Uint8Array | AsyncIterable<Uint8Array>,
   options: WriteOptions,
 ): Promise<StagedFile> {
+  const [staged] = await stageCopies(tempDir, source, [undefined], options)
+  if (staged === undefined) throw new Error('stageCopies returned no copy')
+  return staged
+}
+
+/**
+ * Like `stageFile`, but writes one identical temp file per label from one pass over the source,
+ * hashed once; their writes and fsyncs run side by side. The object and its plain file start this
+ * way, so a streamed upload is not copied a second time after it arrived. On failure no temp remains.
+ */
+export async function stageCopies(
+  tempDir: string,
+  source: Uint8Array | AsyncIterable<Uint8Array>,
+  labels: (string | undefined)[],
+  options: WriteOptions,
+): Promise<StagedFile[]> {
   const fs = options.fs ?? realFs
   const root = options.root
   await ensureDir(tempDir, root, fs)
-  const temp = join(tempDir, tempName())
-  const relTemp = relative(root, temp)
-  const handle = await step('open', relTemp, () => fs.openTemp(temp))
+  const temps = labels.map((label) => join(tempDir, tempName(label)))
+  const opened: { path: string; rel: string; handle: FileHandle }[] = []
+  let failure: { error: unknown } | undefined
+  const hash = createHash('sha256')
+  let size = 0
   try {
-    const hash = createHash('sha256')
-    let size = 0
-    let failure: { error: unknown } | undefined
-    try {
-      for await (const chunk of readSource(source, options)) {
-        size += chunk.byteLength
-        if (options.limit !== undefined && size > options.limit.bytes) throw options.limit.error()
-        hash.update(chunk)
-        await step('write', relTemp, () => fs.write(handle, chunk))
-      }
-      await step('fsync', relTemp, () => fs.fsync(handle))
-    } catch (error) {
-      failure = { error }
+    for (const path of temps) {
+      const rel = relative(root, path)
+      opened.push({ path, rel, handle: await step('open', rel, () => fs.openTemp(path)) })
     }
-    failure = await closeKeepingFirstFailure(fs, handle, relTemp, failure)
+    const writeAll = (chunk: Uint8Array): Promise<unknown> =>
+      Promise.all(opened.map(({ rel, handle }) => step('write', rel, () => fs.write(handle, chunk))))
+    for await (const chunk of coalesce(readSource(source, options), WRITE_BATCH)) {
+      size += chunk.byteLength
+      hash.update(chunk)
+      await writeAll(chunk)
+    }
+    await Promise.all(opened.map(({ rel, handle }) => step('fsync', rel, () => fs.fsync(handle))))
+  } catch (error) {
+    failure = { error }
+  }
+  for (const { rel, handle } of opened) failure = await closeKeepingFirstFailure(fs, handle, rel, failure)
+  try {
     if (failure !== undefined) throw failure.error
     const sha256 = hash.digest('hex')
     if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
       throw options.expectedMismatch?.(sha256) ??
-        new ReadBackMismatch(`written bytes hash to ${sha256}, expected ${options.expectedSha256}`, { path: relTemp })
+        new ReadBackMismatch(`written bytes hash to ${sha256}, expected ${options.expectedSha256}`, { path: relative(root, temps[0] ?? tempDir) })
     }
-    return { tempPath: temp, sha256, size }
+    return temps.map((tempPath) => ({ tempPath, sha256, size }))
   } catch (error) {
-    await removeTempAfterFailure(fs, temp, error)
+    for (const temp of temps) await removeTempAfterFailure(fs, temp, error)
     throw error
   }
 }
 
-/** Errors raised by the source itself (a client that hung up) are the source's, not the disk's. */
+// Streamed bodies arrive in 16–64 KiB chunks; writing them in batches of this size saves thread-pool
+// round trips (each write waits for the previous one) without holding much memory.
+const WRITE_BATCH = 1 << 20
+
+async function* coalesce(chunks: AsyncIterable<Uint8Array>, batchBytes: number): AsyncGenerator<Uint8Array> {
+  let pending: Uint8Array[] = []
+  let pendingBytes = 0
+  for await (const chunk of chunks) {
+    if (pendingBytes === 0 && chunk.byteLength >= batchBytes) {
+      yield chunk
+      continue
+    }
+    pending.push(chunk)
+    pendingBytes += chunk.byteLength
+    if (pendingBytes >= batchBytes) {
+      yield Buffer.concat(pending, pendingBytes)
+      pending = []
+      pendingBytes = 0
+    }
+  }
+  if (pendingBytes > 0) yield pending.length === 1 && pending[0] !== undefined ? pending[0] : Buffer.concat(pending, pendingBytes)
+}
+
+/**
+ * Errors raised by the source itself (a client that hung up) are the source's, not the disk's. The
+ * size limit is checked on every chunk as it arrives, before anything is buffered or written.
+ */
 async function* readSource(source: Uint8Array | AsyncIterable<Uint8Array>, options: WriteOptions): AsyncGenerator<Uint8Array> {
   if (source instanceof Uint8Array) {
+    if (options.limit !== undefined && source.byteLength > options.limit.bytes) throw options.limit.error()
     yield source
     return
   }
+  let received = 0
   const iterator = source[Symbol.asyncIterator]()
   for (;;) {
     let next: IteratorResult<Uint8Array>
@@ -125,6 +174,8 @@ async function* readSource(source: Uint8Array | AsyncIterable<Uint8Array>, optio
       throw options.sourceFailure?.(error) ?? error
     }
     if (next.done === true) return
+    received += next.value.byteLength
+    if (options.limit !== undefined && received > options.limit.bytes) throw options.limit.error()
     yield next.value
   }
 }
