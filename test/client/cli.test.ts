@@ -1,9 +1,11 @@
 // The built `artifact-ledger` command as a child process against a listening ledger: what it prints,
 // its exit codes, and what the ledger holds afterwards (asked over plain HTTP, not through the client).
+import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CommitRecord, SessionRecord } from '../../src/client/index.js'
 import { freePort } from '../support/server-process.js'
@@ -176,5 +178,22 @@ describe('artifact-ledger commands', () => {
     expect(outcome(run)).toMatchObject({ code: 4, stdout: '' })
     expect(run.stderr).toContain('attempt 1/2 failed (ECONNREFUSED)')
     expect(run.stderr).toContain('unreachable after 2 attempts')
+  })
+})
+
+describe('the installed command', () => {
+  it('is what `npx artifact-ledger` runs from the project: the bin in package.json, built', async () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url))
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> }
+    expect(pkg.bin).toEqual({ 'artifact-ledger': 'dist/cli/bin.js' })
+    const run = (args: string[]): Promise<string> => new Promise((resolve, reject) => {
+      execFile('npm', ['exec', '--offline', '--', 'artifact-ledger', ...args], { cwd: root, timeout: 30_000 }, (error, stdout) => {
+        if (error === null) resolve(stdout)
+        else reject(new Error(`npm exec artifact-ledger ${args.join(' ')} failed: ${error.message}`))
+      })
+    })
+    expect((await run(['--version'])).trim()).toBe(pkg.version)
+    const help = await run(['--help'])
+    for (const command of ['serve', 'push', 'get', 'ls', 'log', 'status', 'verify', 'complete']) expect(help).toContain(command)
   })
 })
