@@ -1,6 +1,6 @@
 // The built `artifact-ledger` command as a child process against a listening ledger: what it prints,
 // its exit codes, and what the ledger holds afterwards (asked over plain HTTP, not through the client).
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CommitRecord, SessionRecord } from '../../src/client/index.js'
 import { freePort } from '../support/server-process.js'
-import { runCli, type CliRun } from './cli-process.js'
+import { BIN_JS, runCli, type CliRun } from './cli-process.js'
 import { startListeningLedger, type ListeningLedger } from './listening-ledger.js'
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
@@ -195,5 +195,33 @@ describe('the installed command', () => {
     expect((await run(['--version'])).trim()).toBe(pkg.version)
     const help = await run(['--help'])
     for (const command of ['serve', 'push', 'get', 'ls', 'log', 'status', 'verify', 'complete']) expect(help).toContain(command)
+  })
+})
+
+describe('artifact-ledger serve', () => {
+  it('serves the ledger like npm start, answers a push, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort()
+    const dataDir = join(work, 'served-data')
+    const child = spawn(process.execPath, [BIN_JS, 'serve'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', DISK_HARD_RESERVE_BYTES: '0', DISK_SOFT_RESERVE_BYTES: '0' },
+    })
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
+    try {
+      const url = `http://127.0.0.1:${port}`
+      let ready = 0
+      for (let i = 0; i < 100 && ready !== 200; i++) {
+        ready = await fetch(`${url}/health/ready`).then((res) => res.status, () => 0)
+        if (ready !== 200) await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      expect(ready).toBe(200)
+      await writeFile(join(work, 'served.txt'), 'served by the CLI\n')
+      const pushed = await runCli(['push', 's-served', join(work, 'served.txt')], { url, cwd: work })
+      expect(pushed.code, pushed.stderr).toBe(0)
+      expect(await readFile(join(dataDir, 'sessions', 's-served', 'served.txt'), 'utf8')).toBe('served by the CLI\n')
+    } finally {
+      child.kill('SIGTERM')
+    }
+    expect(await exited).toBe(0)
   })
 })
