@@ -19,7 +19,7 @@ interface GlobalOptions {
   attempts: number
 }
 
-function positiveInteger(value: string): number {
+function wholeNumber(value: string): number {
   const parsed = Number(value)
   if (!Number.isSafeInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a whole number')
   return parsed
@@ -66,7 +66,7 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
     .addOption(new Option('--url <url>', 'service URL (default http://127.0.0.1:8080)').env('ARTIFACT_LEDGER_URL'))
     .addOption(new Option('--token <token>', 'bearer token').env('ARTIFACT_LEDGER_TOKEN'))
     .option('--json', 'machine-readable JSON on stdout', false)
-    .addOption(new Option('--attempts <n>', 'attempts per request, retries included').argParser(positiveInteger).default(8))
+    .addOption(new Option('--attempts <n>', 'attempts per request, retries included').argParser(wholeNumber).default(8))
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError()
@@ -131,8 +131,8 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
     .argument('<session>', 'session id')
     .argument('<name>', 'artifact name')
     .option('-o, --output <file>', 'write to this file (atomically, only once verified)')
-    .addOption(new Option('--version <n>', 'a version number (default: latest)').argParser(positiveInteger))
-    .addOption(new Option('--at <seq>', 'as of this commit seq').argParser(positiveInteger))
+    .addOption(new Option('--version <n>', 'a version number (default: latest)').argParser(wholeNumber))
+    .addOption(new Option('--at <seq>', 'as of this commit seq').argParser(wholeNumber))
     .action(async (session: string, name: string, flags: { output?: string; version?: number; at?: number }, command: Command) => {
       const { client, out } = context(command)
       const read = { ...(flags.version === undefined ? {} : { version: flags.version }), ...(flags.at === undefined ? {} : { at: flags.at }) }
@@ -153,8 +153,8 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
     .description('list sessions, or the artifacts of one session')
     .argument('[session]', 'session id')
     .addOption(new Option('--state <state>', 'sessions in this state').choices(['open', 'complete', 'incomplete']))
-    .addOption(new Option('--at <seq>', 'the session as of this commit seq').argParser(positiveInteger))
-    .addOption(new Option('--limit <n>', 'sessions per page').argParser(positiveInteger).default(100))
+    .addOption(new Option('--at <seq>', 'the session as of this commit seq').argParser(wholeNumber))
+    .addOption(new Option('--limit <n>', 'sessions per page').argParser(wholeNumber).default(100))
     .option('--cursor <cursor>', 'continue from a previous page')
     .action(async (session: string | undefined, flags: { state?: 'open' | 'complete' | 'incomplete'; at?: number; limit: number; cursor?: string }, command: Command) => {
       const { client, out } = context(command)
@@ -186,7 +186,7 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
     .option('--commit <id>', 'show one commit and its state transitions')
     .addOption(new Option('--state <state>', 'only commits in this state').choices(['pending', 'committed', 'failed', 'aborted']))
     .option('--since <seq-or-time>', 'commits after this seq, or since this RFC 3339 time')
-    .addOption(new Option('--limit <n>', 'commits per page').argParser(positiveInteger).default(100))
+    .addOption(new Option('--limit <n>', 'commits per page').argParser(wholeNumber).default(100))
     .option('--cursor <cursor>', 'continue from a previous page')
     .action(async (session: string | undefined, flags: { commit?: string; state?: 'pending' | 'committed' | 'failed' | 'aborted'; since?: string; limit: number; cursor?: string }, command: Command) => {
       const { client, out } = context(command)

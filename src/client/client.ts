@@ -4,7 +4,7 @@
 import type { Static, TSchema } from '@sinclair/typebox'
 import { FormatRegistry } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash, randomUUID, type Hash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
@@ -146,7 +146,7 @@ export class LedgerClient {
     const record = await withRetries(this.retry, async () => {
       // Each attempt reads the file again from the start: a stream cannot be rewound.
       const file = createReadStream(path)
-      const stream = file.pipe(progressCounter(size, options.onProgress))
+      const stream = file.pipe(byteTap(size, options.onProgress).stream)
       stream.once('close', () => file.destroy())
       const response = await this.transport.exchange({ method: 'PUT', path: artifactPath(sessionId, name), headers, body: { stream, length: size } })
       return parseBody(CommitRecord, response.body)
@@ -184,21 +184,13 @@ export class LedgerClient {
       const total = Number(response.headers['content-length'] ?? NaN)
       const temp = join(dirname(destination), `.${basename(destination)}.${randomUUID()}.part`)
       const hash = createHash('sha256')
-      let size = 0
-      const tap = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          hash.update(chunk)
-          size += chunk.byteLength
-          options.onProgress?.(size, total)
-          done(null, chunk)
-        },
-      })
+      const tap = byteTap(total, options.onProgress, hash)
       try {
-        await pipeline(response, tap, createWriteStream(temp, { flags: 'wx' }))
+        await pipeline(response, tap.stream, createWriteStream(temp, { flags: 'wx' }))
         const actual = hash.digest('hex')
         if (actual !== expected) throw new DigestMismatch(`${sessionId}/${name}: downloaded bytes hash to ${actual}, the service promised ${expected}`, expected, actual)
         await rename(temp, destination)
-        return { sha256: actual, size }
+        return { sha256: actual, size: tap.bytes() }
       } finally {
         await rm(temp, { force: true })
       }
@@ -369,15 +361,18 @@ export async function hashFile(path: string): Promise<{ sha256: string; size: nu
   return { sha256: hash.digest('hex'), size }
 }
 
-function progressCounter(total: number, onProgress: ((sent: number, total: number) => void) | undefined): Transform {
-  let sent = 0
-  return new Transform({
+/** Passes bytes through, counting them for `onProgress` and feeding `hash` when one is given. */
+function byteTap(total: number, onProgress: ((done: number, total: number) => void) | undefined, hash?: Hash): { stream: Transform; bytes: () => number } {
+  let seen = 0
+  const stream = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      sent += chunk.byteLength
-      onProgress?.(sent, total)
+      hash?.update(chunk)
+      seen += chunk.byteLength
+      onProgress?.(seen, total)
       done(null, chunk)
     },
   })
+  return { stream, bytes: () => seen }
 }
 
 function sessionPath(sessionId: string): string {

@@ -101,7 +101,7 @@ export interface StagedContent {
 }
 
 export interface StageOptions {
-  limit?: { bytes: number; error: () => LedgerError }
+  limit: { bytes: number; error: () => LedgerError }
   expectedSha256?: string
   expectedMismatch?: (actual: string) => LedgerError
   sourceFailure?: (error: unknown) => LedgerError

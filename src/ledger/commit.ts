@@ -67,11 +67,10 @@ export interface CommitterParts {
 }
 
 /** Waits for every write to finish, then throws the first failure: no write is left running behind. */
-async function settleAll<T>(writes: Promise<T>[]): Promise<T[]> {
+async function settleAll(writes: Promise<unknown>[]): Promise<void> {
   const results = await Promise.allSettled(writes)
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failed !== undefined) throw failed.reason as unknown
-  return results.map((r) => (r as PromiseFulfilledResult<T>).value)
 }
 
 
@@ -168,7 +167,7 @@ export class Committer {
             size: object.size,
             mediaType: request.mediaType,
             // Renamed into place side by side: the upload is not read back and copied a second time.
-            write: (sid) => settleAll<unknown>([
+            write: (sid) => settleAll([
               this.parts.objects.publish(object).then(() => published.add(object)),
               this.parts.plain.publish(sid, request.name, plain).then(() => published.add(plain)),
             ]),

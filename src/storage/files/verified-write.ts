@@ -96,14 +96,14 @@ export async function stageCopies(
   const root = options.root
   await ensureDir(tempDir, root, fs)
   const temps = labels.map((label) => join(tempDir, tempName(label)))
-  const opened: { path: string; rel: string; handle: FileHandle }[] = []
+  const opened: { rel: string; handle: FileHandle }[] = []
   let failure: { error: unknown } | undefined
   const hash = createHash('sha256')
   let size = 0
   try {
     for (const path of temps) {
       const rel = relative(root, path)
-      opened.push({ path, rel, handle: await step('open', rel, () => fs.openTemp(path)) })
+      opened.push({ rel, handle: await step('open', rel, () => fs.openTemp(path)) })
     }
     const writeAll = (chunk: Uint8Array): Promise<unknown> =>
       Promise.all(opened.map(({ rel, handle }) => step('write', rel, () => fs.write(handle, chunk))))
