@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { canonicalJson, prepareContent } from '../../src/domain/content.js'
+import { canonicalJson, decodeBase64, prepareContent } from '../../src/domain/content.js'
 import { sha256 } from '../support/factories.js'
 
 describe('canonical JSON (RFC 8785)', () => {
@@ -41,5 +41,25 @@ describe('prepareContent', () => {
 
   it('accepts an upper-case client digest of the stored bytes', () => {
     expect(prepareContent({ name: 'a', text: 'x', sha256: sha256('x').toUpperCase() }, 0).sha256).toBe(sha256('x'))
+  })
+})
+
+describe('decodeBase64', () => {
+  // The grammar of RFC 4648 §4 padded base64, as the old regex checked it: the oracle.
+  const PADDED_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+  const nearBase64 = fc.string({ unit: fc.constantFrom(...'AZaz09+/=-_ *\n\u00e9'.split(''), 'Q', 'g'), maxLength: 24 })
+
+  it('accepts exactly what the RFC 4648 grammar accepts, and decodes it as Node does', () => {
+    fc.assert(fc.property(fc.oneof(nearBase64, fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString('base64'))), (text) => {
+      const decoded = decodeBase64(text)
+      expect(decoded !== undefined).toBe(PADDED_BASE64.test(text))
+      if (decoded !== undefined) expect(decoded.equals(Buffer.from(text, 'base64'))).toBe(true)
+    }), { numRuns: 5000 })
+  })
+
+  it('refuses the URL-safe alphabet, whitespace, missing padding and padding inside', () => {
+    for (const text of ['ab-_', 'ab c', 'Zg', 'Zg=', 'Zg==Zg==', 'Z===', 'Zm9v\n']) expect(decodeBase64(text)).toBeUndefined()
+    expect(decodeBase64('')?.byteLength).toBe(0)
+    expect(decodeBase64('Zm9vYg==')?.toString()).toBe('foob')
   })
 })
