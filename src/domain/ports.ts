@@ -100,6 +100,13 @@ export interface StagedContent {
   size: number
 }
 
+/** A staged copy renamed to its real name, its folder fsynced, not yet read back. */
+export interface PlacedFile {
+  path: string
+  sha256: string
+  size: number
+}
+
 export interface StageOptions {
   limit: { bytes: number; error: () => LedgerError }
   expectedSha256?: string
@@ -114,10 +121,13 @@ export interface ObjectFiles {
   putBytes(bytes: Uint8Array, sha256: string): Promise<unknown>
   /**
    * Identical temp files in objects/incoming from one pass over the source, one per label, all
-   * fsynced: the object's and the plain file's, published later by `publish` and `PlainFiles.publish`.
+   * fsynced: the object's and the plain file's, put in place later by `place` and `PlainFiles.place`.
    */
   stageCopies(source: Uint8Array | AsyncIterable<Uint8Array>, labels: string[], options: StageOptions): Promise<StagedContent[]>
-  publish(staged: StagedContent): Promise<unknown>
+  /** Renames a staged copy to its object path and fsyncs the folder; `readBack` must follow. */
+  place(staged: StagedContent): Promise<PlacedFile>
+  /** Reads placed copies of one content back in one pass: the first is hashed, the rest compared with it. */
+  readBack(files: PlacedFile[]): Promise<void>
   discard(staged: StagedContent): Promise<void>
   check(sha256: string): Promise<ObjectCheck>
   remove(sha256: string): Promise<void>
@@ -135,8 +145,8 @@ export interface ObjectFiles {
 export interface PlainFiles {
   /** Atomically replaces the plain file with the object's bytes (given, or read from the object). */
   replace(sessionId: string, name: string, sha256: string, bytes?: Uint8Array): Promise<void>
-  /** Moves a staged copy (see `ObjectFiles.stageCopies`) into place: rename, fsync the folder, read back. */
-  publish(sessionId: string, name: string, staged: StagedContent): Promise<void>
+  /** Moves a staged copy (see `ObjectFiles.stageCopies`) into place: rename, fsync the folder; read back by `ObjectFiles.readBack`. */
+  place(sessionId: string, name: string, staged: StagedContent): Promise<PlacedFile>
   remove(sessionId: string, name: string): Promise<void>
   /** Removes any file in the session folder (a temp file, a name the log does not know). */
   removeStray(sessionId: string, relativePath: string): Promise<void>

@@ -67,10 +67,11 @@ export interface CommitterParts {
 }
 
 /** Waits for every write to finish, then throws the first failure: no write is left running behind. */
-async function settleAll(writes: Promise<unknown>[]): Promise<void> {
+async function settleAll<T>(writes: Promise<T>[]): Promise<T[]> {
   const results = await Promise.allSettled(writes)
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failed !== undefined) throw failed.reason as unknown
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value)
 }
 
 
@@ -166,11 +167,15 @@ export class Committer {
             sha256: object.sha256,
             size: object.size,
             mediaType: request.mediaType,
-            // Renamed into place side by side: the upload is not read back and copied a second time.
-            write: (sid) => settleAll([
-              this.parts.objects.publish(object).then(() => published.add(object)),
-              this.parts.plain.publish(sid, request.name, plain).then(() => published.add(plain)),
-            ]),
+            // Renamed into place side by side, then read back in one pass: the object hashed, the plain
+            // file compared with it. The upload is neither copied nor hashed a second time.
+            write: async (sid) => {
+              const placed = await settleAll([
+                this.parts.objects.place(object).then((file) => (published.add(object), file)),
+                this.parts.plain.place(sid, request.name, plain).then((file) => (published.add(plain), file)),
+              ])
+              await this.parts.objects.readBack(placed)
+            },
           }
           return this.apply(sessionId, [artifact], {
             message: null,

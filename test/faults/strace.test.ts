@@ -3,12 +3,12 @@
 // Each fault runs against a fresh server: seed a session, attach strace, send commits and a streamed
 // PUT while the syscalls fail, detach, then check every answer, the log, the plain files and verify.
 //
-// `write` itself cannot be faulted this way: libuv's threadpool threads, the ones writing the files, wake
-// the event loop with write(2) on an eventfd and abort() when that fails, so `-e inject=write` kills Node;
-// strace 6.1 selects by neither fd nor path prefix (`-P` matches exact paths, and temp names are random).
-// ENOSPC is injected where the bytes really meet the disk instead: into SQLite's
-// pwrite64 on ledger.db-wal, and into fsync on the file path (where a write the disk could not place
-// surfaces); a real full disk (full-disk.test.ts) covers write(2) ENOSPC on artifact files.
+// `write` itself cannot be faulted this way: libuv's threadpool threads wake the event loop with write(2)
+// on an eventfd and abort() when that fails, so `-e inject=write` kills Node; strace 6.1 selects by
+// neither fd nor path prefix (`-P` matches exact paths, and temp names are random). Artifact bytes are
+// written with positional writes, pwrite64, as SQLite writes ledger.db-wal: ENOSPC is injected there, on
+// the threadpool only (artifact files) and in every thread (the log too), and into fsync on the file
+// path (where a write the disk could not place surfaces); a real full disk is full-disk.test.ts.
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -75,10 +75,15 @@ const FAULTS: Fault[] = [
     status: 507, code: 'insufficient_storage', errnos: ['ENOSPC'], probeHitsFault: true,
   },
   {
-    title: 'pwrite64 ENOSPC: SQLite cannot write ledger.db-wal',
+    title: 'pwrite64 ENOSPC on the file path: artifact bytes cannot be written (threadpool threads)',
+    scope: 'workers', syscalls: ['pwrite64', 'pwritev', 'pwritev2'], errno: 'ENOSPC',
+    status: 507, code: 'insufficient_storage', errnos: ['ENOSPC'], probeHitsFault: true,
+  },
+  {
+    title: 'pwrite64 ENOSPC in every thread: neither the artifact files nor ledger.db-wal can be written',
     scope: 'process', syscalls: ['pwrite64', 'pwritev', 'pwritev2'], errno: 'ENOSPC',
     // The readiness probe writes to the database too, so it meets this fault and readiness fails.
-    status: 507, code: 'insufficient_storage', errnos: ['SQLITE_FULL'], probeHitsFault: true,
+    status: 507, code: 'insufficient_storage', errnos: ['SQLITE_FULL', 'ENOSPC'], probeHitsFault: true,
   },
   {
     title: 'intermittent fsync EIO on the file path (every 8th call per thread)',

@@ -229,6 +229,30 @@ describe('a streamed upload whose plain copy cannot be renamed into place', () =
   })
 })
 
+describe('a streamed upload whose copies read back wrong', () => {
+  // The object copy is hashed on read-back; the plain copy is compared with it byte for byte.
+  it.each([
+    { copy: 'plain file', when: (path: string) => path.endsWith(`/sessions/${SID}/${SUMMARY}`), path: new RegExp(`^sessions/${SID}/`) },
+    { copy: 'object', when: isObjectPath, path: /^objects\/sha256\// },
+  ])('answers 500 read_back_mismatch naming the $copy, keeps the previous plain file and leaves no temp', async ({ when, path }) => {
+    const previous = await seedCommittedVersions()
+    faults.corruptAfterRename({ times: 1, when })
+    const res = await t.app.inject({
+      method: 'PUT', url: `/v1/sessions/${SID}/artifacts/${SUMMARY}`, headers: { 'content-type': 'text/plain' },
+      payload: Readable.from([Buffer.from('streamed bytes the disk garbles\n')]),
+    })
+    expect(res.statusCode).toBe(500)
+    const problem = res.json()
+    expect(problem).toMatchObject({ code: 'read_back_mismatch', path: expect.stringMatching(path) })
+    const logged = (await t.app.inject(`/v1/commits/${problem.commitId}`)).json()
+    expect(logged).toMatchObject({ state: 'failed', error: { code: 'read_back_mismatch' } })
+    await expectPlainFiles(previous)
+    expect(await tempFilesUnder(t.dataDir)).toEqual([])
+    const verify = (await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { repair: false } })).json()
+    expect(verify).toMatchObject({ ok: true, orphaned: [], missing: [], corrupt: [] })
+  })
+})
+
 describe('a plain copy that cannot be opened while a streamed upload is staged', () => {
   it('answers 500 without leaving an unhandled stream error or a temp file, and serves on', async () => {
     const previous = await seedCommittedVersions()

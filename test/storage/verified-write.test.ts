@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { InsufficientStorage, PayloadTooLarge, ReadBackMismatch, RequestAborted, StorageFault, type LedgerError } from '../../src/domain/errors.js'
-import { writeVerified } from '../../src/storage/files/verified-write.js'
+import { placeStaged, readBackCopies, stageCopies, writeVerified } from '../../src/storage/files/verified-write.js'
 import { sha256 } from '../support/factories.js'
 import { FaultyFs, type FaultCode, type FsStep } from '../support/faulty-fs.js'
 
@@ -293,5 +293,77 @@ describe('writeVerified with a failing source or a size limit', () => {
     expect(fs.callsOf('rename')).toEqual([])
     expect(await tempFilesIn(dirname(target))).toEqual([])
     expect(await contentOf(target)).toBe(OLD)
+  })
+})
+
+describe('staging a large upload', () => {
+  const MIB = 1 << 20
+  const mebibytes = (count: number): Buffer[] => Array.from({ length: count }, (_, i) => Buffer.alloc(MIB, i))
+
+  it('fsyncs while it streams, so that the final fsync has only the tail left, and writes every byte once', async () => {
+    const parts = mebibytes(40)
+    const whole = Buffer.concat(parts)
+    const written = await writeVerified(target, chunks(...parts), { fs, root })
+    expect(written.sha256).toBe(sha256(whole))
+    expect((await readFile(target)).equals(whole)).toBe(true)
+    const steps = fs.calls.map((call) => call.step)
+    const fsyncs = steps.flatMap((step, i) => (step === 'fsync' ? [i] : []))
+    // Flush-behind at 16 and 32 MiB, then the final fsync after the last write.
+    expect(fsyncs.length).toBeGreaterThanOrEqual(2)
+    expect(fsyncs[0]).toBeLessThan(steps.lastIndexOf('write'))
+    expect(fsyncs.at(-1)).toBeGreaterThan(steps.lastIndexOf('write'))
+    expect(fs.callsOf('write')).toHaveLength(40)
+  })
+
+  it('fails the write when a flush-behind fsync fails, and never fsyncs that file again', async () => {
+    await seedTarget()
+    fs.fail('fsync', 'EIO', { times: 1 })
+    const error = await rejectionOf(writeVerified(target, chunks(...mebibytes(40)), { fs, root }))
+    expect(error).toBeInstanceOf(StorageFault)
+    expect(error.facts).toMatchObject({ step: 'fsync', errno: 'EIO' })
+    expect(fs.callsOf('fsync')).toHaveLength(1)
+    expect(fs.callsOf('rename')).toHaveLength(0)
+    expect(await contentOf(target)).toBe(OLD)
+    expect(await tempFilesIn(dirname(target))).toEqual([])
+  })
+
+  it('fails once every write in flight has finished when one write fails midway, leaving no temp and no fsync', async () => {
+    await seedTarget()
+    fs.fail('write', 'ENOSPC', { skip: 4, times: 1 })
+    const error = await rejectionOf(writeVerified(target, chunks(...mebibytes(12)), { fs, root }))
+    expect(error).toBeInstanceOf(InsufficientStorage)
+    expect(error.facts).toMatchObject({ step: 'write', errno: 'ENOSPC' })
+    expect(fs.callsOf('fsync')).toHaveLength(0)
+    expect(await contentOf(target)).toBe(OLD)
+    expect(await tempFilesIn(dirname(target))).toEqual([])
+  })
+})
+
+describe('reading back copies of one content in one pass', () => {
+  async function placedCopies(content: string): Promise<{ path: string; sha256: string; size: number }[]> {
+    const staged = await stageCopies(join(root, 'incoming'), Buffer.from(content), ['a', 'b'], { fs, root })
+    return Promise.all(staged.map((copy, i) => placeStaged(copy, join(root, `copy-${i}`, 'file'), { fs, root })))
+  }
+
+  it('resolves when the first hashes to its digest and the others hold the same bytes', async () => {
+    const placed = await placedCopies(NEW)
+    await readBackCopies(placed, { fs, root })
+    expect(fs.callsOf('openRead').map((call) => call.path)).toEqual(placed.map((file) => file.path))
+  })
+
+  it.each([0, 1])('rejects with read_back_mismatch naming copy %i when its bytes on disk changed after the rename', async (corrupted) => {
+    fs.corruptAfterRename({ when: (path) => path.includes(`copy-${corrupted}`) })
+    const placed = await placedCopies(NEW)
+    const error = await rejectionOf(readBackCopies(placed, { fs, root }))
+    expect(error).toBeInstanceOf(ReadBackMismatch)
+    expect(error.facts).toMatchObject({ path: `copy-${corrupted}/file`, expected: sha256(NEW) })
+  })
+
+  it('rejects when a copy is longer than the content it should equal', async () => {
+    const placed = await placedCopies(NEW)
+    await writeFile(placed[1]?.path ?? '', `${NEW}and more`)
+    const error = await rejectionOf(readBackCopies(placed, { fs, root }))
+    expect(error).toBeInstanceOf(ReadBackMismatch)
+    expect(error.facts).toMatchObject({ path: 'copy-1/file' })
   })
 })

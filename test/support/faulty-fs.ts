@@ -99,8 +99,8 @@ export class FaultyFs implements DurableFs {
     return handle
   }
 
-  write(handle: FileHandle, bytes: Uint8Array): Promise<void> {
-    return this.run('write', this.pathOf(handle), () => this.inner.write(handle, bytes))
+  write(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+    return this.run('write', this.pathOf(handle), () => this.inner.write(handle, bytes, position))
   }
 
   fsync(handle: FileHandle): Promise<void> {

@@ -6,7 +6,8 @@ import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises'
 export interface DurableFs {
   mkdirp(dir: string): Promise<string | undefined>
   openTemp(path: string): Promise<FileHandle>
-  write(handle: FileHandle, bytes: Uint8Array): Promise<void>
+  /** Writes all of `bytes` at `position`: positional, so writes to one file may run side by side. */
+  write(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void>
   fsync(handle: FileHandle): Promise<void>
   close(handle: FileHandle): Promise<void>
   rename(from: string, to: string): Promise<void>
@@ -19,10 +20,10 @@ export const realFs: DurableFs = {
   mkdirp: (dir) => mkdir(dir, { recursive: true }),
   // O_EXCL: a temp name is never shared, not even with a leftover from a crash.
   openTemp: (path) => open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644),
-  async write(handle, bytes) {
+  async write(handle, bytes, position) {
     let offset = 0
     while (offset < bytes.byteLength) {
-      const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset)
+      const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset, position + offset)
       offset += bytesWritten
     }
   },

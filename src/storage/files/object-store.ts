@@ -6,7 +6,7 @@ import { ObjectCorrupt } from '../../domain/errors.js'
 import type { ObjectFiles } from '../../domain/ports.js'
 import { realFs, type DurableFs } from './fs-seam.js'
 import { isNotFound, storageFailure } from './io-errors.js'
-import { discardStaged, hashFile, removeTempFiles, publishStaged, stageCopies, writeVerified, type StagedFile, type WriteOptions, type WrittenFile } from './verified-write.js'
+import { discardStaged, hashFile, placeStaged, readBackCopies, removeTempFiles, stageCopies, writeVerified, type StagedFile, type WriteOptions, type WrittenFile } from './verified-write.js'
 
 export type StageOptions = Pick<WriteOptions, 'limit' | 'expectedSha256' | 'expectedMismatch' | 'sourceFailure'>
 
@@ -46,9 +46,14 @@ export class ObjectStore implements ObjectFiles {
     return stageCopies(this.incomingDir, source, labels, { fs: this.fs, root: this.root, ...options })
   }
 
-  /** Names a staged upload by its digest: rename, fsync the folder, read back. */
-  async publish(staged: StagedFile): Promise<WrittenFile> {
-    return publishStaged(staged, this.pathOf(staged.sha256), { fs: this.fs, root: this.root })
+  /** Names a staged upload by its digest: rename, fsync the folder. `readBack` must follow. */
+  async place(staged: StagedFile): Promise<WrittenFile> {
+    return placeStaged(staged, this.pathOf(staged.sha256), { fs: this.fs, root: this.root })
+  }
+
+  /** Reads placed copies of one content back in one pass: the first is hashed, the rest compared with it. */
+  async readBack(files: WrittenFile[]): Promise<void> {
+    await readBackCopies(files, { fs: this.fs, root: this.root })
   }
 
   async discard(staged: StagedFile): Promise<void> {

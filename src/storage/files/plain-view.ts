@@ -3,11 +3,11 @@ import { createReadStream } from 'node:fs'
 import { readdir, rmdir } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { assertArtifactName, assertSessionId } from '../../domain/names.js'
-import type { PlainFiles, StagedContent } from '../../domain/ports.js'
+import type { PlacedFile, PlainFiles, StagedContent } from '../../domain/ports.js'
 import { realFs, type DurableFs } from './fs-seam.js'
 import { isNotFound, storageFailure } from './io-errors.js'
 import type { ObjectStore } from './object-store.js'
-import { hashFile, publishStaged, removeTempFiles, writeVerified } from './verified-write.js'
+import { hashFile, placeStaged, removeTempFiles, writeVerified } from './verified-write.js'
 
 /**
  * A file's bytes, opened only when the first chunk is asked for and closed when iteration stops:
@@ -52,11 +52,11 @@ export class PlainView implements PlainFiles {
     })
   }
 
-  /** Moves a copy staged in objects/incoming into place; the folder fsync and read-back come with it. */
-  async publish(sid: string, name: string, staged: StagedContent): Promise<void> {
+  /** Moves a copy staged in objects/incoming into place and fsyncs the folder; it is read back with its object. */
+  async place(sid: string, name: string, staged: StagedContent): Promise<PlacedFile> {
     const target = this.pathOf(sid, name)
     await this.removeEmptyFolderAt(target)
-    await publishStaged(staged, target, { fs: this.fs, root: this.root })
+    return placeStaged(staged, target, { fs: this.fs, root: this.root })
   }
 
   /** Removes the plain file of a name that has no committed version, and the folders it leaves empty. */

@@ -105,13 +105,21 @@ export async function stageCopies(
       const rel = relative(root, path)
       opened.push({ rel, handle: await step('open', rel, () => fs.openTemp(path)) })
     }
-    const writeAll = (chunk: Uint8Array): Promise<unknown> =>
-      Promise.all(opened.map(({ rel, handle }) => step('write', rel, () => fs.write(handle, chunk))))
+    const writes = new WriteWindow(MAX_BYTES_IN_FLIGHT)
+    let flushedUpTo = 0
     for await (const chunk of coalesce(readSource(source, options), WRITE_BATCH)) {
+      const position = size
       size += chunk.byteLength
       hash.update(chunk)
-      await writeAll(chunk)
+      for (const { rel, handle } of opened) await writes.add(chunk.byteLength, step('write', rel, () => fs.write(handle, chunk, position)))
+      if (size - flushedUpTo >= FLUSH_BEHIND_BYTES && writes.flushIdle()) {
+        // Flush-behind: the disk writes what has arrived while the rest is still being received, so
+        // the final fsync has only the tail left. It is an fsync like any other: a failure fails the write.
+        flushedUpTo = size
+        writes.flush(Promise.all(opened.map(({ rel, handle }) => step('fsync', rel, () => fs.fsync(handle)))))
+      }
     }
+    await writes.settle()
     await Promise.all(opened.map(({ rel, handle }) => step('fsync', rel, () => fs.fsync(handle))))
   } catch (error) {
     failure = { error }
@@ -132,8 +140,71 @@ export async function stageCopies(
 }
 
 // Streamed bodies arrive in 16–64 KiB chunks; writing them in batches of this size saves thread-pool
-// round trips (each write waits for the previous one) without holding much memory.
+// round trips without holding much memory.
 const WRITE_BATCH = 1 << 20
+// Writes are positional, so the next batch is received and hashed while earlier ones are still being
+// written; this caps the bytes held for writes not yet done (per upload, all copies counted).
+const MAX_BYTES_IN_FLIGHT = 8 * WRITE_BATCH
+// Large uploads are fsynced every this many bytes while they stream: without it nothing reaches the
+// disk until the final fsync (a 256 MiB body stays far below the kernel's background writeback threshold).
+const FLUSH_BEHIND_BYTES = 16 * WRITE_BATCH
+
+/**
+ * Positional writes in flight, bounded by the bytes they hold. The first failure is kept and thrown
+ * once every write has finished, so no write is left running behind a failed upload.
+ */
+class WriteWindow {
+  private readonly inFlight: { bytes: number; done: Promise<void> }[] = []
+  private bytes = 0
+  private failure: { error: unknown } | undefined
+  private flushing: Promise<void> | undefined
+
+  /** True when a flush-behind may start: none is running and none has failed (a failed fsync is not retried). */
+  flushIdle(): boolean {
+    return this.flushing === undefined && this.failure === undefined
+  }
+
+  /** Tracks one flush-behind at a time; its failure is the upload's failure. */
+  flush(sync: Promise<unknown>): void {
+    this.flushing = sync.then(
+      () => {
+        this.flushing = undefined
+      },
+      (error: unknown) => {
+        this.failure ??= { error }
+        this.flushing = undefined
+      },
+    )
+  }
+
+  constructor(private readonly maxBytes: number) {}
+
+  async add(bytes: number, write: Promise<void>): Promise<void> {
+    const done = write.then(undefined, (error: unknown) => {
+      this.failure ??= { error }
+    })
+    this.inFlight.push({ bytes, done })
+    this.bytes += bytes
+    while (this.bytes > this.maxBytes) await this.retireOldest()
+    if (this.failure !== undefined) {
+      await this.settle()
+    }
+  }
+
+  /** Waits for every write; throws the first failure. */
+  async settle(): Promise<void> {
+    while (this.inFlight.length > 0) await this.retireOldest()
+    await this.flushing
+    if (this.failure !== undefined) throw this.failure.error
+  }
+
+  private async retireOldest(): Promise<void> {
+    const oldest = this.inFlight.shift()
+    if (oldest === undefined) return
+    await oldest.done
+    this.bytes -= oldest.bytes
+  }
+}
 
 async function* coalesce(chunks: AsyncIterable<Uint8Array>, batchBytes: number): AsyncGenerator<Uint8Array> {
   let pending: Uint8Array[] = []
@@ -182,6 +253,16 @@ async function* readSource(source: Uint8Array | AsyncIterable<Uint8Array>, optio
 
 /** Renames a staged file to its real name, fsyncs the directory and reads the bytes back. */
 export async function publishStaged(staged: StagedFile, target: string, options: WriteOptions): Promise<WrittenFile> {
+  const placed = await placeStaged(staged, target, options)
+  await readBackCopies([placed], options)
+  return placed
+}
+
+/**
+ * Renames a staged file to its real name and fsyncs the directory, without reading it back: the
+ * caller reads it back, with its other copies, through `readBackCopies`.
+ */
+export async function placeStaged(staged: StagedFile, target: string, options: WriteOptions): Promise<WrittenFile> {
   const fs = options.fs ?? realFs
   const root = options.root
   const finalDir = dirname(target)
@@ -195,14 +276,60 @@ export async function publishStaged(staged: StagedFile, target: string, options:
   }
   // fsync the directory: the rename is durable only once its entry is.
   await step('fsync-dir', relative(root, finalDir), () => fs.fsyncDir(finalDir))
-  const readBack = await hashFile(target, root, fs)
-  if (readBack.sha256 !== staged.sha256 || readBack.size !== staged.size) {
-    throw new ReadBackMismatch(
-      `read back ${relFinal}: expected sha256 ${staged.sha256} (${staged.size} bytes), found ${readBack.sha256} (${readBack.size} bytes)`,
-      { path: relFinal, expected: staged.sha256, actual: readBack.sha256 },
-    )
-  }
   return { path: target, sha256: staged.sha256, size: staged.size }
+}
+
+/**
+ * Reads back files that must all hold the same bytes, in one pass: the first is hashed and must match
+ * its sha256 and size, every other is compared with it byte for byte. Comparing is some forty times
+ * cheaper than hashing, so a 256 MiB upload and its plain copy cost one hash, not two.
+ */
+export async function readBackCopies(files: WrittenFile[], options: WriteOptions): Promise<void> {
+  const [first] = files
+  if (first === undefined) return
+  const fs = options.fs ?? realFs
+  const root = options.root
+  const opened: { file: WrittenFile; rel: string; handle: FileHandle; buffer: Buffer }[] = []
+  // A buffer as large as the file, up to a chunk: a 1 KiB read-back does not allocate a MiB.
+  const chunk = Math.min(READ_CHUNK, first.size + 1)
+  try {
+    for (const file of files) {
+      const rel = relative(root, file.path)
+      opened.push({ file, rel, handle: await step('read-back', rel, () => fs.openRead(file.path)), buffer: Buffer.allocUnsafe(chunk) })
+    }
+    const hash = createHash('sha256')
+    const sizes = files.map(() => 0)
+    let mismatch: number | undefined
+    for (let position = 0; ; position += chunk) {
+      const reads = await Promise.all(opened.map(({ rel, handle, buffer }) =>
+        step('read-back', rel, () => handle.read(buffer, 0, chunk, position)).then((r) => r.bytesRead)))
+      const [leading = 0] = reads
+      const reference = opened[0]?.buffer.subarray(0, leading) ?? Buffer.alloc(0)
+      hash.update(reference)
+      reads.forEach((bytesRead, i) => {
+        sizes[i] = (sizes[i] ?? 0) + bytesRead
+        if (mismatch === undefined && i > 0 && !opened[i]?.buffer.subarray(0, bytesRead).equals(reference)) mismatch = i
+      })
+      if (reads.every((bytesRead) => bytesRead === 0) || mismatch !== undefined) break
+    }
+    const sha256 = hash.digest('hex')
+    if (sha256 !== first.sha256 || sizes[0] !== first.size) {
+      throw readBackMismatch(relative(root, first.path), first, `found sha256 ${sha256} (${sizes[0]} bytes)`, sha256)
+    }
+    if (mismatch !== undefined) {
+      const copy = files[mismatch] ?? first
+      throw readBackMismatch(relative(root, copy.path), copy, `its bytes differ from ${relative(root, first.path)}, which holds them`, undefined)
+    }
+  } finally {
+    for (const { handle } of opened) await handle.close()
+  }
+}
+
+function readBackMismatch(relPath: string, expected: WrittenFile, found: string, actual: string | undefined): ReadBackMismatch {
+  return new ReadBackMismatch(
+    `read back ${relPath}: expected sha256 ${expected.sha256} (${expected.size} bytes), ${found}`,
+    { path: relPath, expected: expected.sha256, ...(actual === undefined ? {} : { actual }) },
+  )
 }
 
 export async function discardStaged(staged: StagedFile, options: WriteOptions): Promise<void> {
