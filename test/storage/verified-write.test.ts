@@ -6,6 +6,7 @@ import { InsufficientStorage, PayloadTooLarge, ReadBackMismatch, RequestAborted,
 import { placeStaged, readBackCopies, stageCopies, writeVerified } from '../../src/storage/files/verified-write.js'
 import { sha256 } from '../support/factories.js'
 import { FaultyFs, type FaultCode, type FsStep } from '../support/faulty-fs.js'
+import { realFs, type DurableFs } from '../../src/storage/files/fs-seam.js'
 
 const OLD = 'previous committed bytes\n'
 const NEW = 'the new bytes, all of them\n'
@@ -72,7 +73,6 @@ interface StepFault {
 }
 
 const BEFORE_RENAME: StepFault[] = [
-  { step: 'mkdirp', code: 'EACCES', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'mkdir' },
   { step: 'openTemp', code: 'EMFILE', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'open' },
   { step: 'write', code: 'EIO', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'write' },
   { step: 'write', code: 'ENOSPC', errorClass: InsufficientStorage, errorCode: 'insufficient_storage', factsStep: 'write' },
@@ -114,11 +114,31 @@ describe('writeVerified when a step before the rename fails', () => {
     expect(await readdir(dirname(target))).toEqual([])
   })
 
+  it('rejects on mkdirp EACCES with storage_fault when the folder is missing, and creates nothing', async () => {
+    fs.fail('mkdirp', 'EACCES')
+    const error = await rejectionOf(writeVerified(target, Buffer.from(NEW), { fs, root }))
+    expectInjectedFailure(error, { step: 'mkdirp', code: 'EACCES', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'mkdir' })
+    expect(await readdir(root)).toEqual([])
+  })
+
+  it('opens the temp file without a mkdir when its folder exists, and creates the folder only when the open says it is missing', async () => {
+    await seedTarget()
+    await writeVerified(target, Buffer.from(NEW), { fs, root })
+    expect(fs.callsOf('mkdirp')).toEqual([])
+    const fresh = join(root, 'sessions', 's2', 'deeper', 'report.txt')
+    await writeVerified(fresh, Buffer.from(NEW), { fs, root })
+    // The optimistic open failed, the folders were created and made durable, and the open ran once more.
+    expect(fs.calls.filter((call) => call.path.includes('s2')).map((call) => call.step).slice(0, 3)).toEqual(['openTemp', 'mkdirp', 'fsyncDir'])
+    expect(fs.callsOf('openTemp').filter((call) => call.path.includes('s2'))).toHaveLength(2)
+    expect(await readFile(fresh, 'utf8')).toBe(NEW)
+  })
+
   it('rejects with fsync-dir when the folder it just created cannot be made durable, before anything is renamed', async () => {
     fs.fail('fsyncDir', 'EIO')
     const error = await rejectionOf(writeVerified(target, Buffer.from(NEW), { fs, root }))
     expectInjectedFailure(error, { step: 'fsyncDir', code: 'EIO', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'fsync-dir' })
-    expect(fs.callsOf('openTemp')).toEqual([])
+    // Only the first, optimistic open, which found no folder: no temp file was created.
+    expect(fs.callsOf('openTemp')).toHaveLength(1)
     expect(fs.callsOf('rename')).toEqual([])
     expect(await contentOf(target)).toBeUndefined()
     expect(await tempFilesIn(dirname(target))).toEqual([])
@@ -365,5 +385,38 @@ describe('reading back copies of one content in one pass', () => {
     const error = await rejectionOf(readBackCopies(placed, { fs, root }))
     expect(error).toBeInstanceOf(ReadBackMismatch)
     expect(error.facts).toMatchObject({ path: 'copy-1/file' })
+  })
+})
+
+describe('two writers and a folder one of them is creating', () => {
+  it('the second does not resolve before the folder the first created is durable in its parent', async () => {
+    let release = (): void => undefined
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const parentSynced: string[] = []
+    // The first fsync of the sessions folder (the new s3 entry) waits at the gate.
+    const slowParent: DurableFs = {
+      ...realFs,
+      async fsyncDir(dir) {
+        if (dir === join(root, 'sessions') && parentSynced.length === 0) await gate
+        if (dir === join(root, 'sessions')) parentSynced.push(dir)
+        return realFs.fsyncDir(dir)
+      },
+    }
+    await mkdir(join(root, 'sessions'), { recursive: true })
+    const first = writeVerified(join(root, 'sessions', 's3', 'a.txt'), Buffer.from(NEW), { fs: slowParent, root })
+    // Let the first writer create s3 and block on its parent's fsync.
+    while ((await readdir(join(root, 'sessions'))).length === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+    let secondDone = false
+    const second = writeVerified(join(root, 'sessions', 's3', 'b.txt'), Buffer.from(OLD), { fs: slowParent, root }).then(() => {
+      secondDone = true
+    })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(secondDone).toBe(false)
+    release()
+    await Promise.all([first, second])
+    expect(parentSynced).toHaveLength(1)
+    expect(await readFile(join(root, 'sessions', 's3', 'b.txt'), 'utf8')).toBe(OLD)
   })
 })

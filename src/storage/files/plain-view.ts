@@ -42,7 +42,6 @@ export class PlainView implements PlainFiles {
   /** Atomically replaces the plain file with a verified copy of the object. */
   async replace(sid: string, name: string, sha256: string, bytes?: Uint8Array): Promise<void> {
     const target = this.pathOf(sid, name)
-    await this.removeEmptyFolderAt(target)
     const source = bytes ?? readLazily(this.objects.pathOf(sha256), this.objects.relativePathOf(sha256))
     await writeVerified(target, source, {
       fs: this.fs,
@@ -55,7 +54,6 @@ export class PlainView implements PlainFiles {
   /** Moves a copy staged in objects/incoming into place and fsyncs the folder; it is read back with its object. */
   async place(sid: string, name: string, staged: StagedContent): Promise<PlacedFile> {
     const target = this.pathOf(sid, name)
-    await this.removeEmptyFolderAt(target)
     return placeStaged(staged, target, { fs: this.fs, root: this.root })
   }
 
@@ -72,7 +70,7 @@ export class PlainView implements PlainFiles {
     await this.unlinkAndPrune(sid, path)
   }
 
-  /** A folder left empty where a file belongs (after a crash) would make the rename fail with EISDIR. */
+  /** Removes an empty folder found where a file should be; a folder with files in it is left alone. */
   private async removeEmptyFolderAt(path: string): Promise<void> {
     try {
       await rmdir(path)

@@ -1,8 +1,8 @@
 // The verified atomic writer: temp beside target, write, fsync, rename, fsync dir, read back and hash.
 import { createHash, randomBytes } from 'node:crypto'
 import { dirname, join, relative } from 'node:path'
-import { readdir, type FileHandle } from 'node:fs/promises'
-import { ReadBackMismatch, type LedgerError } from '../../domain/errors.js'
+import { readdir, rmdir, type FileHandle } from 'node:fs/promises'
+import { LedgerError, ReadBackMismatch } from '../../domain/errors.js'
 import { realFs, type DurableFs } from './fs-seam.js'
 import { errnoOf, isNotFound, storageFailure } from './io-errors.js'
 
@@ -38,8 +38,30 @@ export function isTempName(fileName: string): boolean {
   return fileName.startsWith(TEMP_PREFIX)
 }
 
+/**
+ * Folders this process is creating, until their new entries are durable in their parents. Another
+ * writer may find such a folder already there (its open succeeds): it must not report its own file
+ * durable before the folder holding it is, so it waits here first.
+ */
+const foldersBeingCreated = new Map<string, Promise<void>>()
+
 /** Creates a directory and makes each new entry durable in its parent. */
 export async function ensureDir(dir: string, root: string, fs: DurableFs = realFs): Promise<void> {
+  const ongoing = foldersBeingCreated.get(dir)
+  if (ongoing !== undefined) return ongoing
+  const creating = createDir(dir, root, fs)
+  // Every level from dir up to root: a writer in a sibling folder may depend on a shared new parent.
+  const levels: string[] = []
+  for (let level = dir; level.length > root.length && !foldersBeingCreated.has(level); level = dirname(level)) levels.push(level)
+  for (const level of levels) foldersBeingCreated.set(level, creating)
+  try {
+    await creating
+  } finally {
+    for (const level of levels) foldersBeingCreated.delete(level)
+  }
+}
+
+async function createDir(dir: string, root: string, fs: DurableFs): Promise<void> {
   const rel = relative(root, dir)
   const created = await step('mkdir', rel, () => fs.mkdirp(dir))
   if (created === undefined) return
@@ -53,10 +75,50 @@ export async function ensureDir(dir: string, root: string, fs: DurableFs = realF
   for (const parent of parents) await step('fsync-dir', relative(root, parent), () => fs.fsyncDir(parent))
 }
 
+/**
+ * Runs `action`, which creates an entry in `dir`; if it fails because `dir` does not exist, creates
+ * `dir` (durably, see ensureDir) and runs it once more. Folders almost always exist already, so this
+ * saves a mkdir round trip on every write; trying again is safe for an open or a rename (not for an fsync).
+ */
+async function inFolder<T>(dir: string, root: string, fs: DurableFs, action: () => Promise<T>): Promise<T> {
+  let result: T
+  try {
+    result = await action()
+  } catch (error) {
+    if (!isNotFound(error)) throw error
+    await ensureDir(dir, root, fs)
+    return action()
+  }
+  await foldersBeingCreated.get(dir)
+  return result
+}
+
+/**
+ * rename(2), and if the target is an empty folder (left where a file belongs, e.g. by a crash while
+ * a nested name was written), removes it and renames once more. A folder with files in it stays, and
+ * the rename fails loudly.
+ */
+async function renameOverEmptyFolder(fs: DurableFs, from: string, to: string): Promise<void> {
+  try {
+    await fs.rename(from, to)
+    return
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EISDIR') throw error
+    try {
+      await rmdir(to)
+    } catch {
+      throw error
+    }
+  }
+  await fs.rename(from, to)
+}
+
 async function step<T>(name: string, target: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action()
   } catch (error) {
+    // Already named by an inner step (creating a missing folder): keep that step and errno.
+    if (error instanceof LedgerError) throw error
     throw storageFailure(name, target, error)
   }
 }
@@ -94,7 +156,6 @@ export async function stageCopies(
 ): Promise<StagedFile[]> {
   const fs = options.fs ?? realFs
   const root = options.root
-  await ensureDir(tempDir, root, fs)
   const temps = labels.map((label) => join(tempDir, tempName(label)))
   const opened: { rel: string; handle: FileHandle }[] = []
   let failure: { error: unknown } | undefined
@@ -103,7 +164,7 @@ export async function stageCopies(
   try {
     for (const path of temps) {
       const rel = relative(root, path)
-      opened.push({ rel, handle: await step('open', rel, () => fs.openTemp(path)) })
+      opened.push({ rel, handle: await step('open', rel, () => inFolder(tempDir, root, fs, () => fs.openTemp(path))) })
     }
     const writes = new WriteWindow(MAX_BYTES_IN_FLIGHT)
     let flushedUpTo = 0
@@ -268,8 +329,7 @@ export async function placeStaged(staged: StagedFile, target: string, options: W
   const finalDir = dirname(target)
   const relFinal = relative(root, target)
   try {
-    if (finalDir !== dirname(staged.tempPath)) await ensureDir(finalDir, root, fs)
-    await step('rename', relFinal, () => fs.rename(staged.tempPath, target))
+    await step('rename', relFinal, () => inFolder(finalDir, root, fs, () => renameOverEmptyFolder(fs, staged.tempPath, target)))
   } catch (error) {
     await removeTempAfterFailure(fs, staged.tempPath, error)
     throw error
