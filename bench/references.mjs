@@ -12,13 +12,14 @@ const run = promisify(execFile)
 const FSYNC_WORKER = new URL('./fsync-cycle.mjs', import.meta.url).pathname
 
 /**
- * Runs the open-temp/write/fsync/rename/fsync-dir cycle in a fresh Node process, with as many
+ * Runs the open-temp/write/fsync/rename/fsync-dir cycle (mode `cycle`), or the least a one-artifact
+ * commit under the service's contract must do (mode `contract`, see fsync-cycle.mjs), in a fresh Node process, with as many
  * threadpool threads as writers (the service raises its own pool the same way), so the figure is
  * the disk's limit, not the pool's.
  */
-export async function fsyncCycle({ dir, concurrency, seconds, bytes }) {
+export async function fsyncCycle({ dir, concurrency, seconds, bytes, mode = 'cycle' }) {
   const started = performance.now()
-  const worker = run(process.execPath, [FSYNC_WORKER, dir, String(concurrency), String(seconds), String(bytes)], {
+  const worker = run(process.execPath, [FSYNC_WORKER, dir, String(concurrency), String(seconds), String(bytes), mode], {
     env: { PATH: process.env.PATH, UV_THREADPOOL_SIZE: String(Math.max(4, concurrency)) },
     timeout: (seconds + 30) * 1000,
     maxBuffer: 256 * 1024 * 1024,

@@ -125,7 +125,10 @@ async function writesAndReads(tmp, disk, nginxFound) {
         if (nginx !== undefined) await runLoad(nginx, { connections: 8, seconds: settings.warmupSeconds, workload: davPutWorkload({ tag: 'warm', bytes: 1024 }), expectStatus: 201 })
       })
       for (const c of [1, 16, 64]) {
-        if (c === 1) await phase('fsync_c1', 'fsync cycle 1 KiB, c=1', loadLimit, () => withCosts({ disk }, () => fsyncCycle({ dir: join(tmp, 'fsync-c1'), concurrency: 1, seconds, bytes: 1024 })))
+        if (c === 1) {
+          await phase('fsync_c1', 'fsync cycle 1 KiB, c=1', loadLimit, () => withCosts({ disk }, () => fsyncCycle({ dir: join(tmp, 'fsync-c1'), concurrency: 1, seconds, bytes: 1024 })))
+          await phase('floor_c1', "the contract's floor, 1 KiB, c=1", loadLimit, () => withCosts({ disk }, () => fsyncCycle({ dir: join(tmp, 'floor-c1'), concurrency: 1, seconds, bytes: 1024, mode: 'contract' })))
+        }
         await phase(`commit1k_c${c}`, `ours: 1 KiB commits, c=${c}`, loadLimit, () => withCosts(ours, () =>
           runLoad(service, { connections: c, seconds, workload: commitWorkload({ tag: `k1-c${c}`, bytes: 1024 }), expectStatus: 201 })))
         await pause()

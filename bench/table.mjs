@@ -76,6 +76,11 @@ export function buildRows(results, { logSize, bigPutMiB, getConnections }) {
     { value: r(`commit1k_c${c}`)?.perSecond, ref: r(refKey)?.perSecond, target, check },
   ))
   small(1, 'fsync_c1', 'fsync cycle c=1', 'cycles/s', '≥ 0.5× fsync cycle', atLeast(0.5))
+  small(1, 'floor_c1', "contract's floor c=1", 'commits/s', undefined, undefined, " vs the contract's floor")
+  rows.push(row("the contract's floor, c=1 (reference only)",
+    { r: r('floor_c1'), text: loadCell(r('floor_c1'), 'commits/s') },
+    { r: r('fsync_c1'), text: loadCell(r('fsync_c1'), 'cycles/s', { label: 'fsync cycle c=1: ' }) },
+    { value: r('floor_c1')?.perSecond, ref: r('fsync_c1')?.perSecond }))
   small(16, 'nginx1k_c16', 'nginx PUT c=16', 'PUTs/s')
   small(64, 'nginx1k_c64', 'nginx PUT c=64', 'PUTs/s', '≥ 0.75× nginx', atLeast(0.75))
   small(64, 'fsync_c32', 'fsync cycle c=32', 'cycles/s', undefined, undefined, ' vs the physical limit')
@@ -149,6 +154,7 @@ export function renderCosts(results) {
   const phases = [
     ['fsync_c1', 'fsync cycle 1 KiB, c=1 (its own process)'],
     ['fsync_c32', 'fsync cycle 1 KiB, c=32 (its own process)'],
+    ['floor_c1', "the contract's floor 1 KiB, c=1 (its own process)"],
     ...[1, 16, 64].flatMap((c) => [[`commit1k_c${c}`, `ours: 1 KiB commit, c=${c}`], [`nginx1k_c${c}`, `nginx: 1 KiB PUT, c=${c}`]]),
     ...[1, 16].flatMap((c) => [[`commit1m_c${c}`, `ours: 1 MiB commit, c=${c}`], [`nginx1m_c${c}`, `nginx: 1 MiB PUT, c=${c}`]]),
   ]
@@ -220,6 +226,11 @@ disk, it measures the references:
 
 - **fsync cycle**: open temp, write, fsync, rename, fsync dir with Node's own \`fs\` calls, in a
   separate Node process at concurrency 1 and 32: the physical limit for one durable small file.
+- **the contract's floor**: the least any implementation of this service's durability contract must
+  do for a one-artifact commit, in plain Node with better-sqlite3 and nothing else (no HTTP, no
+  validation, no bookkeeping): a \`pending\` row made durable (WAL, \`synchronous=FULL\`), the object
+  and the plain file each through the fsync cycle and read back with SHA-256, side by side, then a
+  \`committed\` row made durable. At concurrency 1, in a separate process.
 - **nginx WebDAV PUT** (temp file + rename, no fsync) with a generated config, pid file and root in
   the temp dir, one worker process; skipped (n/a) when nginx with the dav module is not installed.
 - **GET /v1/commits pages**: the same rows read in-process with better-sqlite3.
