@@ -420,3 +420,26 @@ describe('two writers and a folder one of them is creating', () => {
     expect(await readFile(join(root, 'sessions', 's3', 'b.txt'), 'utf8')).toBe(OLD)
   })
 })
+
+describe('a folder whose new entry could not be made durable', () => {
+  it('is fsynced by the next write below it, before that write reports its file durable', async () => {
+    await mkdir(join(root, 'sessions'), { recursive: true })
+    const sessions = join(root, 'sessions')
+    fs.fail('fsyncDir', 'EIO', { times: 1, when: (path) => path === sessions })
+    const error = await rejectionOf(writeVerified(join(sessions, 's4', 'a.txt'), Buffer.from(NEW), { fs, root }))
+    expect(error.facts).toMatchObject({ step: 'fsync-dir', path: 'sessions', errno: 'EIO' })
+    // s4 exists now, so the next write's open succeeds without creating anything.
+    const before = fs.calls.length
+    await writeVerified(join(sessions, 's4', 'b.txt'), Buffer.from(OLD), { fs, root })
+    const after = fs.calls.slice(before)
+    expect(after.filter((call) => call.step === 'mkdirp')).toEqual([])
+    const renamed = after.findIndex((call) => call.step === 'rename')
+    const parentSynced = after.findIndex((call) => call.step === 'fsyncDir' && call.path === sessions)
+    expect(parentSynced).toBeGreaterThan(renamed)
+    expect(after.findIndex((call) => call.step === 'openRead')).toBeGreaterThan(parentSynced)
+    // Once it passed, later writes do not fsync it again.
+    const later = fs.calls.length
+    await writeVerified(join(sessions, 's4', 'c.txt'), Buffer.from(OLD), { fs, root })
+    expect(fs.calls.slice(later).filter((call) => call.step === 'fsyncDir' && call.path === sessions)).toEqual([])
+  })
+})

@@ -1,6 +1,6 @@
 // The verified atomic writer: temp beside target, write, fsync, rename, fsync dir, read back and hash.
 import { createHash, randomBytes } from 'node:crypto'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join, relative, sep } from 'node:path'
 import { readdir, rmdir, type FileHandle } from 'node:fs/promises'
 import { LedgerError, ReadBackMismatch } from '../../domain/errors.js'
 import { realFs, type DurableFs } from './fs-seam.js'
@@ -72,7 +72,30 @@ async function createDir(dir: string, root: string, fs: DurableFs): Promise<void
     parents.push(dirname(current))
     current = dirname(current)
   }
-  for (const parent of parents) await step('fsync-dir', relative(root, parent), () => fs.fsyncDir(parent))
+  for (const [i, parent] of parents.entries()) {
+    try {
+      await step('fsync-dir', relative(root, parent), () => fs.fsyncDir(parent))
+    } catch (error) {
+      // The folder exists but its entry may not be durable, and the next writer will find it there.
+      for (const left of parents.slice(i)) foldersWithUnsyncedEntries.add(left)
+      throw error
+    }
+  }
+}
+
+/**
+ * Folders holding a new entry (a folder made by createDir) whose fsync failed. Whoever next writes
+ * below one of them fsyncs it first: a file is not durable while a folder on its path is not.
+ */
+const foldersWithUnsyncedEntries = new Set<string>()
+
+async function syncFoldersLeftUnsynced(dir: string, root: string, fs: DurableFs): Promise<void> {
+  if (foldersWithUnsyncedEntries.size === 0) return
+  for (const folder of [...foldersWithUnsyncedEntries]) {
+    if (dir !== folder && !dir.startsWith(`${folder}${sep}`)) continue
+    await step('fsync-dir', relative(root, folder), () => fs.fsyncDir(folder))
+    foldersWithUnsyncedEntries.delete(folder)
+  }
 }
 
 /**
@@ -81,16 +104,22 @@ async function createDir(dir: string, root: string, fs: DurableFs): Promise<void
  * saves a mkdir round trip on every write; trying again is safe for an open or a rename (not for an fsync).
  */
 async function inFolder<T>(dir: string, root: string, fs: DurableFs, action: () => Promise<T>): Promise<T> {
-  let result: T
   try {
-    result = await action()
+    return await action()
   } catch (error) {
     if (!isNotFound(error)) throw error
-    await ensureDir(dir, root, fs)
-    return action()
   }
+  await ensureDir(dir, root, fs)
+  return action()
+}
+
+/**
+ * Resolves once every folder on the way to `dir` is durable: one that another writer is still
+ * creating, or one whose entry could not be fsynced before (fsynced now; a failure is thrown).
+ */
+async function folderDurable(dir: string, root: string, fs: DurableFs): Promise<void> {
   await foldersBeingCreated.get(dir)
-  return result
+  await syncFoldersLeftUnsynced(dir, root, fs)
 }
 
 /**
@@ -334,7 +363,8 @@ export async function placeStaged(staged: StagedFile, target: string, options: W
     await removeTempAfterFailure(fs, staged.tempPath, error)
     throw error
   }
-  // fsync the directory: the rename is durable only once its entry is.
+  // fsync the directory: the rename is durable only once its entry is, and the folder's own entry.
+  await folderDurable(finalDir, root, fs)
   await step('fsync-dir', relative(root, finalDir), () => fs.fsyncDir(finalDir))
   return { path: target, sha256: staged.sha256, size: staged.size }
 }
