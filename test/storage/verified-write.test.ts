@@ -359,6 +359,28 @@ describe('staging a large upload', () => {
   })
 })
 
+describe('a source that fails while writes are in flight', () => {
+  it('rejects only after every write it started has finished, and leaves no temp', async () => {
+    let started = 0
+    let finished = 0
+    const slowWrites: DurableFs = {
+      ...realFs,
+      async write(handle, bytes, position) {
+        started++
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        await realFs.write(handle, bytes, position)
+        finished++
+      },
+    }
+    const mib = Buffer.alloc(1 << 20, 7)
+    const error = await rejectionOf(writeVerified(target, chunks(mib, mib, mib, new Error('client went away')), { fs: slowWrites, root }))
+    expect(error.message).toContain('client went away')
+    expect(started).toBeGreaterThan(0)
+    expect(finished).toBe(started)
+    expect(await tempFilesIn(dirname(target))).toEqual([])
+  })
+})
+
 describe('reading back copies of one content in one pass', () => {
   async function placedCopies(content: string): Promise<{ path: string; sha256: string; size: number }[]> {
     const staged = await stageCopies(join(root, 'incoming'), Buffer.from(content), ['a', 'b'], { fs, root })

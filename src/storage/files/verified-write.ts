@@ -190,12 +190,12 @@ export async function stageCopies(
   let failure: { error: unknown } | undefined
   const hash = createHash('sha256')
   let size = 0
+  const writes = new WriteWindow(MAX_BYTES_IN_FLIGHT)
   try {
     for (const path of temps) {
       const rel = relative(root, path)
       opened.push({ rel, handle: await step('open', rel, () => inFolder(tempDir, root, fs, () => fs.openTemp(path))) })
     }
-    const writes = new WriteWindow(MAX_BYTES_IN_FLIGHT)
     let flushedUpTo = 0
     for await (const chunk of coalesce(readSource(source, options), WRITE_BATCH)) {
       const position = size
@@ -213,6 +213,8 @@ export async function stageCopies(
     await Promise.all(opened.map(({ rel, handle }) => step('fsync', rel, () => fs.fsync(handle))))
   } catch (error) {
     failure = { error }
+    // The source may have failed with writes still in flight: none may outlive the upload.
+    await writes.settle().catch(() => undefined)
   }
   for (const { rel, handle } of opened) failure = await closeKeepingFirstFailure(fs, handle, rel, failure)
   try {
