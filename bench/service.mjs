@@ -26,6 +26,8 @@ export async function startService({ dataDir, logDir, name = 'service', readyTim
     DISK_HARD_RESERVE_BYTES: '0',
     DISK_SOFT_RESERVE_BYTES: '0',
     MAX_ARTIFACT_BYTES: String(1024 ** 3),
+    // Passed through so a run can compare pool sizes; unset, the service picks its own.
+    ...(process.env.UV_THREADPOOL_SIZE === undefined ? {} : { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE }),
     ...extraEnv,
   }
   const since = performance.now()

@@ -1,5 +1,4 @@
 // Entry point: loadConfig, open storage, buildApp, listen, recover; close with grace on signals.
-import { availableParallelism } from 'node:os'
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { buildApp } from './app.js'
@@ -34,12 +33,9 @@ function takeDataDir(dataDir: string): () => void {
   }
 }
 
-// Every file write, fsync and rename runs on libuv's thread pool; set before the pool first starts.
-// Two threads per core, at least four. More threads put more fsyncs in flight, but on the 2-core
-// machine of docs/performance.md each fsync also burns kernel CPU beside the event loop: 1 KiB
-// commits at c=64 ran at 800-1,080/s with 4 threads, 730-870 with 8 or 16, 670-860 with 32; c=1,
-// c=16 and the 256 MiB PUT were the same with 4 or 32. UV_THREADPOOL_SIZE in the environment wins.
-process.env['UV_THREADPOOL_SIZE'] ??= String(Math.max(4, 2 * availableParallelism()))
+// Every file write, fsync and rename runs on libuv's thread pool; its default of 4 threads would cap
+// the fsyncs in flight at 4 and keep the disk from batching them. Set before the pool first starts.
+process.env['UV_THREADPOOL_SIZE'] ??= '32'
 
 const { config, tokens } = await readConfig()
 const releaseDataDir = takeDataDir(config.dataDir)
