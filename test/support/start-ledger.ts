@@ -30,8 +30,17 @@ export interface StartOptions {
   auth?: AuthSettings
 }
 
+/** Every data dir made in this test file; test/support/remove-data-dirs.ts removes them after it. */
+const dataDirsMade: string[] = []
+
 export async function makeDataDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'artifact-ledger-test-'))
+  const dataDir = await mkdtemp(join(tmpdir(), 'artifact-ledger-test-'))
+  dataDirsMade.push(dataDir)
+  return dataDir
+}
+
+export async function removeDataDirsMade(): Promise<void> {
+  await Promise.all(dataDirsMade.splice(0).map((dataDir) => rm(dataDir, { recursive: true, force: true })))
 }
 
 export async function startLedger(options: StartOptions = {}): Promise<TestLedger> {
