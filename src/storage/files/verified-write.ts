@@ -251,6 +251,8 @@ class WriteWindow {
   private failure: { error: unknown } | undefined
   private flushing: Promise<void> | undefined
 
+  constructor(private readonly maxBytes: number) {}
+
   /** True when a flush-behind may start: none is running and none has failed (a failed fsync is not retried). */
   flushIdle(): boolean {
     return this.flushing === undefined && this.failure === undefined
@@ -268,8 +270,6 @@ class WriteWindow {
       },
     )
   }
-
-  constructor(private readonly maxBytes: number) {}
 
   async add(bytes: number, write: Promise<void>): Promise<void> {
     const done = write.then(undefined, (error: unknown) => {
@@ -381,16 +381,16 @@ export async function readBackCopies(files: WrittenFile[], options: WriteOptions
   if (first === undefined) return
   const fs = options.fs ?? realFs
   const root = options.root
-  const opened: { file: WrittenFile; rel: string; handle: FileHandle; buffer: Buffer }[] = []
+  const opened: { rel: string; handle: FileHandle; buffer: Buffer }[] = []
   // A buffer as large as the file, up to a chunk: a 1 KiB read-back does not allocate a MiB.
   const chunk = Math.min(READ_CHUNK, first.size + 1)
   try {
     for (const file of files) {
       const rel = relative(root, file.path)
-      opened.push({ file, rel, handle: await step('read-back', rel, () => fs.openRead(file.path)), buffer: Buffer.allocUnsafe(chunk) })
+      opened.push({ rel, handle: await step('read-back', rel, () => fs.openRead(file.path)), buffer: Buffer.allocUnsafe(chunk) })
     }
     const hash = createHash('sha256')
-    const sizes = files.map(() => 0)
+    let size = 0
     let mismatch: number | undefined
     for (let position = 0; ; position += chunk) {
       const reads = await Promise.all(opened.map(({ rel, handle, buffer }) =>
@@ -398,15 +398,18 @@ export async function readBackCopies(files: WrittenFile[], options: WriteOptions
       const [leading = 0] = reads
       const reference = opened[0]?.buffer.subarray(0, leading) ?? Buffer.alloc(0)
       hash.update(reference)
-      reads.forEach((bytesRead, i) => {
-        sizes[i] = (sizes[i] ?? 0) + bytesRead
-        if (mismatch === undefined && i > 0 && !opened[i]?.buffer.subarray(0, bytesRead).equals(reference)) mismatch = i
-      })
-      if (reads.every((bytesRead) => bytesRead === 0) || mismatch !== undefined) break
+      size += leading
+      // A copy that is longer, shorter or different shows up as a chunk unequal to the first's.
+      const differing = reads.findIndex((bytesRead, i) => i > 0 && !opened[i]?.buffer.subarray(0, bytesRead).equals(reference))
+      if (differing > 0) {
+        mismatch = differing
+        break
+      }
+      if (reads.every((bytesRead) => bytesRead === 0)) break
     }
     const sha256 = hash.digest('hex')
-    if (sha256 !== first.sha256 || sizes[0] !== first.size) {
-      throw readBackMismatch(relative(root, first.path), first, `found sha256 ${sha256} (${sizes[0]} bytes)`, sha256)
+    if (sha256 !== first.sha256 || size !== first.size) {
+      throw readBackMismatch(relative(root, first.path), first, `found sha256 ${sha256} (${size} bytes)`, sha256)
     }
     if (mismatch !== undefined) {
       const copy = files[mismatch] ?? first

@@ -284,9 +284,8 @@ export class SqliteCommitLog implements CommitLog {
       params.push(filter.state)
     }
     if (filter.since !== undefined) {
-      // Seek to the first commit at or after `since` through the time index, then page by seq from
-      // there: filtering created_at row by row from seq 0 would read half a million rows.
-      // The first entry of the (created_at, seq) index at or after `since`: one seek, not a scan.
+      // Seek to the first commit at or after `since` with one lookup in the (created_at, seq) index, then
+      // page by seq from there: filtering created_at row by row from seq 0 would read half a million rows.
       const first = this.sql('SELECT seq FROM commits WHERE created_at >= ? ORDER BY created_at, seq LIMIT 1').get(filter.since) as { seq: number } | undefined
       params[0] = Math.max(Number(params[0]), (first?.seq ?? Number.MAX_SAFE_INTEGER) - 1)
       where.push('created_at >= ?')
