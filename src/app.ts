@@ -4,12 +4,17 @@ import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifySchema, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type FastifySchema, type FastifyServerOptions } from 'fastify'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { isValidSessionId } from './domain/names.js'
 import type { Ledger } from './ledger/ledger.js'
 import { registerAuth, type AuthSettings } from './http/auth.js'
+import { readBody } from './http/body-reader.js'
+import { answerClientError } from './http/client-errors.js'
 import { problem, sendProblem, toProblem } from './http/problem.js'
+import { parseStrictJson } from './http/strict-json.js'
+import { registerUploadSlots } from './http/upload-slots.js'
+import { UnsupportedCharset, UnsupportedContentEncoding } from './domain/errors.js'
 import { artifactRoutes } from './http/routes/artifacts.js'
 import { commitRoutes } from './http/routes/commits.js'
 import { healthRoutes } from './http/routes/health.js'
@@ -23,6 +28,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** A failure on this route is recorded as a `failed` commit, so rejected writes are visible in the log. */
     recordsFailedCommit?: boolean
+    /** An empty JSON body is taken as no body (for `POST …/complete`, which may carry one or not). */
+    acceptsEmptyBody?: boolean
   }
 }
 
@@ -30,6 +37,10 @@ export interface AppOptions {
   ledger: Ledger
   bodyLimitBytes: number
   maxArtifactBytes: number
+  /** A request body that makes no progress this long is cut off (client_timeout); default 30 s. */
+  bodyIdleTimeoutMs?: number
+  /** Write request bodies received at once; beyond, 503 too_many_uploads; default 128. */
+  maxConcurrentUploads?: number
   logger?: FastifyServerOptions['logger'] | FastifyBaseLogger
   /** Bearer-token auth; without tokens every route is open (main.ts allows that only on loopback). */
   auth?: AuthSettings
@@ -39,9 +50,24 @@ export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, Fasti
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
-/** Failures worth a `failed` commit row: not auth failures (no trust), not 503s (nothing was tried). */
-function recordsCommit(status: number): boolean {
-  return status >= 400 && status !== 401 && status !== 403 && status !== 503
+/** Failures not worth a log entry: no trust (auth), or nothing was tried (the service was not taking writes). */
+const UNRECORDED_CODES = new Set(['unauthorized', 'forbidden', 'not_ready', 'shutting_down', 'too_many_uploads'])
+
+/** The only Content-Encoding taken: any other would store the encoded bytes instead of what was meant. */
+function assertIdentityEncoding(header: string | undefined): void {
+  if (header === undefined) return
+  const codings = header.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity')
+  if (codings.length > 0) {
+    throw new UnsupportedContentEncoding(`Content-Encoding ${header} is not decoded by this service: send the body unencoded`, { field: 'Content-Encoding' })
+  }
+}
+
+/** JSON bodies are UTF-8 (RFC 8259); a body declared in another charset would be read as something else. */
+function assertUtf8Charset(contentType: string | undefined): void {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType ?? '')?.[1]
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    throw new UnsupportedCharset(`charset ${charset} is not accepted: JSON bodies must be UTF-8`, { field: 'Content-Type' })
+  }
 }
 
 /** Fastify names the trailing wildcard `*`; the contract calls it what it is, the artifact {name}. */
@@ -79,7 +105,21 @@ export async function buildApp(options: AppOptions): Promise<App> {
     frameworkErrors: (error, req, reply) => {
       void sendProblem(req, reply, toProblem(error).problem)
     },
+    // And so are those of the HTTP parser, before a request exists (bad chunking, oversized headers).
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // Every JSON body is read here: I-JSON or refused (duplicate names, bad UTF-8, numbers that would
+  // change), UTF-8 only, size-capped as it arrives, and cut off when the client stalls.
+  const idleMs = options.bodyIdleTimeoutMs ?? 30_000
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', async (req: FastifyRequest, payload: IncomingMessage) => {
+    assertUtf8Charset(req.headers['content-type'])
+    const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])
+    const body = await readBody(payload, declared, { limit: options.bodyLimitBytes, idleMs })
+    if (body.byteLength === 0 && req.routeOptions.config.acceptsEmptyBody === true) return undefined
+    return parseStrictJson(body)
+  })
 
   // Schemas reject, never repair: bodies are neither coerced nor stripped of unknown fields.
   const bodyAjv = addFormats(new Ajv({ allErrors: true, removeAdditional: false, useDefaults: false, coerceTypes: false, strict: false }))
@@ -115,6 +155,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   // First onRequest hook, ahead of every route and the not-found handler: nothing runs for an unauthenticated caller.
   if (options.auth !== undefined && options.auth.tokens.length > 0) registerAuth(app, options.auth)
+  app.addHook('onRequest', async (req) => {
+    if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') assertIdentityEncoding(req.headers['content-encoding'])
+  })
+  registerUploadSlots(app, options.maxConcurrentUploads ?? 128)
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('X-Request-Id', String(req.id))
@@ -125,18 +169,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
     // A body we stopped reading (a refused upload) would otherwise sit in the socket and wedge the
     // next request on this keep-alive connection: close it once the answer is sent.
     if (!req.raw.complete) void reply.header('connection', 'close')
+    if (body.status === 503) void reply.header('retry-after', '1')
+    if (body.code === 'unsupported_content_encoding') void reply.header('accept-encoding', 'identity')
     if (unexpected || body.status >= 500) req.log.error({ err: error, code: body.code }, 'request failed')
     else req.log.info({ code: body.code, detail: body.detail }, 'request rejected')
     const sid = (req.params as { sid?: unknown } | undefined)?.sid
-    if (req.routeOptions.config.recordsFailedCommit === true && body.commitId === undefined && recordsCommit(body.status) &&
+    if (req.routeOptions.config.recordsFailedCommit === true && body.commitId === undefined && !UNRECORDED_CODES.has(body.code) &&
       typeof sid === 'string' && isValidSessionId(sid)) {
-      try {
-        body.commitId = ledger.recordRejected(sid, { code: body.code, detail: body.detail, ...(body.field === undefined ? {} : { facts: { field: body.field } }) })
-      } catch (recordError) {
-        // The caller still gets the original problem; the log could not take the row.
-        ledger.noteFault(recordError)
-        req.log.error({ err: recordError }, 'could not record the failed commit')
-      }
+      // Recorded even when the log is failing: then it is owed, and written once the log takes writes.
+      body.commitId = await ledger.recordEnded(sid, { code: body.code, detail: body.detail, ...(body.field === undefined ? {} : { facts: { field: body.field } }) })
     }
     return sendProblem(req, reply, body)
   })
@@ -146,7 +187,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   await app.register(healthRoutes, { ledger })
   await app.register(commitRoutes, { ledger })
-  await app.register(artifactRoutes, { ledger, maxArtifactBytes: options.maxArtifactBytes })
+  await app.register(artifactRoutes, { ledger, maxArtifactBytes: options.maxArtifactBytes, bodyIdleTimeoutMs: idleMs })
   await app.register(verifyRoutes, { ledger })
   await app.register(sessionRoutes, { ledger })
   await app.register(statusRoutes, { ledger })

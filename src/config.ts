@@ -23,6 +23,9 @@ export const EnvSchema = Type.Object({
   CANARY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 30_000, description: '0 disables the canary' }),
   SCRUB_INTERVAL_MS: Type.Integer({ minimum: 0, default: 6 * 60 * 60 * 1000, description: '0 disables the background scrub' }),
   SCRUB_RATE_BYTES_PER_SEC: Type.Integer({ minimum: 1, default: 64 * 1024 * 1024 }),
+  SESSION_DEADLINE_SECONDS: Type.Integer({ minimum: 1, default: 24 * 60 * 60, description: 'deadline of a session that names none, from its creation' }),
+  BODY_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 30_000, description: 'a request body that makes no progress this long is cut off' }),
+  MAX_CONCURRENT_UPLOADS: Type.Integer({ minimum: 1, default: 128, description: 'write request bodies received at once; beyond, 503 with Retry-After' }),
 }, { additionalProperties: true })
 
 export interface Config {
@@ -42,6 +45,9 @@ export interface Config {
   canaryIntervalMs: number
   scrubIntervalMs: number
   scrubRateBytesPerSec: number
+  sessionDeadlineSeconds: number
+  bodyIdleTimeoutMs: number
+  maxConcurrentUploads: number
 }
 
 const DEFAULT_HARD_RESERVE = 64 * 1024 * 1024
@@ -53,7 +59,7 @@ type Env = Static<typeof EnvSchema>
 
 function parseScalar(key: string, value: string): unknown {
   const trimmed = value.trim()
-  if (/^(PORT|.*_BYTES|.*_MS|.*_PER_SEC)$/.test(key)) return /^\d+$/.test(trimmed) ? Number(trimmed) : value
+  if (/^(PORT|.*_BYTES|.*_MS|.*_PER_SEC|.*_SECONDS|MAX_.*)$/.test(key)) return /^\d+$/.test(trimmed) ? Number(trimmed) : value
   if (key === 'ALLOW_ANONYMOUS' || key === 'METRICS_REQUIRE_TOKEN') {
     if (/^(1|true|yes)$/i.test(trimmed)) return true
     if (/^(0|false|no)$/i.test(trimmed)) return false
@@ -94,5 +100,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     canaryIntervalMs: valid.CANARY_INTERVAL_MS,
     scrubIntervalMs: valid.SCRUB_INTERVAL_MS,
     scrubRateBytesPerSec: valid.SCRUB_RATE_BYTES_PER_SEC,
+    sessionDeadlineSeconds: valid.SESSION_DEADLINE_SECONDS,
+    bodyIdleTimeoutMs: valid.BODY_IDLE_TIMEOUT_MS,
+    maxConcurrentUploads: valid.MAX_CONCURRENT_UPLOADS,
   }
 }

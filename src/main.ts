@@ -47,11 +47,15 @@ const ledger = new Ledger(openStorage(config.dataDir), {
   canaryIntervalMs: config.canaryIntervalMs,
   scrubIntervalMs: config.scrubIntervalMs,
   scrubRateBytesPerSec: config.scrubRateBytesPerSec,
+  sessionDeadlineSeconds: config.sessionDeadlineSeconds,
+  logger: logger.child({ component: 'ledger' }),
 })
 const app = await buildApp({
   ledger,
   bodyLimitBytes: config.bodyLimitBytes,
   maxArtifactBytes: config.maxArtifactBytes,
+  bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
+  maxConcurrentUploads: config.maxConcurrentUploads,
   logger,
   auth: { tokens, metricsRequireToken: config.metricsRequireToken },
 })

@@ -1,4 +1,5 @@
 // The commit state machine: pending → committed | failed | aborted, and nothing leaves a terminal state.
+import type { EntryKind } from './model.js'
 
 export const COMMIT_STATES = ['pending', 'committed', 'failed', 'aborted'] as const
 export type CommitState = (typeof COMMIT_STATES)[number]
@@ -10,8 +11,13 @@ const allowedNext: Record<CommitState, readonly CommitState[]> = {
   aborted: [],
 }
 
-export function canTransition(from: CommitState | null, to: CommitState): boolean {
-  // A commit is born pending, or born failed when it is rejected before any byte is written.
-  if (from === null) return to === 'pending' || to === 'failed'
+export function canTransition(from: CommitState | null, to: CommitState, kind: EntryKind = 'artifacts'): boolean {
+  if (from === null) {
+    // A change of the session alone (expectations, a close) writes no bytes: it is born committed.
+    if (kind !== 'artifacts') return to === 'committed' || to === 'failed'
+    // A commit is born pending; or failed when it is refused before any byte is written; or aborted
+    // when its client stalled or vanished before the body was complete.
+    return to === 'pending' || to === 'failed' || to === 'aborted'
+  }
   return allowedNext[from].includes(to)
 }

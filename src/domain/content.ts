@@ -126,6 +126,12 @@ export function prepareContent(input: ArtifactInput, index: number): PreparedCon
     if (decoded === undefined) throw new InvalidContent(`${field} is not canonical padded base64 (RFC 4648)`, { field })
     bytes = decoded
   }
+  const mediaType = input.mediaType ?? DEFAULT_MEDIA_TYPE[kind]
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(mediaType)?.[1]
+  if (kind !== 'base64' && charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    // The bytes are UTF-8 whatever the label says: a reader trusting the label would decode something else.
+    throw new InvalidContent(`artifacts[${index}].mediaType says charset=${charset}, but ${kind} is stored as UTF-8`, { field: `artifacts[${index}].mediaType` })
+  }
   const sha256 = sha256Hex(bytes)
   if (input.sha256 !== undefined && input.sha256.toLowerCase() !== sha256) {
     throw new DigestMismatch(
@@ -133,5 +139,5 @@ export function prepareContent(input: ArtifactInput, index: number): PreparedCon
       { field: `artifacts[${index}].sha256`, name: input.name, expected: input.sha256.toLowerCase(), actual: sha256 },
     )
   }
-  return { bytes, sha256, mediaType: input.mediaType ?? DEFAULT_MEDIA_TYPE[kind] }
+  return { bytes, sha256, mediaType }
 }

@@ -2,12 +2,24 @@
 
 export type ErrorFacts = Record<string, unknown>
 
+/**
+ * Notes on a failure that it is recorded as the log entry `commitId`, so it is recorded only once and
+ * the caller is told which entry it is; also on errors that are not the domain's (a bug's TypeError).
+ */
+export function markRecorded(error: unknown, commitId: string): void {
+  if (error instanceof Error) Object.assign(error, { commitId })
+}
+
+/** The log entry a failure is recorded as, if it is. */
+export function recordedAs(error: unknown): string | undefined {
+  const commitId = error instanceof Error ? (error as { commitId?: unknown }).commitId : undefined
+  return typeof commitId === 'string' ? commitId : undefined
+}
+
 export abstract class LedgerError extends Error {
   abstract readonly code: string
   /** Extra members for the problem body (field names, expected digests…). */
   readonly facts: ErrorFacts
-  /** Set once the failure is recorded as a `failed` commit, so it is recorded only once. */
-  commitId: string | undefined
 
   constructor(message: string, facts: ErrorFacts = {}, options?: ErrorOptions) {
     super(message, options)
@@ -64,9 +76,57 @@ export class VersionNotFound extends LedgerError {
 export class CommitNotFound extends LedgerError {
   readonly code = 'commit_not_found'
 }
-/** The client stopped sending the body before it was complete. */
-export class RequestAborted extends LedgerError {
-  readonly code = 'request_aborted'
+/** The client went away (closed or reset the connection) before its request body was complete. */
+export class ClientDisconnected extends LedgerError {
+  readonly code = 'client_disconnected'
+}
+/** The request body made no progress for BODY_IDLE_TIMEOUT_MS: the client stalled. */
+export class ClientTimeout extends LedgerError {
+  readonly code = 'client_timeout'
+}
+/** The body is not JSON at all (a syntax error). */
+export class InvalidJson extends LedgerError {
+  readonly code = 'invalid_json'
+}
+/** An object has the same member name twice (RFC 7493 §2.3): one of the values would be dropped. */
+export class DuplicateMemberName extends LedgerError {
+  readonly code = 'duplicate_member_name'
+}
+/** The body is not well-formed UTF-8: a decoder would replace bytes with U+FFFD. */
+export class InvalidUtf8 extends LedgerError {
+  readonly code = 'invalid_utf8'
+}
+/** A string escapes half of a UTF-16 surrogate pair: it has no UTF-8 form. */
+export class LoneSurrogate extends LedgerError {
+  readonly code = 'lone_surrogate'
+}
+/** A number that would be stored with another value (beyond double precision or range). */
+export class InexactNumber extends LedgerError {
+  readonly code = 'inexact_number'
+}
+/** A Content-Encoding the service does not decode: storing the bytes would store something else. */
+export class UnsupportedContentEncoding extends LedgerError {
+  readonly code = 'unsupported_content_encoding'
+}
+/** A JSON body declared in a charset other than UTF-8. */
+export class UnsupportedCharset extends LedgerError {
+  readonly code = 'unsupported_charset'
+}
+/** A deadline that has already passed: the session would close the moment it was set. */
+export class DeadlinePassed extends LedgerError {
+  readonly code = 'deadline_passed'
+}
+/** The change only makes sense for an open session, and this one is closed. */
+export class SessionClosed extends LedgerError {
+  readonly code = 'session_closed'
+}
+/** The process is out of file descriptors: the request can be retried, nothing is wrong with the disk. */
+export class TooManyOpenFiles extends LedgerError {
+  readonly code = 'too_many_open_files'
+}
+/** Every upload slot (MAX_CONCURRENT_UPLOADS) is taken: retry after Retry-After. */
+export class TooManyUploads extends LedgerError {
+  readonly code = 'too_many_uploads'
 }
 export class NotReady extends LedgerError {
   readonly code = 'not_ready'

@@ -1,5 +1,42 @@
-// The records the ledger keeps and returns: commits, their transitions, artifact versions, sessions.
+// The records the ledger keeps and returns: log entries (commits and session changes), their
+// transitions, artifact versions.
 import type { CommitState } from './commit-state.js'
+import type { ClosedBy, ClosedState, WriterError } from './session.js'
+
+/**
+ * Every change is a log entry with its own seq: `artifacts` (a commit of bytes), `expect` (the expected
+ * set changed), `close` (the session was closed), `session` (created, deadline or metadata changed).
+ */
+export const ENTRY_KINDS = ['artifacts', 'expect', 'close', 'session'] as const
+export type EntryKind = (typeof ENTRY_KINDS)[number]
+
+/** Names added to and removed from a session's expected artifacts. */
+export interface ExpectChange {
+  add: string[]
+  remove: string[]
+}
+
+export interface CloseChange {
+  state: ClosedState
+  closedBy: ClosedBy
+  /** Expected artifacts without a committed version when the session closed. */
+  missing: string[]
+  error: WriterError | null
+}
+
+/** What a `session` entry changed; null members stayed as they were. */
+export interface SessionChange {
+  created: boolean
+  deadline: string | null
+  metadata: Record<string, unknown> | null
+}
+
+/** The session-level part of an entry, stored with it. */
+export interface EntryChange {
+  expect?: ExpectChange
+  close?: CloseChange
+  session?: SessionChange
+}
 
 export interface ArtifactVersion {
   name: string
@@ -31,6 +68,7 @@ export interface CommitRecord {
   id: string
   seq: number
   sessionId: string
+  kind: EntryKind
   state: CommitState
   message: string | null
   metadata: Record<string, unknown> | null
@@ -38,6 +76,10 @@ export interface CommitRecord {
   finishedAt: string | null
   artifacts: CommitArtifact[]
   error: CommitError | null
+  /** The change to the expected artifacts this entry made (an `expect` entry, or a commit with `expect`). */
+  expect: ExpectChange | null
+  close: CloseChange | null
+  session: SessionChange | null
 }
 
 export interface Transition {
@@ -51,13 +93,7 @@ export interface CommitWithTransitions extends CommitRecord {
   transitions: Transition[]
 }
 
-export interface SessionHead {
-  sessionId: string
-  headSeq: number
-  etag: string
-}
-
-/** The session's head ETag: it changes with every committed commit, so If-Match detects lost updates. */
+/** The session's head ETag: it changes with every entry of the session, so If-Match detects lost updates. */
 export function headEtag(headSeq: number): string {
   return `"${headSeq}"`
 }

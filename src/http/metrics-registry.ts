@@ -1,6 +1,7 @@
 // Prometheus metrics for one app: counters fed by ledger events, gauges read from the ledger's status at scrape time.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { LedgerObserver } from '../domain/ports.js'
+import { BACKGROUND_PATHS, type LedgerObserver } from '../domain/ports.js'
+import { CLOSED_BY, SESSION_STATES } from '../domain/session.js'
 import type { Ledger } from '../ledger/ledger.js'
 import type { StatusReport } from '../ledger/status.js'
 
@@ -11,7 +12,9 @@ type IntegrityKind = Parameters<LedgerObserver['integrityProblem']>[0]
 // Every label value is known up front, so each series exists (at 0) before its first event: rate() and alerts see it.
 const COMMIT_OUTCOMES = ['committed', 'failed', 'aborted'] as const
 const INTEGRITY_KINDS: readonly IntegrityKind[] = ['read_back_mismatch', 'object_corrupt', 'object_missing', 'plain_mismatch', 'plain_missing']
-const SESSION_STATES = ['open', 'complete', 'incomplete'] as const
+const CLOSED_STATES = SESSION_STATES.filter((s) => s !== 'open')
+/** Why commits are aborted: their client stalled or vanished mid-body, or the service restarted. */
+const ABORT_CODES = ['client_timeout', 'client_disconnected', 'service_restarted'] as const
 const SCRUB_FINDINGS = ['missing', 'corrupt', 'orphaned', 'repaired'] as const
 
 /**
@@ -80,8 +83,17 @@ export function createLedgerMetrics(ledger: Ledger): LedgerMetrics {
   gauge('sessions', 'Sessions by state (the canary excluded)', ['state'], (g, { status }) => {
     for (const state of SESSION_STATES) g.set({ state }, status.sessions[state])
   })
-  gauge('incomplete_sessions', 'Sessions completed without all of their expected artifacts', [], (g, { status }) => {
+  gauge('incomplete_sessions', 'Sessions closed (by their writer or their deadline) without all of their expected artifacts', [], (g, { status }) => {
     g.set(status.sessions.incomplete)
+  })
+  gauge('failed_sessions', 'Sessions whose writer reported a failure when it closed them', [], (g, { status }) => {
+    g.set(status.sessions.failed)
+  })
+  gauge('sessions_closed_by_deadline', 'Sessions the service closed because their writer had not by the deadline', [], (g, { status }) => {
+    g.set(status.sessions.closedByDeadline)
+  })
+  gauge('owed_failures', 'Failed commits the log could not record yet (it was failing); recorded once it takes writes again', [], (g, { status }) => {
+    g.set(status.owedFailures)
   })
   // Unknown sizes are NaN, not 0: a failed statfs must not look like a full disk (readiness fails on it instead).
   gauge('disk_free_bytes', 'Free bytes on the filesystem of the data directory (NaN when unknown)', [], (g, { status }) => {
@@ -141,24 +153,48 @@ function observeLedger(ledger: Ledger, register: Registry): void {
     help: 'Verification failures: read-back mismatches, corrupt or missing objects, plain files that differ from the log',
     labelNames: ['kind'], registers,
   })
+  const aborts = new Counter({
+    name: `${PREFIX}commit_aborts_total`,
+    help: 'Aborted commits by reason: the client stalled or went away mid-body, or the service restarted (not failures of the service)',
+    labelNames: ['code'], registers,
+  })
+  const closes = new Counter({
+    name: `${PREFIX}session_closes_total`,
+    help: 'Sessions closed, by the state they closed in and by whom: their writer, or the service at their deadline',
+    labelNames: ['state', 'by'], registers,
+  })
+  const background = new Counter({
+    name: `${PREFIX}background_errors_total`,
+    help: 'Errors of background work (scrub, canary, deadlines, cleanup, recording failures…) by path and code; internal means a bug',
+    labelNames: ['path', 'code'], registers,
+  })
   for (const outcome of COMMIT_OUTCOMES) commits.inc({ outcome }, 0)
   for (const kind of INTEGRITY_KINDS) integrity.inc({ kind }, 0)
+  for (const code of ABORT_CODES) aborts.inc({ code }, 0)
+  for (const state of CLOSED_STATES) for (const by of CLOSED_BY) closes.inc({ state, by }, 0)
+  for (const path of BACKGROUND_PATHS) background.inc({ path, code: 'internal' }, 0)
 
   ledger.addObserver({
     commitFinished(outcome, { durationSeconds, bytes, code }) {
       commits.inc({ outcome })
-      if (outcome === 'failed') {
-        failures.inc({ code: code ?? 'unknown' })
-        return
-      }
+      if (outcome === 'failed') failures.inc({ code: code ?? 'unknown' })
+      if (outcome === 'aborted') aborts.inc({ code: code ?? 'unknown' })
+      if (outcome !== 'committed') return
       duration.observe(durationSeconds)
       written.inc(bytes)
     },
     commitsAborted(count) {
       commits.inc({ outcome: 'aborted' }, count)
+      aborts.inc({ code: 'service_restarted' }, count)
+    },
+    sessionClosed(state, by) {
+      closes.inc({ state, by })
     },
     integrityProblem(kind) {
       integrity.inc({ kind })
+    },
+    backgroundError(path, code) {
+      background.inc({ path, code })
     },
   })
 }

@@ -1,6 +1,6 @@
 // The one place that maps failures to HTTP: code → status, and RFC 9457 problem+json bodies.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { LedgerError } from '../domain/errors.js'
+import { LedgerError, recordedAs } from '../domain/errors.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -11,8 +11,13 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_query: 400,
   invalid_header: 400,
   invalid_url: 400,
+  malformed_request: 400,
   duplicate_artifact_name: 400,
-  request_aborted: 400,
+  duplicate_member_name: 400,
+  invalid_utf8: 400,
+  lone_surrogate: 400,
+  inexact_number: 400,
+  client_disconnected: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -21,16 +26,22 @@ const STATUS_BY_CODE: Record<string, number> = {
   version_not_found: 404,
   commit_not_found: 404,
   method_not_allowed: 405,
+  client_timeout: 408,
   name_conflict: 409,
   idempotency_key_reused: 409,
+  session_closed: 409,
   precondition_failed: 412,
   payload_too_large: 413,
   uri_too_long: 414,
   unsupported_media_type: 415,
+  unsupported_content_encoding: 415,
+  unsupported_charset: 415,
   range_not_satisfiable: 416,
   digest_mismatch: 422,
   invalid_name: 422,
   invalid_session_id: 422,
+  deadline_passed: 422,
+  headers_too_large: 431,
   internal: 500,
   storage_fault: 500,
   read_back_mismatch: 500,
@@ -38,13 +49,16 @@ const STATUS_BY_CODE: Record<string, number> = {
   object_missing: 500,
   not_ready: 503,
   shutting_down: 503,
+  too_many_open_files: 503,
+  too_many_uploads: 503,
   insufficient_storage: 507,
 }
 
 const TITLES: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout',
   409: 'Conflict', 412: 'Precondition Failed', 413: 'Content Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type',
-  416: 'Range Not Satisfiable', 422: 'Unprocessable Content', 500: 'Internal Server Error',
+  416: 'Range Not Satisfiable', 422: 'Unprocessable Content', 431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
   503: 'Service Unavailable', 507: 'Insufficient Storage',
 }
 
@@ -137,12 +151,14 @@ function fromFrameworkError(error: FastifyError): Problem | undefined {
 }
 
 export function toProblem(error: unknown): { problem: Problem; unexpected: boolean } {
+  const commitId = recordedAs(error)
+  const recorded = commitId === undefined ? {} : { commitId }
   if (error instanceof LedgerError) {
-    return { problem: problem(error.code, error.message, { ...error.facts, ...(error.commitId === undefined ? {} : { commitId: error.commitId }) }), unexpected: false }
+    return { problem: problem(error.code, error.message, { ...error.facts, ...recorded }), unexpected: false }
   }
   const mapped = fromFrameworkError(error as FastifyError)
   if (mapped !== undefined) return { problem: mapped, unexpected: false }
-  return { problem: problem('internal', 'an unexpected internal error occurred; it has been logged'), unexpected: true }
+  return { problem: problem('internal', 'an unexpected internal error occurred; it has been logged', recorded), unexpected: true }
 }
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, body: Problem): FastifyReply {

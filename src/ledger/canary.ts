@@ -1,7 +1,8 @@
 // The canary: a small synthetic commit through the whole write path, so health proves writes work.
 import { CANARY_SESSION_ID } from '../domain/session.js'
 import type { CanarySummary } from './status.js'
-import { describeError, type Committer } from './commit.js'
+import type { Committer } from './commit.js'
+import { describeError } from './describe-error.js'
 
 /** Enough history to see the canary's recent commits; older ones are pruned so it never grows. */
 const KEEP_COMMITS = 5
@@ -10,7 +11,8 @@ export interface CanaryParts {
   committer: Committer
   /** Drops old canary commits and deletes objects nothing references any more. */
   prune: (keep: number) => Promise<void>
-  onResult: (result: CanarySummary) => void
+  /** The run's summary, and the error that failed it, if one did (to be reported: the summary keeps only its code). */
+  onResult: (result: CanarySummary, error?: unknown) => void
 }
 
 export class Canary {
@@ -32,6 +34,7 @@ export class Canary {
     const started = performance.now()
     const at = new Date().toISOString()
     let result: CanarySummary
+    let failure: unknown
     try {
       // New bytes every time: an unchanged object would be reused and nothing would reach the disk.
       await this.parts.committer.commit(CANARY_SESSION_ID, {
@@ -43,8 +46,9 @@ export class Canary {
     } catch (error) {
       const { code, detail } = describeError(error)
       result = { at, ok: false, latencyMs: Math.round(performance.now() - started), error: `${code}: ${detail}` }
+      failure = error
     }
-    this.parts.onResult(result)
+    this.parts.onResult(result, failure)
     return result
   }
 

@@ -2,13 +2,14 @@
 import { v7 as uuidv7 } from 'uuid'
 import { canonicalJson, prepareContent, type ArtifactInput } from '../domain/content.js'
 import {
-  DigestMismatch, DuplicateArtifactName, LedgerError, NameConflict,
-  NotReady, PayloadTooLarge, PreconditionFailed, RequestAborted, ShuttingDown, StorageFault,
+  ClientDisconnected, DigestMismatch, markRecorded, DuplicateArtifactName, LedgerError, NameConflict,
+  NotReady, PayloadTooLarge, PreconditionFailed, ShuttingDown, StorageFault,
 } from '../domain/errors.js'
-import { headEtag, type CommitError, type CommitRecord } from '../domain/model.js'
+import { headEtag, type CommitRecord } from '../domain/model.js'
 import { assertArtifactName, assertSessionId, conflictingName } from '../domain/names.js'
 import type { ObserverSet } from './observers.js'
-import type { CommitLog, ObjectFiles, PlainFiles, PlannedArtifact, StagedContent } from '../domain/ports.js'
+import type { BackgroundPath, CommitLog, ObjectFiles, OwedFailure, PlainFiles, PlannedArtifact, StagedContent } from '../domain/ports.js'
+import { describeError } from './describe-error.js'
 import { fingerprint, IdempotencyGate } from './idempotency.js'
 import { KeyedLock, RefCounter } from './keyed-lock.js'
 import type { ServiceState } from './service-state.js'
@@ -17,6 +18,8 @@ export interface CommitRequest {
   artifacts: ArtifactInput[]
   message?: string
   metadata?: Record<string, unknown>
+  /** Names added to the session's expected artifacts in the commit's own transaction. */
+  expect?: string[]
 }
 
 export interface CommitOptions {
@@ -62,7 +65,14 @@ export interface CommitterParts {
   maxArtifactBytes: number
   /** Reconciles a session whose plain files may be stale; runs under the session's lock. */
   reconcileSession: (sessionId: string) => Promise<void>
+  /** Remembers a storage fault that the caller is told about (readiness fails until a probe write passes). */
   noteFault: (error: unknown) => void
+  /** An error no caller will see (a cleanup, an undo, recording a failure): logged, counted, kept for status. */
+  reportBackground: (path: BackgroundPath, error: unknown) => void
+  /** A failure the log could not record now; it is recorded as soon as the log takes writes again. */
+  oweFailure: (failure: OwedFailure) => Promise<void>
+  /** The deadline a session created by this commit gets. */
+  newSessionDeadline: (sessionId: string) => string | null
   observer: ObserverSet
 }
 
@@ -74,13 +84,6 @@ async function settleAll<T>(writes: Promise<T>[]): Promise<T[]> {
   return results.map((r) => (r as PromiseFulfilledResult<T>).value)
 }
 
-
-export function describeError(error: unknown): CommitError {
-  if (error instanceof LedgerError) {
-    return { code: error.code, detail: error.message, ...(Object.keys(error.facts).length > 0 ? { facts: error.facts } : {}) }
-  }
-  return { code: 'internal', detail: 'an unexpected internal error occurred' }
-}
 
 export class Committer {
   private readonly sessionLock = new KeyedLock()
@@ -131,6 +134,7 @@ export class Committer {
     this.assertAcceptingWrites()
     assertSessionId(sessionId)
     if (request.metadata !== undefined) canonicalJson(request.metadata, 'metadata')
+    request.expect?.forEach((name, index) => assertArtifactName(name, `expect[${index}]`))
     const prepared = this.prepareArtifacts(request.artifacts)
     const key = options.idempotencyKey
     const print = key === undefined ? '' : fingerprint({ kind: 'commit', request })
@@ -140,6 +144,7 @@ export class Committer {
         return this.apply(sessionId, prepared, {
           message: request.message ?? null,
           metadata: request.metadata ?? null,
+          ...(request.expect === undefined ? {} : { expect: request.expect }),
           ...(key === undefined ? {} : { idempotency: { key, fingerprint: print } }),
         })
       }),
@@ -195,7 +200,7 @@ export class Committer {
       await this.parts.objects.discard(staged)
     } catch (error) {
       // The request's own outcome stands; the leftover lives in objects/incoming, emptied at start-up.
-      this.parts.noteFault(error)
+      this.parts.reportBackground('cleanup', error)
     }
   }
 
@@ -217,7 +222,10 @@ export class Committer {
             { field: 'Content-Digest', expected: request.expectedSha256, actual },
           ),
         }),
-        sourceFailure: (error) => new RequestAborted(`the request body ended early: ${error instanceof Error ? error.message : 'stream error'}`),
+        // A stalled body is cut off with its own error (client_timeout); anything else ending it early is the client leaving.
+        sourceFailure: (error) => (error instanceof LedgerError ? error : new ClientDisconnected(
+          `the client went away before the request body was complete: ${error instanceof Error ? error.message : 'stream error'}`,
+        )),
       })
       if (object === undefined || plain === undefined) throw new StorageFault('staging returned fewer copies than asked for')
       return [object, plain]
@@ -283,7 +291,7 @@ export class Committer {
   private async apply(
     sessionId: string,
     artifacts: PreparedArtifact[],
-    details: { message: string | null; metadata: Record<string, unknown> | null; idempotency?: { key: string; fingerprint: string } },
+    details: { message: string | null; metadata: Record<string, unknown> | null; expect?: string[]; idempotency?: { key: string; fingerprint: string } },
   ): Promise<CommitRecord> {
     const { log } = this.parts
     const conflict = log.findNameConflict(sessionId, artifacts.map((a) => a.name))
@@ -297,6 +305,7 @@ export class Committer {
     const seq = await log.insertPending({
       id, sessionId, message: details.message, metadata: details.metadata,
       artifacts: artifacts.map(({ name, sha256, size, mediaType }) => ({ name, sha256, size, mediaType })),
+      newSessionDeadline: this.parts.newSessionDeadline(sessionId),
     })
     const started = performance.now()
     const bytes = artifacts.reduce((sum, a) => sum + a.size, 0)
@@ -307,16 +316,19 @@ export class Committer {
       // Every artifact at once; nothing is committed until all of them are durable and read back,
       // and a failure undoes them.
       await settleAll(artifacts.map((a) => a.write(sessionId)))
-      await log.markCommitted(seq, details.idempotency)
+      await log.markCommitted(seq, {
+        ...(details.idempotency === undefined ? {} : { idempotency: details.idempotency }),
+        ...(details.expect === undefined ? {} : { expect: details.expect }),
+      })
       releaseObjects()
       this.parts.observer.forSession(sessionId).commitFinished('committed', { durationSeconds: elapsed(), bytes })
     } catch (error) {
       releaseObjects()
       this.parts.noteFault(error)
       const settled = await this.undo(sessionId, touched, artifacts.map((a) => a.sha256))
-      this.recordFailure(seq, error, settled)
+      await this.recordFailure({ seq, id, sessionId }, error, settled)
       this.parts.observer.forSession(sessionId).commitFinished('failed', { durationSeconds: elapsed(), bytes: 0, code: describeError(error).code })
-      if (error instanceof LedgerError) error.commitId = id
+      markRecorded(error, id)
       throw error
     }
     // Read outside the undo path: once the log says committed, nothing may roll the files back.
@@ -325,12 +337,15 @@ export class Committer {
     return record
   }
 
-  /** Logs the failure; if even the log cannot be written, start-up recovery aborts the pending row. */
-  private recordFailure(seq: number, error: unknown, settled: boolean): void {
+  /** Logs the failure; if even the log cannot take it now, it is owed and recorded once the log works again. */
+  private async recordFailure(commit: { seq: number; id: string; sessionId: string }, error: unknown, settled: boolean): Promise<void> {
+    const described = describeError(error)
     try {
-      this.parts.log.markFailed(seq, describeError(error), settled)
+      this.parts.log.markFailed(commit.seq, described, settled)
     } catch (logError) {
       this.parts.noteFault(logError)
+      this.parts.reportBackground('record-failure', logError)
+      await this.parts.oweFailure({ kind: 'pending', ...commit, error: described, settled })
     }
   }
 
@@ -350,6 +365,7 @@ export class Committer {
       }
     } catch (undoError) {
       this.parts.noteFault(undoError)
+      this.parts.reportBackground('undo', undoError)
       this.parts.state.dirtySessions.add(sessionId)
       settled = false
     }
@@ -360,6 +376,7 @@ export class Committer {
       }
     } catch (undoError) {
       this.parts.noteFault(undoError)
+      this.parts.reportBackground('undo', undoError)
       this.parts.state.dirtySessions.add(sessionId)
       settled = false
     }

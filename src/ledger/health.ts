@@ -1,7 +1,16 @@
 // Liveness and readiness as application/health+json: each named check says pass, warn or fail.
 import type { StorageProbes } from '../domain/ports.js'
-import { describeError } from './commit.js'
+import type { StandingError } from './background-errors.js'
+import { describeError } from './describe-error.js'
 import type { ServiceState } from './service-state.js'
+
+/** What readiness reads of the ledger besides its storage. */
+export interface LedgerHealthView {
+  state: ServiceState
+  /** Failures the log could not record yet: ready waits until it has. */
+  owedFailures: () => number
+  backgroundErrors: () => StandingError[]
+}
 
 export type HealthStatus = 'pass' | 'warn' | 'fail'
 
@@ -58,11 +67,12 @@ async function attempt(action: () => unknown): Promise<string | undefined> {
 }
 
 export async function readinessChecks(
-  state: ServiceState,
+  view: LedgerHealthView,
   probes: StorageProbes,
   thresholds: DiskThresholds,
   tryRecover: () => Promise<void>,
 ): Promise<Record<string, HealthCheck>> {
+  const { state } = view
   const time = new Date().toISOString()
   const checks: Record<string, HealthCheck> = {}
   checks['recovery'] = {
@@ -76,11 +86,23 @@ export async function readinessChecks(
   const dirProblem = await attempt(() => probes.checkDataDir())
   checks['datadir:writable'] = { status: dirProblem === undefined ? 'pass' : 'fail', componentType: 'datastore', ...(dirProblem === undefined ? {} : { output: dirProblem }), time }
 
-  if (state.unrecoveredFault !== undefined && state.phase === 'ready') await tryRecover()
+  const needsRecovery = (): boolean => state.unrecoveredFault !== undefined || state.dirtySessions.size > 0 || view.owedFailures() > 0
+  if (needsRecovery() && state.phase === 'ready') await tryRecover()
   const fault = state.unrecoveredFault
-  checks['storage:faults'] = fault === undefined
+  const owed = view.owedFailures()
+  checks['storage:faults'] = fault !== undefined
+    ? { status: 'fail', observedValue: fault.code, output: `unrecovered storage fault since ${fault.at}: ${fault.detail}`, time }
+    : owed > 0
+      ? { status: 'fail', observedValue: owed, output: `${owed} failed commits are not in the log yet; they are recorded once it takes writes`, time }
+      : state.dirtySessions.size > 0
+        ? { status: 'fail', observedValue: state.dirtySessions.size, output: 'plain files of some sessions are not back in line with the log yet', time }
+        : { status: 'pass', time }
+
+  // Background work that failed with an error it could not handle: still serving, but not as it should.
+  const standing = view.backgroundErrors()
+  checks['background'] = standing.length === 0
     ? { status: 'pass', time }
-    : { status: 'fail', observedValue: fault.code, output: `unrecovered storage fault since ${fault.at}: ${fault.detail}`, time }
+    : { status: 'warn', observedValue: standing.length, output: standing.map((e) => `${e.path}: ${e.code} since ${e.since} (${e.count}×)`).join('; '), time }
 
   const canary = state.canary
   checks['canary'] = canary === undefined

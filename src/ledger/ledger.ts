@@ -1,12 +1,18 @@
-// The ledger: the one object routes talk to. It wires commits, reads, recovery, verify and health.
+// The ledger: the one object routes talk to. It wires commits, sessions, reads, recovery, verify,
+// health and the background work (canary, scrub, deadlines), and reports every error of that work.
+import { v7 as uuidv7 } from 'uuid'
 import { ReadBackMismatch, SessionNotFound } from '../domain/errors.js'
-import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions } from '../domain/model.js'
+import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, ExpectChange } from '../domain/model.js'
 import { assertSessionId } from '../domain/names.js'
 import type {
-  CommitFilter, CommitLog, LedgerObserver, ObjectFiles, PlainFiles, ScrubRecord, SessionStore, StorageBookkeeping, StorageProbes,
+  BackgroundPath, CommitFilter, CommitLog, EndedAttempt, FailureJournal, LedgerObserver, ObjectFiles, PlainFiles, ScrubRecord, SessionStore,
+  StorageBookkeeping, StorageProbes,
 } from '../domain/ports.js'
-import { Committer, describeError, type CommitOptions, type CommitOutcome, type CommitRequest, type PutRequest } from './commit.js'
+import { BackgroundErrors, type LedgerLogger } from './background-errors.js'
+import { Committer, type CommitOptions, type CommitOutcome, type CommitRequest, type PutRequest } from './commit.js'
+import { describeError } from './describe-error.js'
 import { readinessChecks, report, type DiskThresholds, type HealthReport } from './health.js'
+import { OwedFailures } from './owed-failures.js'
 import { Reader, type ArtifactSelector, type CommitPage, type SessionArtifacts } from './reads.js'
 import { collectGarbage, recoverAtStartup, reconcileSession, type RecoveryParts } from './recovery.js'
 import { ObserverSet } from './observers.js'
@@ -15,7 +21,7 @@ import { Canary } from './canary.js'
 import { Scrubber } from './scrub.js'
 import { assertCallerSessionId, Sessions, type SessionChanges, type SessionPage } from './sessions.js'
 import type { CanarySummary, StatusReport } from './status.js'
-import { CANARY_SESSION_ID, type SessionRecord, type SessionState } from '../domain/session.js'
+import { CANARY_SESSION_ID, type SessionRecord, type SessionState, type WriterError } from '../domain/session.js'
 import { isStorageFault } from './storage-errors.js'
 import { verifyStorage, type VerifyParts, type VerifyReport } from './verify.js'
 
@@ -26,21 +32,30 @@ export interface LedgerStorage {
   objects: ObjectFiles
   plain: PlainFiles
   probes: StorageProbes
+  failureJournal: FailureJournal
 }
 
 export interface LedgerSettings {
   version: string
   maxArtifactBytes: number
   disk: DiskThresholds
+  /** Where background errors are reported; nothing below HTTP drops an error without a word. */
+  logger: LedgerLogger
   /** 0 (the default) runs no periodic canary; `runCanary()` still works. */
   canaryIntervalMs?: number
   /** 0 (the default) runs no background scrub; `runScrub()` still works. */
   scrubIntervalMs?: number
   scrubRateBytesPerSec?: number
+  /** The deadline of a session that does not name one: this long after it is created (default 24 h). */
+  sessionDeadlineSeconds?: number
+  /** How often deadlines are checked (default 1 s, so a session closes within 5 s of its deadline). */
+  deadlineCheckIntervalMs?: number
 }
 
 /** A fault is retried by a probe write at most this often, so readiness polls stay cheap. */
 const PROBE_INTERVAL_MS = 1000
+const DEFAULT_DEADLINE_SECONDS = 24 * 60 * 60
+const DEFAULT_DEADLINE_CHECK_MS = 1000
 
 export class Ledger {
   readonly state = new ServiceState()
@@ -50,13 +65,19 @@ export class Ledger {
   private readonly sessions: Sessions
   private readonly canary: Canary
   private readonly scrubber: Scrubber
+  private readonly background: BackgroundErrors
+  private readonly owed: OwedFailures
+  private deadlineTimer: NodeJS.Timeout | undefined
   private lastProbeAt = 0
 
   constructor(
     private readonly storage: LedgerStorage,
     private readonly settings: LedgerSettings,
   ) {
+    this.background = new BackgroundErrors(settings.logger, this.observers)
+    this.owed = new OwedFailures(storage.log, storage.failureJournal, (error) => this.reportBackground('record-failure', error))
     this.reader = new Reader(storage.log, storage.bookkeeping, storage.objects, this.observers)
+    this.sessions = new Sessions(storage.log, storage.sessions, this.observers, settings.sessionDeadlineSeconds ?? DEFAULT_DEADLINE_SECONDS)
     this.committer = new Committer({
       log: storage.log,
       objects: storage.objects,
@@ -65,23 +86,28 @@ export class Ledger {
       maxArtifactBytes: settings.maxArtifactBytes,
       reconcileSession: (sessionId) => this.reconcileDirtySession(sessionId),
       noteFault: (error) => this.noteFault(error),
+      reportBackground: (path, error) => this.reportBackground(path, error),
+      oweFailure: (failure) => this.owed.owe(failure),
+      newSessionDeadline: (sessionId) => this.sessions.defaultDeadline(sessionId),
       observer: this.observers,
     })
-    this.sessions = new Sessions(storage.log, storage.sessions)
     this.canary = new Canary({
       committer: this.committer,
       prune: (keep) => this.pruneCanary(keep),
-      onResult: (result) => {
+      onResult: (result, error) => {
         this.state.canary = result
+        if (error === undefined) this.background.succeeded('canary')
+        else this.reportBackground('canary', error)
       },
     })
     this.scrubber = new Scrubber({
       verify: (throttle) => verifyStorage(this.verifyParts, { repair: true, throttle }),
       onResult: (summary) => {
         storage.bookkeeping.recordScrub(summary)
+        this.background.succeeded('scrub')
       },
       onError: (error) => {
-        this.noteFault(error)
+        this.reportBackground('scrub', error)
       },
     }, settings.scrubRateBytesPerSec ?? 64 * 1024 * 1024)
   }
@@ -94,20 +120,52 @@ export class Ledger {
     this.observers.add(observer)
   }
 
-  /** Crash recovery; the service answers 503 not_ready until it has finished. */
+  /**
+   * Crash recovery; the service answers 503 not_ready until it has finished. Failures a previous
+   * process still owed the log are recorded first, so their commits end `failed` with their reason
+   * rather than `aborted`; deadlines that passed while the service was down are acted on before ready.
+   */
   async recover(): Promise<void> {
     this.state.phase = 'recovering'
+    await this.owed.replayJournal()
     const { report, failures } = await recoverAtStartup(this.recoveryParts)
     this.state.lastRecovery = report
     for (const { sessionId, error } of failures) {
       // The session stays dirty (its next commit reconciles it first) and readiness fails meanwhile.
       this.state.dirtySessions.add(sessionId)
       this.noteFault(error)
+      this.reportBackground('recovery', error)
     }
     if (this.state.lastRecovery.abortedCommits > 0) this.observers.commitsAborted(this.state.lastRecovery.abortedCommits)
+    this.sessions.closeDue()
     this.state.phase = 'ready'
     this.canary.start(this.settings.canaryIntervalMs ?? 0)
     this.scrubber.start(this.settings.scrubIntervalMs ?? 0)
+    this.startDeadlines(this.settings.deadlineCheckIntervalMs ?? DEFAULT_DEADLINE_CHECK_MS)
+  }
+
+  private startDeadlines(intervalMs: number): void {
+    if (intervalMs <= 0) return
+    this.deadlineTimer = setInterval(() => {
+      this.closeDueSessions('deadlines')
+    }, intervalMs)
+    this.deadlineTimer.unref()
+  }
+
+  /**
+   * Closes sessions whose deadline has passed. Runs on a timer and before every read of session
+   * state, so no read shows a session open past its deadline; a failure is reported, never thrown
+   * into the read that asked.
+   */
+  private closeDueSessions(path: BackgroundPath): void {
+    if (this.state.phase !== 'ready') return
+    try {
+      this.sessions.closeDue()
+      this.background.succeeded(path)
+    } catch (error) {
+      this.noteFault(error)
+      this.reportBackground(path, error)
+    }
   }
 
   runCanary(): Promise<CanarySummary> {
@@ -135,29 +193,44 @@ export class Ledger {
     return this.write(() => this.committer.put(sessionId, request))
   }
 
-  putSession(sessionId: string, changes: SessionChanges): { session: SessionRecord; created: boolean } {
-    return this.sessions.put(sessionId, changes)
+  putSession(sessionId: string, changes: SessionChanges, options: { ifMatch?: string[] } = {}): { session: SessionRecord; created: boolean } {
+    this.closeDueSessions('reads')
+    return this.sessions.put(sessionId, changes, options)
+  }
+
+  changeExpected(sessionId: string, change: Partial<ExpectChange>): SessionRecord {
+    this.closeDueSessions('reads')
+    return this.sessions.changeExpected(sessionId, change)
   }
 
   getSession(sessionId: string): SessionRecord {
+    this.closeDueSessions('reads')
     return this.sessions.get(sessionId)
   }
 
-  completeSession(sessionId: string): SessionRecord {
-    return this.sessions.complete(sessionId)
+  /** The writer closes its session; with `error`, it reports that it failed and the session closes `failed`. */
+  completeSession(sessionId: string, error?: WriterError): SessionRecord {
+    this.closeDueSessions('reads')
+    return this.sessions.close(sessionId, error)
   }
 
   listSessions(filter: { state?: SessionState; cursor?: string; limit: number }): SessionPage {
+    this.closeDueSessions('reads')
     return this.sessions.list(filter)
   }
 
   async status(): Promise<StatusReport> {
+    this.closeDueSessions('reads')
     const { log, sessions, bookkeeping, probes } = this.storage
     const counts = log.commitCounts(CANARY_SESSION_ID)
     const last = log.lastCommit(CANARY_SESSION_ID)
     const failure = log.lastFailure(CANARY_SESSION_ID)
     const objects = bookkeeping.objectTotals()
-    const disk = await probes.diskSpace().catch(() => undefined)
+    const disk = await probes.diskSpace().catch((error: unknown) => {
+      // Shown as unknown (null) here; readiness fails on the same error and says why.
+      this.reportBackground('reads', error)
+      return undefined
+    })
     return {
       service: 'artifact-ledger',
       version: this.settings.version,
@@ -177,12 +250,18 @@ export class Ledger {
         freeBytes: disk?.freeBytes ?? null,
         totalBytes: disk?.totalBytes ?? null,
       },
-      sessions: { ...sessions.sessionCounts(CANARY_SESSION_ID), incompleteIds: sessions.incompleteSessionIds(CANARY_SESSION_ID, 100) },
+      sessions: {
+        ...sessions.sessionCounts(CANARY_SESSION_ID),
+        incompleteIds: sessions.recentSessionIds('incomplete', CANARY_SESSION_ID, 100),
+        failedIds: sessions.recentSessionIds('failed', CANARY_SESSION_ID, 100),
+      },
       lastScrub: bookkeeping.lastScrub() ?? null,
       scrubRunning: this.scrubber.isRunning,
       canary: this.state.canary ?? null,
       recovery: this.state.lastRecovery ?? null,
       unrecoveredFault: this.state.unrecoveredFault ?? null,
+      owedFailures: this.owed.count,
+      backgroundErrors: this.background.list(),
     }
   }
 
@@ -195,15 +274,29 @@ export class Ledger {
       this.noteFault(error)
       throw error
     }
-    // A verified write just went through: a past fault no longer stands, once no session is dirty.
-    if (!outcome.replayed && this.state.dirtySessions.size === 0) this.state.unrecoveredFault = undefined
+    // A verified write just went through: a past fault no longer stands, once no session is dirty
+    // and the log has taken every failure it was owed.
+    if (!outcome.replayed && this.state.dirtySessions.size === 0) await this.settleOwedFailures()
     return outcome
   }
 
-  /** Records a commit attempt rejected before it began (bad field, bad name, too large…) as failed. */
-  recordRejected(sessionId: string, error: CommitError): string {
-    const id = this.storage.log.recordRejected(sessionId, error, [])
-    this.observers.commitFinished('failed', { durationSeconds: 0, bytes: 0, code: error.code })
+  /**
+   * Records a commit attempt that ended before it began writing: refused (bad field, bad name, too
+   * large…) as `failed`, or cut off by its client (stalled, gone) as `aborted`. When the log cannot take
+   * the row now it is owed, so the id returned is the entry's even then.
+   */
+  async recordEnded(sessionId: string, error: CommitError): Promise<string> {
+    const id = uuidv7()
+    const state = error.code === 'client_timeout' || error.code === 'client_disconnected' ? 'aborted' : 'failed'
+    const attempt: EndedAttempt = { id, sessionId, state, error, artifacts: [], newSessionDeadline: this.sessions.defaultDeadline(sessionId) }
+    try {
+      this.storage.log.recordEnded(attempt)
+    } catch (logError) {
+      this.noteFault(logError)
+      this.reportBackground('record-failure', logError)
+      await this.owed.owe({ kind: 'ended', attempt })
+    }
+    this.observers.commitFinished(state, { durationSeconds: 0, bytes: 0, code: error.code })
     return id
   }
 
@@ -256,10 +349,14 @@ export class Ledger {
   }
 
   async readiness(): Promise<HealthReport> {
-    const checks = await readinessChecks(this.state, this.storage.probes, this.settings.disk, () => this.tryRecoverFromFault())
+    const checks = await readinessChecks(
+      { state: this.state, owedFailures: () => this.owed.count, backgroundErrors: () => this.background.list() },
+      this.storage.probes, this.settings.disk, () => this.tryRecoverFromFault(),
+    )
     return report(this.settings.version, checks)
   }
 
+  /** A fault of a write whose caller is told: remembered for readiness (and counted when it is a read-back mismatch). */
   noteFault(error: unknown): void {
     if (error instanceof ReadBackMismatch) this.observers.integrityProblem('read_back_mismatch')
     if (!isStorageFault(error)) return
@@ -267,7 +364,27 @@ export class Ledger {
     this.state.unrecoveredFault = { at: new Date().toISOString(), code, detail }
   }
 
-  /** After a fault: prove a write works again, then bring dirty sessions back in line with the log. */
+  /** An error that no caller sees: logged, counted by path and code, kept for status and health. */
+  reportBackground(path: BackgroundPath, error: unknown): void {
+    this.noteFault(error)
+    this.background.report(path, error)
+  }
+
+  /** Writes owed failures into the log; once nothing is owed and no session is dirty, a past fault no longer stands. */
+  private async settleOwedFailures(): Promise<void> {
+    if (this.owed.count > 0) {
+      try {
+        await this.owed.settle()
+        this.background.succeeded('record-failure')
+      } catch (error) {
+        this.reportBackground('record-failure', error)
+        return
+      }
+    }
+    if (this.state.dirtySessions.size === 0) this.state.unrecoveredFault = undefined
+  }
+
+  /** After a fault: prove a write works again, record what the log is owed, then bring dirty sessions back in line. */
   private async tryRecoverFromFault(): Promise<void> {
     if (Date.now() - this.lastProbeAt < PROBE_INTERVAL_MS) return
     this.lastProbeAt = Date.now()
@@ -276,10 +393,12 @@ export class Ledger {
       for (const sessionId of [...this.state.dirtySessions]) {
         await this.committer.withSessionLock(sessionId, () => this.reconcileDirtySession(sessionId))
       }
-      this.state.unrecoveredFault = undefined
+      this.background.succeeded('fault-probe')
     } catch (error) {
-      this.noteFault(error)
+      this.reportBackground('fault-probe', error)
+      return
     }
+    await this.settleOwedFailures()
   }
 
   private async reconcileDirtySession(sessionId: string): Promise<void> {
@@ -290,6 +409,7 @@ export class Ledger {
   /** Stops taking commits, lets the ones in flight finish, then closes the log. */
   async close(): Promise<void> {
     this.state.phase = 'stopping'
+    clearInterval(this.deadlineTimer)
     await Promise.all([this.canary.stop(), this.scrubber.stop()])
     await this.committer.drain()
     this.storage.log.close()

@@ -22,7 +22,15 @@ export class ObserverSet implements LedgerObserver {
     for (const o of this.observers) o.commitsAborted(count)
   }
 
+  sessionClosed(...args: Parameters<LedgerObserver['sessionClosed']>): void {
+    for (const o of this.observers) o.sessionClosed(...args)
+  }
+
   integrityProblem(kind: Parameters<LedgerObserver['integrityProblem']>[0]): void {
     for (const o of this.observers) o.integrityProblem(kind)
+  }
+
+  backgroundError(...args: Parameters<LedgerObserver['backgroundError']>): void {
+    for (const o of this.observers) o.backgroundError(...args)
   }
 }

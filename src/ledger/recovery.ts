@@ -1,11 +1,12 @@
 // Brings files back in line with the log: after a crash at start-up, after a failed rollback at run time.
-import type { CommitLog, ObjectFiles, PlainFiles, StorageBookkeeping, UnsettledCommit } from '../domain/ports.js'
+import type { CommitLog, ObjectFiles, PlainFiles, StorageBookkeeping, StorageProbes, UnsettledCommit } from '../domain/ports.js'
 
 export interface RecoveryParts {
   log: CommitLog
   bookkeeping: StorageBookkeeping
   objects: ObjectFiles
   plain: PlainFiles
+  probes: StorageProbes
   isObjectInUse: (sha256: string) => boolean
 }
 
@@ -25,15 +26,18 @@ export interface RecoveryOutcome {
 export const ABORT_REASON = 'the service stopped before this commit finished; aborted by start-up recovery'
 
 /**
- * Start-up recovery, before the service is ready: pending commits become aborted, temp files go,
- * and every plain file a pending commit could have touched is made equal to the log again.
+ * Start-up recovery, before the service is ready: pending commits become aborted, every temp file
+ * goes, and every plain file a pending commit could have touched is made equal to the log again.
  */
 export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOutcome> {
   const started = performance.now()
   const abortedCommits = parts.log.abortPending(ABORT_REASON)
   const unsettled = parts.log.unsettledCommits()
-  const sha256s = unsettled.flatMap((c) => c.artifacts.flatMap((a) => (a.sha256 === null ? [] : [a.sha256])))
-  let removedTemps = await parts.objects.removeAbandonedTemps(sha256s)
+  // Every temp file under the data dir, not only those in folders an unfinished commit names: nothing
+  // writes yet, and a temp whose own cleanup failed may sit in a folder the log no longer points to.
+  let removedTemps = await parts.objects.removeAbandonedTemps()
+  removedTemps += await parts.plain.removeAbandonedTemps()
+  removedTemps += await parts.probes.removeAbandonedTemps()
   await collectGarbage(parts)
   let settledCommits = 0
   const failures: RecoveryOutcome['failures'] = []

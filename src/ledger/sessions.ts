@@ -1,14 +1,21 @@
-// Session use cases: declare expectations, read state and what is missing, complete, list.
-import { InvalidQuery, InvalidSessionId, SessionNotFound } from '../domain/errors.js'
-import { headEtag } from '../domain/model.js'
+// Session use cases: declare and change expectations, set deadlines, close (by the writer, with a
+// reported failure, or by the deadline), read state and what is missing, list.
+import {
+  DeadlinePassed, InvalidContent, InvalidQuery, InvalidSessionId, PreconditionFailed, SessionClosed, SessionNotFound,
+} from '../domain/errors.js'
+import { headEtag, type ExpectChange } from '../domain/model.js'
 import { assertArtifactName, assertSessionId } from '../domain/names.js'
-import type { CommitLog, SessionStore } from '../domain/ports.js'
-import { CANARY_SESSION_ID, missingArtifacts, type SessionRecord, type SessionRow, type SessionState } from '../domain/session.js'
+import type { CommitLog, LedgerObserver, SessionStore } from '../domain/ports.js'
+import {
+  CANARY_SESSION_ID, missingArtifacts, type SessionRecord, type SessionRow, type SessionState, type WriterError,
+} from '../domain/session.js'
 import { canonicalJson } from '../domain/content.js'
 
 export interface SessionChanges {
   expectedArtifacts?: string[]
   metadata?: Record<string, unknown>
+  /** RFC 3339; must lie in the future. */
+  deadline?: string
 }
 
 export interface SessionPage {
@@ -24,11 +31,33 @@ export function assertCallerSessionId(sessionId: string): void {
   }
 }
 
+/** A session's If-Match: `*` holds when it exists, a tag when it equals the current head ETag. */
+export function assertSessionMatches(ifMatch: readonly string[] | undefined, current: { headSeq: number } | undefined): void {
+  if (ifMatch === undefined) return
+  const etag = current === undefined ? undefined : headEtag(current.headSeq)
+  if (ifMatch.some((tag) => (tag === '*' ? current !== undefined : tag === etag))) return
+  throw new PreconditionFailed(
+    current === undefined ? `If-Match ${ifMatch.join(', ')} but the session does not exist` : `If-Match ${ifMatch.join(', ')} does not match the session head ${etag ?? ''}`,
+    current === undefined ? {} : { currentEtag: etag },
+  )
+}
+
+/** Deadlines are closed in batches of this many sessions per transaction. */
+const CLOSE_BATCH = 500
+
 export class Sessions {
   constructor(
     private readonly log: CommitLog,
     private readonly store: SessionStore,
+    private readonly observer: Pick<LedgerObserver, 'sessionClosed'>,
+    private readonly defaultDeadlineSeconds: number,
   ) {}
+
+  /** The deadline a session gets when a write creates it without naming one. */
+  defaultDeadline(sessionId: string): string | null {
+    if (sessionId === CANARY_SESSION_ID) return null
+    return new Date(Date.now() + this.defaultDeadlineSeconds * 1000).toISOString()
+  }
 
   private record(row: SessionRow): SessionRecord {
     const artifacts = this.log.latestVersions(row.id)
@@ -40,17 +69,42 @@ export class Sessions {
     }
   }
 
-  put(sessionId: string, changes: SessionChanges): { session: SessionRecord; created: boolean } {
+  put(sessionId: string, changes: SessionChanges, options: { ifMatch?: string[] } = {}): { session: SessionRecord; created: boolean } {
     assertCallerSessionId(sessionId)
     const expected = changes.expectedArtifacts
     expected?.forEach((name, index) => assertArtifactName(name, `expectedArtifacts[${index}]`))
     if (changes.metadata !== undefined) canonicalJson(changes.metadata, 'metadata')
-    const created = !this.log.sessionExists(sessionId)
-    const row = this.store.upsertSession(sessionId, {
+    const deadline = changes.deadline === undefined ? undefined : futureDeadline(changes.deadline)
+    const { row, created } = this.store.updateSession(sessionId, {
       ...(expected === undefined ? {} : { expectedArtifacts: [...new Set(expected)] }),
       ...(changes.metadata === undefined ? {} : { metadata: changes.metadata }),
+      ...(deadline === undefined ? {} : { deadline }),
+    }, {
+      newSessionDeadline: deadline ?? this.defaultDeadline(sessionId),
+      precondition: (current) => {
+        assertSessionMatches(options.ifMatch, current)
+        if (current !== undefined && current.state !== 'open' && deadline !== undefined && deadline !== current.deadline) {
+          throw new SessionClosed(`session ${sessionId} is ${current.state}: a closed session has no deadline to move`, { field: 'deadline', state: current.state })
+        }
+      },
     })
     return { session: this.record(row), created }
+  }
+
+  /** Adds and removes expected names in one transaction: concurrent writers never lose each other's names. */
+  changeExpected(sessionId: string, change: Partial<ExpectChange>): SessionRecord {
+    assertCallerSessionId(sessionId)
+    const add = change.add ?? []
+    const remove = change.remove ?? []
+    add.forEach((name, index) => assertArtifactName(name, `add[${index}]`))
+    remove.forEach((name, index) => assertArtifactName(name, `remove[${index}]`))
+    const adding = new Set(add)
+    const both = remove.findIndex((name) => adding.has(name))
+    if (both >= 0) throw new InvalidContent(`${JSON.stringify(remove[both])} is both added and removed`, { field: `remove[${both}]` })
+    const row = this.store.changeExpected(sessionId, { add: [...adding], remove: [...new Set(remove)] }, {
+      newSessionDeadline: this.defaultDeadline(sessionId),
+    })
+    return this.record(row)
   }
 
   get(sessionId: string): SessionRecord {
@@ -60,10 +114,32 @@ export class Sessions {
     return this.record(row)
   }
 
-  complete(sessionId: string): SessionRecord {
+  /**
+   * The writer closes its session: complete or incomplete by what is missing, or failed with the error
+   * it reports. A report of failure is taken even for a session nothing was written to yet, and even
+   * after the session closed: it is what explains the missing artifacts.
+   */
+  close(sessionId: string, error?: WriterError): SessionRecord {
     assertCallerSessionId(sessionId)
-    if (!this.log.sessionExists(sessionId)) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
-    return this.record(this.store.completeSession(sessionId))
+    const { row, closed } = this.store.closeSession(sessionId, { by: 'writer', ...(error === undefined ? {} : { error }) }, {
+      newSessionDeadline: this.defaultDeadline(sessionId),
+      precondition: (current) => {
+        if (current === undefined && error === undefined) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
+      },
+    })
+    if (closed && row.state !== 'open') this.observer.sessionClosed(row.state, 'writer')
+    return this.record(row)
+  }
+
+  /** Closes every open session whose deadline has passed; returns how many it closed. */
+  closeDue(): number {
+    let total = 0
+    for (;;) {
+      const closed = this.store.closeDueSessions(new Date().toISOString(), CLOSE_BATCH)
+      for (const row of closed) if (row.state !== 'open') this.observer.sessionClosed(row.state, 'deadline')
+      total += closed.length
+      if (closed.length < CLOSE_BATCH) return total
+    }
   }
 
   list(filter: { state?: SessionState; cursor?: string; limit: number }): SessionPage {
@@ -80,4 +156,14 @@ export class Sessions {
     const last = page.at(-1)
     return { sessions: page.map((row) => this.record(row)), nextCursor: rows.length > filter.limit && last !== undefined ? last.id : null }
   }
+}
+
+/** A deadline as UTC ISO text; one already past would close the session at once, so it is refused. */
+function futureDeadline(text: string): string {
+  const at = Date.parse(text)
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(text) || Number.isNaN(at)) {
+    throw new InvalidContent('deadline must be an RFC 3339 date-time with a time zone, e.g. 2026-12-05T18:00:00Z', { field: 'deadline' })
+  }
+  if (at <= Date.now()) throw new DeadlinePassed(`deadline ${text} has already passed`, { field: 'deadline', deadline: text })
+  return new Date(at).toISOString()
 }

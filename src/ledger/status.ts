@@ -1,6 +1,7 @@
 // The status report: one read-only picture of the service for operators, status and metrics.
 import type { CommitState } from '../domain/commit-state.js'
-import type { ScrubRecord } from '../domain/ports.js'
+import type { ScrubRecord, SessionCounts } from '../domain/ports.js'
+import type { StandingError } from './background-errors.js'
 
 export interface CommitSummary {
   id: string
@@ -34,10 +35,14 @@ export interface StatusReport {
   lastCommit: CommitSummary | null
   lastFailure: FailureSummary | null
   storage: { objectCount: number; objectBytes: number; databaseBytes: number; freeBytes: number | null; totalBytes: number | null }
-  sessions: { total: number; open: number; complete: number; incomplete: number; incompleteIds: string[] }
+  sessions: SessionCounts & { incompleteIds: string[]; failedIds: string[] }
   lastScrub: ScrubRecord | null
   scrubRunning: boolean
   canary: CanarySummary | null
   recovery: { abortedCommits: number; settledCommits: number; removedTemps: number; durationMs: number } | null
   unrecoveredFault: { at: string; code: string; detail: string } | null
+  /** Failed commits the log could not record yet (it was failing); recorded as soon as it takes writes. */
+  owedFailures: number
+  /** Background work whose last run failed, by path, until it next succeeds. */
+  backgroundErrors: StandingError[]
 }

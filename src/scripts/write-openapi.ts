@@ -1,5 +1,6 @@
 // Writes openapi.yaml from the served route schemas, so the checked-in contract is never hand-edited.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import pino from 'pino'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildApp } from '../app.js'
@@ -12,6 +13,8 @@ export async function renderOpenApiYaml(): Promise<string> {
   try {
     const ledger = new Ledger(openStorage(dataDir), {
       version: SERVICE_VERSION, maxArtifactBytes: 1, disk: { hardReserveBytes: 0, softReserveBytes: 0 },
+      // Never recovered, so no background work runs that could have anything to report.
+      logger: pino({ level: 'silent' }),
     })
     const app = await buildApp({ ledger, bodyLimitBytes: 1024, maxArtifactBytes: 1 })
     await app.ready()

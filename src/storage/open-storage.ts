@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { LedgerStorage } from '../ledger/ledger.js'
 import { realFs, type DurableFs } from './files/fs-seam.js'
+import { FileFailureJournal } from './files/failure-journal.js'
 import { ObjectStore } from './files/object-store.js'
 import { PlainView } from './files/plain-view.js'
 import { Bookkeeping } from './sqlite/bookkeeping.js'
@@ -27,5 +28,6 @@ export function openStorage(dataDir: string, fs: DurableFs = realFs): LedgerStor
     objects,
     plain: new PlainView(dataDir, objects, fs),
     probes: new RealStorageProbes(dataDir, db, fs),
+    failureJournal: new FileFailureJournal(dataDir),
   }
 }

@@ -4,7 +4,7 @@ import { access, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { StorageProbes } from '../domain/ports.js'
 import { realFs, type DurableFs } from './files/fs-seam.js'
-import { writeVerified } from './files/verified-write.js'
+import { removeTempFiles, writeVerified } from './files/verified-write.js'
 import type { Db } from './sqlite/ledger-db.js'
 import { toStorageFailure } from './sqlite/sql-runner.js'
 
@@ -14,6 +14,11 @@ export class RealStorageProbes implements StorageProbes {
     private readonly db: Db,
     private readonly fs: DurableFs = realFs,
   ) {}
+
+  /** Probe writes go to health/, whose temps only a crash in the middle of a probe leaves behind. */
+  removeAbandonedTemps(): Promise<number> {
+    return removeTempFiles(join(this.root, 'health'), this.root, this.fs)
+  }
 
   /** A verified file write and a durable database write: after a fault, both paths must work again. */
   async probeWrite(): Promise<void> {

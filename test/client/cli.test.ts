@@ -35,7 +35,7 @@ async function getJson<T>(path: string): Promise<{ status: number; body: T }> {
 }
 
 async function commitsOf(sessionId: string): Promise<CommitRecord[]> {
-  const { status, body } = await getJson<{ commits: CommitRecord[] }>(`/v1/commits?session=${sessionId}`)
+  const { status, body } = await getJson<{ commits: CommitRecord[] }>(`/v1/commits?session=${sessionId}&kind=artifacts`)
   expect(status).toBe(200)
   return body.commits
 }

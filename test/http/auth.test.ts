@@ -10,6 +10,7 @@ import { loadTokens, parseEnvTokens, parseTokenFile, requiredScope, type AuthSet
 import { Ledger } from '../../src/ledger/ledger.js'
 import { openStorage } from '../../src/storage/open-storage.js'
 import { commitBody, sha256, textArtifact } from '../support/factories.js'
+import { RecordingLogger } from '../support/recording-logger.js'
 import { makeDataDir, startLedger, type TestLedger } from '../support/start-ledger.js'
 
 const READ = 'r3ad-t0ken-for-tests'
@@ -164,7 +165,7 @@ describe('bearer-token auth', () => {
       },
     })
     const dataDir = await makeDataDir()
-    const ledger = new Ledger(openStorage(dataDir), { version: 'test', maxArtifactBytes: 1024 * 1024, disk: { hardReserveBytes: 0, softReserveBytes: 0 } })
+    const ledger = new Ledger(openStorage(dataDir), { version: 'test', maxArtifactBytes: 1024 * 1024, disk: { hardReserveBytes: 0, softReserveBytes: 0 }, logger: new RecordingLogger() })
     const app = await buildApp({ ledger, bodyLimitBytes: 1024 * 1024, maxArtifactBytes: 1024 * 1024, logger: pino({ level: 'info' }, sink), auth: { tokens } })
     cleanups.push(async () => {
       await app.close()

@@ -80,7 +80,7 @@ describe('POST /v1/sessions/{sid}/commits', () => {
       payload: '{"artifacts":[{"name":"m.json","json":{"x":1e400}}]}',
     })
     expect(res.statusCode).toBe(400)
-    expect(res.json()).toMatchObject({ code: 'invalid_content', field: 'artifacts[0].json' })
+    expect(res.json()).toMatchObject({ code: 'inexact_number', field: 'artifacts[0].json.x' })
   })
 
   it('answers 400 invalid_json for a malformed body and 415 for a non-JSON type', async () => {

@@ -25,7 +25,7 @@ describe('sessions that know what is missing', () => {
   it('declares expected artifacts with PUT, 201 the first time and 200 after', async () => {
     const created = await declare('run-1', { expectedArtifacts: expected, metadata: { model: 'm1' } })
     expect(created.statusCode).toBe(201)
-    expect(created.json()).toMatchObject({ id: 'run-1', state: 'open', expectedArtifacts: expected, missing: expected, metadata: { model: 'm1' }, headSeq: 0 })
+    expect(created.json()).toMatchObject({ id: 'run-1', state: 'open', expectedArtifacts: expected, missing: expected, metadata: { model: 'm1' }, headSeq: 1, closedBy: null, error: null })
     const updated = await declare('run-1', { metadata: { model: 'm2' } })
     expect(updated.statusCode).toBe(200)
     expect(updated.json()).toMatchObject({ expectedArtifacts: expected, metadata: { model: 'm2' } })
@@ -42,7 +42,8 @@ describe('sessions that know what is missing', () => {
     const closed = await complete('run-1')
     expect(closed.statusCode).toBe(200)
     expect(closed.json()).toMatchObject({ state: 'incomplete', missing: ['feedback.txt'] })
-    expect((await t.app.inject('/v1/sessions/run-1')).json()).toMatchObject({ state: 'incomplete', missing: ['feedback.txt'], headSeq: 1, etag: '"1"' })
+    // Three entries: the expectation (seq 1), the commit (2) and the close (3); the head is the last.
+    expect((await t.app.inject('/v1/sessions/run-1')).json()).toMatchObject({ state: 'incomplete', missing: ['feedback.txt'], headSeq: 3, etag: '"3"', closedBy: 'writer' })
 
     await commit('run-1', 'feedback.txt')
     expect((await t.app.inject('/v1/sessions/run-1')).json()).toMatchObject({ state: 'complete', missing: [] })
@@ -85,6 +86,6 @@ describe('sessions that know what is missing', () => {
     const status = (await t.app.inject('/v1/status')).json()
     expect(status.sessions).toMatchObject({ total: 1, incomplete: 1, incompleteIds: ['run-1'] })
     expect(status.commits).toMatchObject({ committed: 1, total: 1 })
-    expect(status.lastCommit).toMatchObject({ sessionId: 'run-1', seq: 1 })
+    expect(status.lastCommit).toMatchObject({ sessionId: 'run-1', seq: 2 })
   })
 })

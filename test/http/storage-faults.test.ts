@@ -125,8 +125,9 @@ const COMMIT_FAULTS: CommitFault[] = [
     status: 500, problemCode: 'storage_fault', factsStep: 'rename',
   },
   {
+    // Out of file handles is the host's limit, not the disk's: 503 to retry, and no storage fault.
     title: 'openTemp EMFILE', step: 'openTemp', code: 'EMFILE', options: { times: 1 },
-    status: 500, problemCode: 'storage_fault', factsStep: 'open',
+    status: 503, problemCode: 'too_many_open_files', factsStep: 'open',
   },
   {
     title: 'write ENOSPC', step: 'write', code: 'ENOSPC', options: {},
@@ -254,7 +255,7 @@ describe('a streamed upload whose copies read back wrong', () => {
 })
 
 describe('a plain copy that cannot be opened while a streamed upload is staged', () => {
-  it('answers 500 without leaving an unhandled stream error or a temp file, and serves on', async () => {
+  it('answers 503 to retry, without leaving an unhandled stream error or a temp file, and serves on', async () => {
     const previous = await seedCommittedVersions()
     // EMFILE on the plain copy's temp: the object's temp is already open and must be closed and removed.
     faults.fail('openTemp', 'EMFILE', { when: isStagedPlain })
@@ -262,8 +263,9 @@ describe('a plain copy that cannot be opened while a streamed upload is staged',
       method: 'PUT', url: `/v1/sessions/${SID}/artifacts/${SUMMARY}`, headers: { 'content-type': 'text/plain' },
       payload: Readable.from([Buffer.from('streamed while the table is full\n')]),
     })
-    expect(res.statusCode).toBe(500)
-    expect(res.json()).toMatchObject({ code: 'storage_fault', errno: 'EMFILE' })
+    expect(res.statusCode).toBe(503)
+    expect(res.headers['retry-after']).toBe('1')
+    expect(res.json()).toMatchObject({ code: 'too_many_open_files', errno: 'EMFILE' })
     faults.clear()
     await expectPlainFiles(previous)
     expect(await tempFilesUnder(t.dataDir)).toEqual([])

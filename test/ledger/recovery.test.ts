@@ -21,6 +21,7 @@ async function crashMidCommit(dataDir: string): Promise<void> {
       { name: 'a.txt', sha256: sha256('new-a'), size: 5, mediaType: 'text/plain' },
       { name: 'fresh/b.txt', sha256: sha256('new-b'), size: 5, mediaType: 'text/plain' },
     ],
+    newSessionDeadline: null,
   })
   db.close()
   // The new bytes of a.txt reached the plain file, fresh/b.txt never committed, and temps were left.

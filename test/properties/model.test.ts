@@ -83,6 +83,17 @@ function rederive(s: SessionModel): void {
   if (s.state !== 'open') s.state = missing(s).length === 0 ? 'complete' : 'incomplete'
 }
 
+/** A session-level change is a log entry of its own: the head moves to its seq; no change, no move. */
+function moveHead(s: SessionModel, headSeq: number, changed: boolean): void {
+  if (!changed) {
+    expect(headSeq).toBe(s.headSeq)
+    return
+  }
+  expect(headSeq).toBeGreaterThan(s.headSeq)
+  s.pastHeads.push(s.headSeq)
+  s.headSeq = headSeq
+}
+
 function folderClash(name: string, others: Iterable<string>): boolean {
   for (const other of others) {
     if (other !== name && (other.startsWith(`${name}/`) || name.startsWith(`${other}/`))) return true
@@ -485,9 +496,14 @@ class Expect extends Step {
     const res = await r.t.app.inject({ method: 'PUT', url: `/v1/sessions/${this.sid}`, payload: { expectedArtifacts: this.names } })
     expect(res.statusCode, res.body).toBe(existed ? 200 : 201)
     const s = sessionOf(m, this.sid)
+    const before = new Set(s.expected)
     s.expected = [...new Set(this.names)]
     rederive(s)
-    expect(res.json()).toMatchObject({ state: s.state, expectedArtifacts: s.expected, missing: missing(s) })
+    const got = res.json()
+    expect(got).toMatchObject({ state: s.state, expectedArtifacts: s.expected, missing: missing(s) })
+    // Creating the session or changing its expected set is a log entry, and moves the head to it.
+    const changed = !existed || before.size !== s.expected.length || s.expected.some((n) => !before.has(n))
+    moveHead(s, got.headSeq, changed)
   }
 
   toString(): string {
@@ -509,9 +525,12 @@ class Complete extends Step {
       return
     }
     expect(res.statusCode, res.body).toBe(200)
+    const wasOpen = s.state === 'open'
     s.state = missing(s).length === 0 ? 'complete' : 'incomplete'
-    expect(res.json()).toMatchObject({ state: s.state, missing: missing(s) })
+    expect(res.json()).toMatchObject({ state: s.state, missing: missing(s), closedBy: 'writer' })
     expect(res.json().completedAt).not.toBeNull()
+    // Closing is a log entry; closing a closed session again changes nothing.
+    moveHead(s, res.json().headSeq, wasOpen)
   }
 
   toString(): string {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { InsufficientStorage, PayloadTooLarge, ReadBackMismatch, RequestAborted, StorageFault, type LedgerError } from '../../src/domain/errors.js'
+import { TooManyOpenFiles, InsufficientStorage, PayloadTooLarge, ReadBackMismatch, ClientDisconnected, StorageFault, type LedgerError } from '../../src/domain/errors.js'
 import { placeStaged, readBackCopies, stageCopies, writeVerified } from '../../src/storage/files/verified-write.js'
 import { sha256 } from '../support/factories.js'
 import { FaultyFs, type FaultCode, type FsStep } from '../support/faulty-fs.js'
@@ -73,7 +73,7 @@ interface StepFault {
 }
 
 const BEFORE_RENAME: StepFault[] = [
-  { step: 'openTemp', code: 'EMFILE', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'open' },
+  { step: 'openTemp', code: 'EMFILE', errorClass: TooManyOpenFiles, errorCode: 'too_many_open_files', factsStep: 'open' },
   { step: 'write', code: 'EIO', errorClass: StorageFault, errorCode: 'storage_fault', factsStep: 'write' },
   { step: 'write', code: 'ENOSPC', errorClass: InsufficientStorage, errorCode: 'insufficient_storage', factsStep: 'write' },
   { step: 'write', code: 'EDQUOT', errorClass: InsufficientStorage, errorCode: 'insufficient_storage', factsStep: 'write' },
@@ -277,9 +277,9 @@ describe('writeVerified with a failing source or a size limit', () => {
     await seedTarget()
     const hangUp = new Error('socket hang up')
     const error = await rejectionOf(writeVerified(target, chunks('the new ', hangUp), {
-      fs, root, sourceFailure: (cause) => new RequestAborted('the body ended early', {}, { cause }),
+      fs, root, sourceFailure: (cause) => new ClientDisconnected('the body ended early', {}, { cause }),
     }))
-    expect(error).toBeInstanceOf(RequestAborted)
+    expect(error).toBeInstanceOf(ClientDisconnected)
     expect(error.cause).toBe(hangUp)
     expect(await tempFilesIn(dirname(target))).toEqual([])
     expect(await contentOf(target)).toBe(OLD)

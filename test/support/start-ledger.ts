@@ -8,6 +8,7 @@ import { Ledger, type LedgerSettings } from '../../src/ledger/ledger.js'
 import type { DurableFs } from '../../src/storage/files/fs-seam.js'
 import { openStorage } from '../../src/storage/open-storage.js'
 import type { Db } from '../../src/storage/sqlite/ledger-db.js'
+import { RecordingLogger } from './recording-logger.js'
 
 export interface TestLedger {
   app: App
@@ -15,6 +16,8 @@ export interface TestLedger {
   dataDir: string
   /** The real database under the ledger, for tests that inject a database fault (e.g. a page limit). */
   db: Db
+  /** What the ledger logged (background errors and their recoveries). */
+  logs: RecordingLogger
   /** Closes the app (and the ledger with it); the data dir stays until `cleanup`. */
   close(): Promise<void>
   cleanup(): Promise<void>
@@ -28,6 +31,8 @@ export interface StartOptions {
   settings?: Partial<LedgerSettings>
   /** Bearer-token auth, as main.ts passes it; absent means open. */
   auth?: AuthSettings
+  bodyIdleTimeoutMs?: number
+  maxConcurrentUploads?: number
 }
 
 /** Every data dir made in this test file; test/support/remove-data-dirs.ts removes them after it. */
@@ -47,16 +52,20 @@ export async function startLedger(options: StartOptions = {}): Promise<TestLedge
   const dataDir = options.dataDir ?? (await makeDataDir())
   const maxArtifactBytes = options.maxArtifactBytes ?? 64 * 1024 * 1024
   const storage = openStorage(dataDir, options.fs)
+  const logs = new RecordingLogger()
   const ledger = new Ledger(storage, {
     version: 'test',
     maxArtifactBytes,
     disk: { hardReserveBytes: 0, softReserveBytes: 0 },
+    logger: logs,
     ...options.settings,
   })
   const app = await buildApp({
     ledger,
     bodyLimitBytes: options.bodyLimitBytes ?? 16 * 1024 * 1024,
     maxArtifactBytes,
+    ...(options.bodyIdleTimeoutMs === undefined ? {} : { bodyIdleTimeoutMs: options.bodyIdleTimeoutMs }),
+    ...(options.maxConcurrentUploads === undefined ? {} : { maxConcurrentUploads: options.maxConcurrentUploads }),
     ...(options.auth === undefined ? {} : { auth: options.auth }),
   })
   app.addHook('onClose', async () => {
@@ -74,6 +83,7 @@ export async function startLedger(options: StartOptions = {}): Promise<TestLedge
     ledger,
     dataDir,
     db: storage.db,
+    logs,
     close,
     async cleanup() {
       await close()

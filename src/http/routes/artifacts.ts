@@ -8,6 +8,7 @@ import { PayloadTooLarge, RangeNotSatisfiable } from '../../domain/errors.js'
 import type { ArtifactVersion } from '../../domain/model.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import { parseAtSeq, VERIFY_BEFORE_SEND_BYTES } from '../../ledger/reads.js'
+import { bodyChunks } from '../body-reader.js'
 import { digestHeader, parseContentDigest, parseEntityTags, parseRange, strongTagValues, weakMatch } from '../headers.js'
 import { ArtifactList, ArtifactQuery, ListQuery, PutHeaders, VersionHistory } from '../schemas/artifacts.js'
 import { CommitRecord } from '../schemas/commits.js'
@@ -17,9 +18,11 @@ import { sendCommitOutcome } from './commit-reply.js'
 export interface ArtifactRouteOptions {
   ledger: Ledger
   maxArtifactBytes: number
+  /** A body that makes no progress this long is cut off (client_timeout). */
+  bodyIdleTimeoutMs: number
 }
 
-export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = async (app, { ledger, maxArtifactBytes }) => {
+export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = async (app, { ledger, maxArtifactBytes, bodyIdleTimeoutMs }) => {
   // The PUT body is a raw stream whatever its type: it is hashed on its way to disk, never buffered.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_req, payload, done) => {
@@ -27,7 +30,7 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
   })
 
   app.put('/v1/sessions/:sid/artifacts/*', {
-    config: { recordsFailedCommit: true },
+    config: { recordsFailedCommit: true, usesUploadSlot: true },
     schema: {
       summary: 'Upload one artifact as a raw streamed body',
       tags: ['artifacts'],
@@ -35,7 +38,7 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
       params: ArtifactParams,
       headers: PutHeaders,
       body: Type.Unknown({ description: 'the raw bytes of the artifact' }),
-      response: { 201: CommitRecord, ...problemResponses(400, 404, 409, 412, 413, 422, 500, 503, 507) },
+      response: { 201: CommitRecord, ...problemResponses(400, 404, 408, 409, 412, 413, 415, 422, 500, 503, 507) },
     },
   }, async (req, reply) => {
     const declared = Number(req.headers['content-length'] ?? NaN)
@@ -45,10 +48,9 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
     const expectedSha256 = parseContentDigest(req.headers['content-digest'])
     const ifNoneMatch = parseEntityTags(req.headers['if-none-match'], 'If-None-Match')
     const ifMatch = parseEntityTags(req.headers['if-match'], 'If-Match')
-    const body = (req.body ?? req.raw) as Readable
     const outcome = await ledger.put(req.params.sid, {
       name: req.params['*'],
-      body,
+      body: bodyChunks((req.body ?? req.raw) as Readable, { idleMs: bodyIdleTimeoutMs }),
       mediaType: req.headers['content-type'] ?? 'application/octet-stream',
       ...(expectedSha256 === undefined ? {} : { expectedSha256 }),
       ...(ifNoneMatch?.includes('*') === true ? { createOnly: true } : {}),

@@ -11,14 +11,14 @@ export const commitRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
   // A commit is JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain')
   app.post('/v1/sessions/:sid/commits', {
-    config: { recordsFailedCommit: true },
+    config: { recordsFailedCommit: true, usesUploadSlot: true },
     schema: {
       summary: 'Commit one or more artifacts atomically',
       tags: ['commits'],
       params: SessionParams,
       headers: CommitHeaders,
       body: CommitRequest,
-      response: { 201: CommitRecord, ...problemResponses(400, 404, 409, 412, 413, 415, 422, 500, 503, 507) },
+      response: { 201: CommitRecord, ...problemResponses(400, 404, 408, 409, 412, 413, 415, 422, 500, 503, 507) },
     },
   }, async (req, reply) => {
     const ifMatch = parseEntityTags(req.headers['if-match'], 'If-Match')
@@ -31,17 +31,18 @@ export const commitRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
 
   app.get('/v1/commits', {
     schema: {
-      summary: 'The transaction log, oldest first, cursor-paginated by seq',
+      summary: 'The transaction log: every entry (commits and session changes), oldest first, cursor-paginated by seq',
       tags: ['commits'],
       querystring: CommitListQuery,
       response: { 200: CommitPage, ...problemResponses(400) },
     },
   }, async (req) => {
-    const { session, state, since, cursor, limit } = req.query
+    const { session, state, kind, since, cursor, limit } = req.query
     return ledger.listCommits({
       limit,
       ...(session === undefined ? {} : { sessionId: session }),
       ...(state === undefined ? {} : { state }),
+      ...(kind === undefined ? {} : { kind }),
       ...(since === undefined ? {} : parseSince(since)),
       ...(cursor === undefined ? {} : { cursor }),
     })

@@ -1,6 +1,8 @@
 // Commit request and record schemas: strict, so contract drift is a 400 naming the field.
 import { Type } from '@sinclair/typebox'
 import { COMMIT_STATES } from '../../domain/commit-state.js'
+import { ENTRY_KINDS } from '../../domain/model.js'
+import { CLOSED_BY, SESSION_STATES } from '../../domain/session.js'
 import { Sha256Hex } from './common.js'
 
 const MediaType = Type.String({ minLength: 3, maxLength: 255, pattern: '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\\s*;.*)?$' })
@@ -19,6 +21,9 @@ export const CommitRequest = Type.Object({
   artifacts: Type.Array(ArtifactInput, { minItems: 1, maxItems: 1000 }),
   message: Type.Optional(Type.String({ maxLength: 4096 })),
   metadata: Type.Optional(Metadata),
+  expect: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+    maxItems: 10_000, description: "names added to the session's expected artifacts in the same transaction as the commit",
+  })),
 }, { additionalProperties: false })
 
 export const CommitHeaders = Type.Object({
@@ -27,6 +32,9 @@ export const CommitHeaders = Type.Object({
 })
 
 export const CommitState = Type.Union(COMMIT_STATES.map((s) => Type.Literal(s)))
+export const EntryKind = Type.Union(ENTRY_KINDS.map((k) => Type.Literal(k)), {
+  description: 'artifacts: a commit of bytes; expect: the expected set changed; close: the session closed; session: created, deadline or metadata changed',
+})
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
 
@@ -44,10 +52,25 @@ export const CommitErrorSchema = Type.Object({
   facts: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 })
 
+const Names = Type.Array(Type.String())
+export const ExpectChange = Type.Object({ add: Names, remove: Names }, { description: 'names added to and removed from the expected artifacts' })
+export const CloseChange = Type.Object({
+  state: Type.Union(SESSION_STATES.filter((s) => s !== 'open').map((s) => Type.Literal(s))),
+  closedBy: Type.Union(CLOSED_BY.map((b) => Type.Literal(b))),
+  missing: Names,
+  error: Type.Union([Type.Object({ type: Type.String(), message: Type.String() }), Type.Null()]),
+}, { description: 'how the session closed' })
+export const SessionChange = Type.Object({
+  created: Type.Boolean(),
+  deadline: Nullable(Type.String({ format: 'date-time' })),
+  metadata: Type.Union([Metadata, Type.Null()]),
+}, { description: 'what changed about the session itself; null members did not change' })
+
 export const CommitRecord = Type.Object({
   id: Type.String(),
   seq: Type.Integer(),
   sessionId: Type.String(),
+  kind: EntryKind,
   state: CommitState,
   message: Nullable(Type.String()),
   metadata: Type.Union([Metadata, Type.Null()]),
@@ -55,7 +78,10 @@ export const CommitRecord = Type.Object({
   finishedAt: Nullable(Type.String({ format: 'date-time' })),
   artifacts: Type.Array(CommitArtifact),
   error: Type.Union([CommitErrorSchema, Type.Null()]),
-})
+  expect: Type.Union([ExpectChange, Type.Null()]),
+  close: Type.Union([CloseChange, Type.Null()]),
+  session: Type.Union([SessionChange, Type.Null()]),
+}, { description: 'a log entry: a commit of artifacts, or a change of the session (expect, close, session)' })
 
 export const Transition = Type.Object({
   from: Type.Union([CommitState, Type.Null()]),
@@ -74,6 +100,7 @@ export const CommitPage = Type.Object({
 export const CommitListQuery = Type.Object({
   session: Type.Optional(Type.String()),
   state: Type.Optional(CommitState),
+  kind: Type.Optional(EntryKind),
   since: Type.Optional(Type.String({ description: 'a commit seq (commits after it) or an RFC 3339 time (commits created at or after it)' })),
   cursor: Type.Optional(Type.String({ description: 'nextCursor from the previous page' })),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),

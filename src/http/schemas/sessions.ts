@@ -1,21 +1,49 @@
 // Session schemas: expectations in, state and missing names out.
 import { Type } from '@sinclair/typebox'
-import { SESSION_STATES } from '../../domain/session.js'
+import { CLOSED_BY, SESSION_STATES } from '../../domain/session.js'
 import { ArtifactVersion } from './artifacts.js'
 
 export const SessionState = Type.Union(SESSION_STATES.map((s) => Type.Literal(s)))
 
+const ArtifactName = Type.String({ minLength: 1, maxLength: 512, description: 'an artifact name' })
+const Names = (description: string) => Type.Array(ArtifactName, { maxItems: 10_000, description })
+
 export const SessionRequest = Type.Object({
-  expectedArtifacts: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { maxItems: 10_000, description: 'names the session must produce before it is complete' })),
+  expectedArtifacts: Type.Optional(Names('names the session must produce before it is complete; replaces the list (POST …/expected adds and removes atomically)')),
   metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  deadline: Type.Optional(Type.String({
+    format: 'date-time',
+    description: 'RFC 3339; when it passes, the service closes the session if its writer has not (default: SESSION_DEADLINE_SECONDS after creation). Must lie in the future.',
+  })),
 }, { additionalProperties: false })
+
+export const SessionHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'the session ETag: 412 when the session has changed since' })),
+})
+
+export const ExpectedChangeRequest = Type.Object({
+  add: Type.Optional(Names('names to add to the expected artifacts')),
+  remove: Type.Optional(Names('names to remove from the expected artifacts')),
+}, { additionalProperties: false })
+
+export const WriterError = Type.Object({
+  type: Type.String({ minLength: 1, maxLength: 256, description: 'what kind of failure, e.g. the exception class' }),
+  message: Type.String({ maxLength: 65_536, description: 'what went wrong, e.g. the exception text' }),
+}, { additionalProperties: false })
+
+export const CompleteRequest = Type.Object({
+  error: Type.Optional(WriterError),
+}, { additionalProperties: false, description: 'empty to close the session; with error, the writer reports that it failed' })
 
 export const SessionRecord = Type.Object({
   id: Type.String(),
   state: SessionState,
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
-  completedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  completedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'when the session was closed' }),
+  deadline: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'when the service closes the session if its writer has not' }),
+  closedBy: Type.Union([...CLOSED_BY.map((b) => Type.Literal(b)), Type.Null()], { description: 'who closed the session: its writer, or the service at the deadline' }),
+  error: Type.Union([WriterError, Type.Null()], { description: 'the failure the writer reported (state failed)' }),
   headSeq: Type.Integer(),
   etag: Type.String({ description: 'the session head ETag, for If-Match on commits' }),
   metadata: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),

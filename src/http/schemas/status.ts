@@ -22,7 +22,12 @@ export const StatusReport = Type.Object({
     freeBytes: Type.Union([Count, Type.Null()]),
     totalBytes: Type.Union([Count, Type.Null()]),
   }),
-  sessions: Type.Object({ total: Count, open: Count, complete: Count, incomplete: Count, incompleteIds: Type.Array(Type.String()) }),
+  sessions: Type.Object({
+    total: Count, open: Count, complete: Count, incomplete: Count, failed: Count,
+    closedByDeadline: Type.Integer({ minimum: 0, description: 'sessions the service closed because their writer had not by the deadline' }),
+    incompleteIds: Type.Array(Type.String(), { description: 'the 100 most recently changed incomplete sessions' }),
+    failedIds: Type.Array(Type.String(), { description: 'the 100 most recently changed sessions whose writer reported a failure' }),
+  }),
   lastScrub: Nullable(Type.Object({
     startedAt: Type.String(), finishedAt: Type.String(), ok: Type.Boolean(), checkedObjects: Count, checkedPlainFiles: Count,
     bytes: Count, missing: Count, corrupt: Count, orphaned: Count, repaired: Count,
@@ -31,4 +36,12 @@ export const StatusReport = Type.Object({
   canary: Nullable(Type.Object({ at: Type.String(), ok: Type.Boolean(), latencyMs: Count, error: Type.Union([Type.String(), Type.Null()]) })),
   recovery: Nullable(Type.Object({ abortedCommits: Count, settledCommits: Count, removedTemps: Count, durationMs: Count })),
   unrecoveredFault: Nullable(Type.Object({ at: Type.String(), code: Type.String(), detail: Type.String() })),
+  owedFailures: Type.Integer({ minimum: 0, description: 'failed commits the log could not record yet; recorded once it takes writes again' }),
+  backgroundErrors: Type.Array(Type.Object({
+    path: Type.String({ description: 'the background work: scrub, canary, deadlines, recovery, record-failure, cleanup, undo, fault-probe, reads' }),
+    code: Type.String(),
+    detail: Type.String(),
+    since: Type.String({ format: 'date-time' }),
+    count: Count,
+  }), { description: 'background work whose last run failed, until it next succeeds' }),
 })

@@ -6,7 +6,7 @@ import { ObjectCorrupt } from '../../domain/errors.js'
 import type { ObjectFiles } from '../../domain/ports.js'
 import { realFs, type DurableFs } from './fs-seam.js'
 import { isNotFound, storageFailure } from './io-errors.js'
-import { discardStaged, hashFile, placeStaged, readBackCopies, removeTempFiles, stageCopies, writeVerified, type StagedFile, type WriteOptions, type WrittenFile } from './verified-write.js'
+import { discardStaged, hashFile, placeStaged, readBackCopies, removeTempFilesBelow, stageCopies, writeVerified, type StagedFile, type WriteOptions, type WrittenFile } from './verified-write.js'
 
 export type StageOptions = Pick<WriteOptions, 'limit' | 'expectedSha256' | 'expectedMismatch' | 'sourceFailure'>
 
@@ -106,16 +106,8 @@ export class ObjectStore implements ObjectFiles {
     }
   }
 
-  async removeAbandonedTemps(sha256s?: Iterable<string>): Promise<number> {
-    const dirs = new Set<string>([this.incomingDir])
-    if (sha256s === undefined) {
-      for (const prefix of await readdirOrEmpty(this.dir)) dirs.add(join(this.dir, prefix))
-    } else {
-      for (const sha256 of sha256s) dirs.add(dirname(this.pathOf(sha256)))
-    }
-    let removed = 0
-    for (const dir of dirs) removed += await removeTempFiles(dir, this.root, this.fs)
-    return removed
+  async removeAbandonedTemps(): Promise<number> {
+    return removeTempFilesBelow(join(this.root, 'objects'), this.root, this.fs)
   }
 
   corrupt(sha256: string): ObjectCorrupt {

@@ -7,7 +7,7 @@ import type { PlacedFile, PlainFiles, StagedContent } from '../../domain/ports.j
 import { realFs, type DurableFs } from './fs-seam.js'
 import { isNotFound, storageFailure } from './io-errors.js'
 import type { ObjectStore } from './object-store.js'
-import { hashFile, placeStaged, removeTempFiles, writeVerified } from './verified-write.js'
+import { hashFile, placeStaged, removeTempFiles, removeTempFilesBelow, writeVerified } from './verified-write.js'
 
 /**
  * A file's bytes, opened only when the first chunk is asked for and closed when iteration stops:
@@ -110,7 +110,8 @@ export class PlainView implements PlainFiles {
     }
   }
 
-  async removeAbandonedTemps(sid: string, names: Iterable<string>): Promise<number> {
+  async removeAbandonedTemps(sid?: string, names?: Iterable<string>): Promise<number> {
+    if (sid === undefined || names === undefined) return removeTempFilesBelow(sid === undefined ? this.dir : join(this.dir, sid), this.root, this.fs)
     const dirs = new Set<string>()
     for (const name of names) dirs.add(dirname(this.pathOf(sid, name)))
     let removed = 0

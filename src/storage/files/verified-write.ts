@@ -505,6 +505,31 @@ export async function removeTempFiles(dir: string, root: string, fs: DurableFs =
     if (isNotFound(error)) return 0
     throw storageFailure('readdir', relative(root, dir), error)
   }
+  return removeTempsAmong(dir, names, root, fs)
+}
+
+/**
+ * Deletes every temp file in `dir` and every folder below it: after a crash, a temp can sit in a
+ * folder no unfinished commit names (a failed commit whose cleanup failed too, say).
+ */
+export async function removeTempFilesBelow(dir: string, root: string, fs: DurableFs = realFs): Promise<number> {
+  let removed = 0
+  const folders = [dir]
+  for (let folder = folders.pop(); folder !== undefined; folder = folders.pop()) {
+    let entries
+    try {
+      entries = await readdir(folder, { withFileTypes: true })
+    } catch (error) {
+      if (isNotFound(error)) continue
+      throw storageFailure('readdir', relative(root, folder), error)
+    }
+    for (const entry of entries) if (entry.isDirectory()) folders.push(join(folder, entry.name))
+    removed += await removeTempsAmong(folder, entries.filter((e) => !e.isDirectory()).map((e) => e.name), root, fs)
+  }
+  return removed
+}
+
+async function removeTempsAmong(dir: string, names: string[], root: string, fs: DurableFs): Promise<number> {
   const temps = names.filter(isTempName)
   for (const name of temps) {
     try {

@@ -1,10 +1,10 @@
 // The SQLite transaction log: commits, their transitions, artifact versions and idempotency keys.
 import type { Statement } from 'better-sqlite3'
-import { canTransition, type CommitState } from '../../domain/commit-state.js'
-import type { ArtifactVersion, CommitArtifact, CommitError, CommitRecord, CommitWithTransitions, Transition } from '../../domain/model.js'
-import type { CommitFilter, CommitLog, PendingCommit, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit } from '../../domain/ports.js'
-import { v7 as uuidv7 } from 'uuid'
+import type { CommitState } from '../../domain/commit-state.js'
+import type { ArtifactVersion, CommitArtifact, CommitError, CommitRecord, CommitWithTransitions, EntryChange, Transition } from '../../domain/model.js'
+import type { CommitFilter, CommitLog, EndedAttempt, PendingCommit, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit } from '../../domain/ports.js'
 import { GroupCommit } from './group-commit.js'
+import { addTransition, moveSessionHead, parseChange } from './log-entries.js'
 import { toVersion, VERSION_COLUMNS, type ArtifactRow, type CommitRow, type VersionRow } from './rows.js'
 import type { SessionRows } from './session-rows.js'
 import { toStorageFailure, type SqlRunner } from './sql-runner.js'
@@ -107,9 +107,7 @@ export class SqliteCommitLog implements CommitLog {
   }
 
   private addTransition(seq: number, from: CommitState | null, to: CommitState, at: string, reason: string | null): void {
-    // The state machine is the domain's; a transition it forbids is a bug, and fails its transaction.
-    if (!canTransition(from, to)) throw new Error(`commit ${seq}: ${from ?? 'nothing'} → ${to} is not a commit transition`)
-    this.sql('INSERT INTO transitions (commit_seq, from_state, to_state, at, reason) VALUES (?, ?, ?, ?, ?)').run(seq, from, to, at, reason)
+    addTransition(this.run, seq, from, to, at, reason)
   }
 
   private insertArtifacts(seq: number, sessionId: string, artifacts: readonly PlannedArtifact[]): void {
@@ -122,7 +120,7 @@ export class SqliteCommitLog implements CommitLog {
   insertPending(commit: PendingCommit): Promise<number> {
     return this.group.submit(() => this.write('log-pending', () => {
       const now = this.now()
-      this.sessions.ensure(commit.sessionId, now)
+      this.sessions.ensure(commit.sessionId, now, commit.newSessionDeadline)
       const { lastInsertRowid } = this.sql(`INSERT INTO commits (id, session_id, state, message, metadata, created_at)
         VALUES (?, ?, 'pending', ?, ?, ?)`).run(
         commit.id, commit.sessionId, commit.message,
@@ -136,7 +134,8 @@ export class SqliteCommitLog implements CommitLog {
   }
 
   /** Batched with concurrent writes: resolves once the commit is durably `committed`. */
-  markCommitted(seq: number, idempotency?: { key: string; fingerprint: string }): Promise<void> {
+  markCommitted(seq: number, options: { idempotency?: { key: string; fingerprint: string }; expect?: string[] } = {}): Promise<void> {
+    const { idempotency, expect } = options
     return this.group.submit(() => this.write('log-committed', () => {
       const now = this.now()
       const commit = this.sql("SELECT session_id FROM commits WHERE seq = ? AND state = 'pending'").get(seq) as { session_id: string } | undefined
@@ -155,9 +154,13 @@ export class SqliteCommitLog implements CommitLog {
         this.sql(`INSERT INTO objects (sha256, size, created_at) VALUES (?, ?, ?)
           ON CONFLICT (sha256) DO UPDATE SET state = 'ok'`).run(artifact.sha256, artifact.size, now)
       }
-      this.sql("UPDATE commits SET state = 'committed', finished_at = ?, needs_recovery = 0 WHERE seq = ?").run(now, seq)
+      // The expectations a commit declares land with its bytes, so no reader sees one without the other.
+      const added = expect === undefined ? [] : this.sessions.addExpected(sessionId, expect, now)
+      const change: EntryChange | undefined = added.length === 0 ? undefined : { expect: { add: added, remove: [] } }
+      this.sql("UPDATE commits SET state = 'committed', finished_at = ?, needs_recovery = 0, change = ? WHERE seq = ?")
+        .run(now, change === undefined ? null : JSON.stringify(change), seq)
       this.addTransition(seq, 'pending', 'committed', now, null)
-      this.sql('UPDATE sessions SET head_seq = ?, updated_at = ? WHERE id = ?').run(seq, now, sessionId)
+      moveSessionHead(this.run, sessionId, seq, now)
       this.sessions.rederive(sessionId, now)
       if (idempotency !== undefined) {
         this.sql('INSERT INTO idempotency_keys (session_id, key, fingerprint, commit_seq, created_at) VALUES (?, ?, ?, ?, ?)')
@@ -187,25 +190,26 @@ export class SqliteCommitLog implements CommitLog {
     })
   }
 
-  recordRejected(sessionId: string, error: CommitError, artifacts: PlannedArtifact[]): string {
-    const id = uuidv7()
-    this.write('log-rejected', () => {
+  recordEnded(attempt: EndedAttempt): void {
+    this.write(`log-${attempt.state}`, () => {
+      // Recorded late (the log was failing when the attempt ended) and perhaps more than once: one row per id.
+      if (this.sql('SELECT 1 FROM commits WHERE id = ?').get(attempt.id) !== undefined) return
       const now = this.now()
-      this.sessions.ensure(sessionId, now)
+      const { error } = attempt
+      this.sessions.ensure(attempt.sessionId, now, attempt.newSessionDeadline)
       const { lastInsertRowid } = this.sql(`INSERT INTO commits (id, session_id, state, created_at, finished_at,
-        error_code, error_detail, error_facts, needs_recovery) VALUES (?, ?, 'failed', ?, ?, ?, ?, ?, 0)`).run(
-        id, sessionId, now, now, error.code, error.detail, error.facts === undefined ? null : JSON.stringify(error.facts),
+        error_code, error_detail, error_facts, needs_recovery) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`).run(
+        attempt.id, attempt.sessionId, attempt.state, now, now, error.code, error.detail, error.facts === undefined ? null : JSON.stringify(error.facts),
       )
       const seq = Number(lastInsertRowid)
-      this.addTransition(seq, null, 'failed', now, `${error.code}: ${error.detail}`)
-      this.insertArtifacts(seq, sessionId, artifacts)
+      this.addTransition(seq, null, attempt.state, now, `${error.code}: ${error.detail}`)
+      this.insertArtifacts(seq, attempt.sessionId, attempt.artifacts)
     })
-    return id
   }
 
   abortPending(reason: string): number {
     const pending = this.sql("SELECT seq FROM commits WHERE state = 'pending'").all() as { seq: number }[]
-    for (const { seq } of pending) this.finish(seq, 'aborted', { code: 'aborted', detail: reason }, false)
+    for (const { seq } of pending) this.finish(seq, 'aborted', { code: 'service_restarted', detail: reason }, false)
     return pending.length
   }
 
@@ -237,10 +241,12 @@ export class SqliteCommitLog implements CommitLog {
       WHERE commit_seq = ? ORDER BY position`).all(row.seq) as ArtifactRow[]).map(
       (a): CommitArtifact => ({ name: a.name, version: a.version, sha256: a.sha256, size: a.size, mediaType: a.media_type }),
     )
+    const change = parseChange(row.change)
     return {
       id: row.id,
       seq: row.seq,
       sessionId: row.session_id,
+      kind: row.kind,
       state: row.state,
       message: row.message,
       metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
@@ -252,6 +258,9 @@ export class SqliteCommitLog implements CommitLog {
         detail: row.error_detail ?? '',
         ...(row.error_facts === null ? {} : { facts: JSON.parse(row.error_facts) as Record<string, unknown> }),
       },
+      expect: change.expect ?? null,
+      close: change.close ?? null,
+      session: change.session ?? null,
     }
   }
 
@@ -282,6 +291,10 @@ export class SqliteCommitLog implements CommitLog {
     if (filter.state !== undefined) {
       where.push('state = ?')
       params.push(filter.state)
+    }
+    if (filter.kind !== undefined) {
+      where.push('kind = ?')
+      params.push(filter.kind)
     }
     if (filter.since !== undefined) {
       // Seek to the first commit at or after `since` with one lookup in the (created_at, seq) index, then
@@ -314,14 +327,14 @@ export class SqliteCommitLog implements CommitLog {
 
   commitCounts(exclude: string): Record<CommitState, number> {
     const counts: Record<CommitState, number> = { pending: 0, committed: 0, failed: 0, aborted: 0 }
-    for (const row of this.sql('SELECT state, COUNT(*) AS n FROM commits WHERE session_id != ? GROUP BY state').all(exclude) as { state: CommitState; n: number }[]) {
+    for (const row of this.sql("SELECT state, COUNT(*) AS n FROM commits WHERE kind = 'artifacts' AND session_id != ? GROUP BY state").all(exclude) as { state: CommitState; n: number }[]) {
       counts[row.state] = row.n
     }
     return counts
   }
 
   lastCommit(exclude: string): CommitRecord | undefined {
-    const row = this.sql("SELECT * FROM commits WHERE state = 'committed' AND session_id != ? ORDER BY seq DESC LIMIT 1").get(exclude) as CommitRow | undefined
+    const row = this.sql("SELECT * FROM commits WHERE state = 'committed' AND kind = 'artifacts' AND session_id != ? ORDER BY seq DESC LIMIT 1").get(exclude) as CommitRow | undefined
     return row === undefined ? undefined : this.toRecord(row)
   }
 
@@ -329,20 +342,6 @@ export class SqliteCommitLog implements CommitLog {
     const row = this.sql("SELECT * FROM commits WHERE state IN ('failed', 'aborted') AND session_id != ? ORDER BY seq DESC LIMIT 1").get(exclude) as CommitRow | undefined
     return row === undefined ? undefined : this.toRecord(row)
   }
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
   close(): void {
     this.db.close()

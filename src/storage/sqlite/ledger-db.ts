@@ -111,6 +111,26 @@ const MIGRATIONS: readonly string[] = [
     at TEXT NOT NULL
   );
   `,
+  `
+  -- The log records every change, not only commits of bytes: an entry's kind says which, and
+  -- change holds what a session-level entry (or a commit's expect) changed, as JSON.
+  ALTER TABLE commits ADD COLUMN kind TEXT NOT NULL DEFAULT 'artifacts'
+    CHECK (kind IN ('artifacts', 'expect', 'close', 'session'));
+  ALTER TABLE commits ADD COLUMN change TEXT;
+  CREATE INDEX commits_by_kind ON commits (kind, seq);
+
+  -- Every session has a deadline, by which the service closes it if its writer has not; closed_by
+  -- says who closed it, error what failure the writer reported. Sessions from before deadlines get
+  -- the default one, 24 h after they were created (the canary's session never closes).
+  ALTER TABLE sessions ADD COLUMN deadline TEXT;
+  ALTER TABLE sessions ADD COLUMN closed_by TEXT CHECK (closed_by IN ('writer', 'deadline'));
+  ALTER TABLE sessions ADD COLUMN error TEXT;
+  UPDATE sessions SET deadline = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+86400 seconds')
+    WHERE id != 'artifact-ledger.canary';
+  UPDATE sessions SET closed_by = 'writer' WHERE state != 'open';
+  -- The deadline sweep reads only open sessions, soonest first.
+  CREATE INDEX sessions_due ON sessions (deadline) WHERE state = 'open';
+  `,
 ]
 
 export function openLedgerDb(path: string): Db {

@@ -1,11 +1,13 @@
 // Row shapes of the commit tables and how they map to the domain's records.
 import type { CommitState } from '../../domain/commit-state.js'
-import type { ArtifactVersion } from '../../domain/model.js'
+import type { ArtifactVersion, EntryKind } from '../../domain/model.js'
 
 export interface CommitRow {
   seq: number
   id: string
   session_id: string
+  kind: EntryKind
+  change: string | null
   state: CommitState
   message: string | null
   metadata: string | null

@@ -1,6 +1,11 @@
-// The sessions table: what each writer said it would produce, and whether it did.
-import { closedState, missingArtifacts, settledState, type SessionRow, type SessionState } from '../../domain/session.js'
-import type { SessionStore } from '../../domain/ports.js'
+// The sessions table: what each writer said it would produce, whether it did, and how it closed.
+// Every change of a session is a log entry in the same transaction (see log-entries.ts).
+import type { ExpectChange, SessionChange } from '../../domain/model.js'
+import type { SessionCounts, SessionStore, SessionUpdate, SessionWriteOptions } from '../../domain/ports.js'
+import {
+  closedState, missingArtifacts, settledState, type ClosedBy, type CloseRequest, type SessionRow, type SessionState, type WriterError,
+} from '../../domain/session.js'
+import { appendSessionEntry } from './log-entries.js'
 import type { SqlRunner } from './sql-runner.js'
 
 interface SessionDbRow {
@@ -12,6 +17,9 @@ interface SessionDbRow {
   head_seq: number
   metadata: string | null
   expected: string | null
+  deadline: string | null
+  closed_by: ClosedBy | null
+  error: string | null
 }
 
 function toSession(row: SessionDbRow): SessionRow {
@@ -24,15 +32,19 @@ function toSession(row: SessionDbRow): SessionRow {
     headSeq: row.head_seq,
     metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
     expectedArtifacts: row.expected === null ? [] : (JSON.parse(row.expected) as string[]),
+    deadline: row.deadline,
+    closedBy: row.closed_by,
+    error: row.error === null ? null : (JSON.parse(row.error) as WriterError),
   }
 }
 
 export class SessionRows implements SessionStore {
   constructor(private readonly run: SqlRunner) {}
 
-  /** Sessions come into being with their first commit attempt or declaration. */
-  ensure(sessionId: string, now: string): void {
-    this.run.sql('INSERT OR IGNORE INTO sessions (id, created_at, updated_at) VALUES (?, ?, ?)').run(sessionId, now, now)
+  /** Sessions come into being with their first commit attempt or declaration, with the deadline given. */
+  ensure(sessionId: string, now: string, deadline: string | null): boolean {
+    return this.run.sql('INSERT OR IGNORE INTO sessions (id, created_at, updated_at, deadline) VALUES (?, ?, ?, ?)')
+      .run(sessionId, now, now, deadline).changes === 1
   }
 
   private row(sessionId: string): SessionDbRow | undefined {
@@ -43,13 +55,27 @@ export class SessionRows implements SessionStore {
     return (this.run.sql('SELECT name FROM latest_artifacts WHERE session_id = ?').all(sessionId) as { name: string }[]).map((r) => r.name)
   }
 
-  /** A closed session is complete exactly when nothing it expects is missing; open ones stay open. */
+  /** A closed session is complete exactly when nothing it expects is missing; open and failed ones stay. */
   rederive(sessionId: string, now: string): void {
     const row = this.row(sessionId)
-    if (row === undefined || row.state === 'open') return
+    if (row === undefined) return
     const session = toSession(row)
     const next = settledState(session.state, missingArtifacts(session.expectedArtifacts, this.presentNames(sessionId)))
     if (next !== session.state) this.run.sql('UPDATE sessions SET state = ?, updated_at = ? WHERE id = ?').run(next, now, sessionId)
+  }
+
+  /**
+   * Adds `names` to the expected set inside the caller's transaction (a commit's `expect`); returns the
+   * names that were new. The caller records them with its own entry.
+   */
+  addExpected(sessionId: string, names: readonly string[], now: string): string[] {
+    const session = this.must(sessionId)
+    const have = new Set(session.expectedArtifacts)
+    const added = [...new Set(names)].filter((name) => !have.has(name))
+    if (added.length > 0) {
+      this.run.sql('UPDATE sessions SET expected = ?, updated_at = ? WHERE id = ?').run(JSON.stringify([...session.expectedArtifacts, ...added]), now, sessionId)
+    }
+    return added
   }
 
   session(sessionId: string): SessionRow | undefined {
@@ -57,29 +83,84 @@ export class SessionRows implements SessionStore {
     return row === undefined ? undefined : toSession(row)
   }
 
-  upsertSession(sessionId: string, changes: { expectedArtifacts?: string[]; metadata?: Record<string, unknown> }): SessionRow {
-    this.run.write('log-session', () => {
+  /** Creates the session if needed, checks the precondition, then applies what differs, as one entry. */
+  private change<T>(sessionId: string, options: SessionWriteOptions, apply: (current: SessionRow, created: boolean, now: string) => T): { row: SessionRow; created: boolean; result: T } {
+    return this.run.write('log-session', () => {
       const now = this.run.now()
-      this.ensure(sessionId, now)
-      if (changes.expectedArtifacts !== undefined) {
-        this.run.sql('UPDATE sessions SET expected = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(changes.expectedArtifacts), now, sessionId)
-      }
-      if (changes.metadata !== undefined) {
-        this.run.sql('UPDATE sessions SET metadata = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(changes.metadata), now, sessionId)
-      }
-      this.rederive(sessionId, now)
+      options.precondition?.(this.session(sessionId))
+      const created = this.ensure(sessionId, now, options.newSessionDeadline)
+      const result = apply(this.must(sessionId), created, now)
+      return { row: this.must(sessionId), created, result }
     })
-    return this.must(sessionId)
   }
 
-  completeSession(sessionId: string): SessionRow {
-    this.run.write('log-session', () => {
-      const now = this.run.now()
-      const session = this.must(sessionId)
-      const state = closedState(missingArtifacts(session.expectedArtifacts, this.presentNames(sessionId)))
-      this.run.sql('UPDATE sessions SET state = ?, completed_at = COALESCE(completed_at, ?), updated_at = ? WHERE id = ?').run(state, now, now, sessionId)
+  updateSession(sessionId: string, update: SessionUpdate, options: SessionWriteOptions): { row: SessionRow; created: boolean } {
+    const { row, created } = this.change(sessionId, options, (current, created, now) => {
+      const expect = update.expectedArtifacts === undefined ? undefined : diffExpected(current.expectedArtifacts, update.expectedArtifacts)
+      const metadataChanged = update.metadata !== undefined && JSON.stringify(update.metadata) !== JSON.stringify(current.metadata)
+      const deadlineChanged = update.deadline !== undefined && update.deadline !== current.deadline
+      // The same names in another order is no change of the set, and no entry; the list is stored as given.
+      if (expect !== undefined || (update.expectedArtifacts !== undefined && update.expectedArtifacts.join('\0') !== current.expectedArtifacts.join('\0'))) {
+        this.setExpected(sessionId, update.expectedArtifacts ?? [], now)
+      }
+      if (metadataChanged) this.run.sql('UPDATE sessions SET metadata = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(update.metadata), now, sessionId)
+      if (deadlineChanged) this.run.sql('UPDATE sessions SET deadline = ?, updated_at = ? WHERE id = ?').run(update.deadline, now, sessionId)
+      const session: SessionChange | undefined = created || metadataChanged || deadlineChanged ? {
+        created,
+        deadline: created || deadlineChanged ? this.must(sessionId).deadline : null,
+        metadata: metadataChanged ? (update.metadata ?? null) : null,
+      } : undefined
+      // One request, one entry: an expectation change is always an `expect` entry, whatever else changed.
+      if (expect !== undefined) appendSessionEntry(this.run, sessionId, 'expect', { expect, ...(session === undefined ? {} : { session }) }, now)
+      else if (session !== undefined) appendSessionEntry(this.run, sessionId, 'session', { session }, now)
     })
-    return this.must(sessionId)
+    return { row, created }
+  }
+
+  changeExpected(sessionId: string, change: ExpectChange, options: SessionWriteOptions): SessionRow {
+    return this.change(sessionId, options, (current, created, now) => {
+      const removing = new Set(change.remove)
+      const kept = current.expectedArtifacts.filter((name) => !removing.has(name))
+      const next = [...new Set([...kept, ...change.add])]
+      const expect = diffExpected(current.expectedArtifacts, next)
+      if (expect !== undefined) this.setExpected(sessionId, next, now)
+      const session: SessionChange | undefined = created ? { created, deadline: current.deadline, metadata: null } : undefined
+      if (expect !== undefined) appendSessionEntry(this.run, sessionId, 'expect', { expect, ...(session === undefined ? {} : { session }) }, now)
+      else if (session !== undefined) appendSessionEntry(this.run, sessionId, 'session', { session }, now)
+    }).row
+  }
+
+  private setExpected(sessionId: string, names: string[], now: string): void {
+    this.run.sql('UPDATE sessions SET expected = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(names), now, sessionId)
+    this.rederive(sessionId, now)
+  }
+
+  closeSession(sessionId: string, request: CloseRequest, options: SessionWriteOptions): { row: SessionRow; closed: boolean } {
+    const { row, result } = this.change(sessionId, options, (current, _created, now) => this.close(current, request, now))
+    return { row, closed: result }
+  }
+
+  closeDueSessions(now: string, limit: number): SessionRow[] {
+    return this.run.write('log-deadline', () => {
+      const due = this.run.sql("SELECT * FROM sessions WHERE state = 'open' AND deadline <= ? ORDER BY deadline LIMIT ?").all(now, limit) as SessionDbRow[]
+      const closed: SessionRow[] = []
+      for (const row of due) {
+        if (this.close(toSession(row), { by: 'deadline' }, now)) closed.push(this.must(row.id))
+      }
+      return closed
+    })
+  }
+
+  /** Closes one session inside the caller's transaction; false when the close changes nothing. */
+  private close(current: SessionRow, request: CloseRequest, now: string): boolean {
+    const missing = missingArtifacts(current.expectedArtifacts, this.presentNames(current.id))
+    const state = closedState(current.state, request, missing)
+    if (state === undefined) return false
+    const error = request.error ?? null
+    this.run.sql(`UPDATE sessions SET state = ?, closed_by = ?, error = ?, completed_at = COALESCE(completed_at, ?), updated_at = ?
+      WHERE id = ?`).run(state, request.by, error === null ? null : JSON.stringify(error), now, now, current.id)
+    appendSessionEntry(this.run, current.id, 'close', { close: { state, closedBy: request.by, missing, error } }, now)
+    return true
   }
 
   private must(sessionId: string): SessionRow {
@@ -99,16 +180,27 @@ export class SessionRows implements SessionStore {
     return rows.map(toSession)
   }
 
-  sessionCounts(exclude: string): { total: number; open: number; complete: number; incomplete: number } {
-    const counts = { total: 0, open: 0, complete: 0, incomplete: 0 }
+  sessionCounts(exclude: string): SessionCounts {
+    const counts: SessionCounts = { total: 0, open: 0, complete: 0, incomplete: 0, failed: 0, closedByDeadline: 0 }
     for (const row of this.run.sql('SELECT state, COUNT(*) AS n FROM sessions WHERE id != ? GROUP BY state').all(exclude) as { state: SessionState; n: number }[]) {
       counts[row.state] = row.n
       counts.total += row.n
     }
+    const byDeadline = this.run.sql("SELECT COUNT(*) AS n FROM sessions WHERE closed_by = 'deadline' AND id != ?").get(exclude) as { n: number }
+    counts.closedByDeadline = byDeadline.n
     return counts
   }
 
-  incompleteSessionIds(exclude: string, limit: number): string[] {
-    return (this.run.sql("SELECT id FROM sessions WHERE state = 'incomplete' AND id != ? ORDER BY updated_at DESC LIMIT ?").all(exclude, limit) as { id: string }[]).map((r) => r.id)
+  recentSessionIds(state: SessionState, exclude: string, limit: number): string[] {
+    return (this.run.sql('SELECT id FROM sessions WHERE state = ? AND id != ? ORDER BY updated_at DESC LIMIT ?').all(state, exclude, limit) as { id: string }[]).map((r) => r.id)
   }
+}
+
+/** What changed between two expected sets, or undefined when nothing did. */
+function diffExpected(before: readonly string[], after: readonly string[]): ExpectChange | undefined {
+  const had = new Set(before)
+  const has = new Set(after)
+  const add = after.filter((name) => !had.has(name))
+  const remove = before.filter((name) => !has.has(name))
+  return add.length === 0 && remove.length === 0 ? undefined : { add, remove }
 }
