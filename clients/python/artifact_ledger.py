@@ -2,20 +2,29 @@
 
 Every write is verified: a commit or upload returns only once the server answered 201 *and* the
 commit record carries the sha256 and size this client computed locally; reads are hashed and checked
-against the ``ETag`` / ``Repr-Digest`` the server sent. Writes carry one ``Idempotency-Key`` per
-call, reused on every retry, so a retried commit is applied exactly once.
+against the ``ETag`` / ``Repr-Digest`` the server sent. Commits and uploads carry one
+``Idempotency-Key`` per call, reused on every retry, so a retried commit is applied exactly once;
+adding expected names and closing a session change nothing when repeated, so they are retried as
+they are.
 
 Usage::
 
+    from datetime import datetime, timedelta, timezone
     from artifact_ledger import Artifact, LedgerClient, LedgerProblem
 
     client = LedgerClient()  # ARTIFACT_LEDGER_URL, ARTIFACT_LEDGER_TOKEN
-    client.open_session("run-42", expected_artifacts=["quality_metrics.json", "summary.txt"])
-    record = client.commit("run-42", [
-        Artifact.from_json("quality_metrics.json", {"score": 0.93, "tokens": 18234}),
-        Artifact.from_text("summary.txt", "all good"),
-    ], message="final metrics")
-    client.put_file("run-42", "checkpoints/model.bin", "model.bin")   # streamed from disk
+    # If this process dies before complete(), the service closes the session at the deadline.
+    client.open_session("run-42", deadline=datetime.now(timezone.utc) + timedelta(hours=6))
+    client.expect("run-42", ["quality_metrics.json", "summary.txt"])  # atomic add
+    try:
+        record = client.commit("run-42", [
+            Artifact.from_json("quality_metrics.json", {"score": 0.93, "tokens": 18234}),
+            Artifact.from_text("summary.txt", "all good"),
+        ], message="final metrics")
+        client.put_file("run-42", "checkpoints/model.bin", "model.bin")   # streamed from disk
+    except Exception as error:
+        client.fail("run-42", error)  # state "failed", error {"type", "message"}
+        raise
     assert client.get("run-42", "summary.txt") == b"all good"
     session = client.complete("run-42")
     if session["state"] != "complete":
@@ -40,6 +49,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import IO, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union, cast
 from urllib.parse import quote, urlencode, urlsplit
@@ -76,6 +86,14 @@ logger = logging.getLogger("artifact_ledger")
 Progress = Callable[[int, int], None]
 StrPath = Union[str, os.PathLike[str]]
 PathOrFile = Union[str, os.PathLike[str], IO[bytes]]
+#: A timezone-aware datetime, or RFC 3339 text with a zone such as ``2026-12-05T18:00:00Z``.
+Deadline = Union[datetime, str]
+#: What a writer reports when it failed: the exception it caught, or ``(type, message)``.
+FailureReport = Union[BaseException, Tuple[str, str]]
+
+# The server's limits on a reported failure (CompleteRequest in openapi.yaml).
+_ERROR_TYPE_MAX = 256
+_ERROR_MESSAGE_MAX = 65_536
 
 
 # ---------------------------------------------------------------------------------------------
@@ -560,6 +578,52 @@ def _check_digest(name: str, headers: http.client.HTTPMessage, actual: str) -> N
                                  name=name, expected=expected, actual=actual)
 
 
+def _name_list(field: str, names: Iterable[str]) -> List[str]:
+    """Artifact names as a list; one bare string would otherwise be sent as its characters."""
+    if isinstance(names, str):
+        raise TypeError(f"{field} is a list of names, not one string")
+    return list(names)
+
+
+def _deadline_text(deadline: Deadline) -> str:
+    """RFC 3339 text for a deadline; a naive datetime is refused, since its instant depends on the machine."""
+    if isinstance(deadline, str):
+        return deadline  # the server checks the syntax and that it lies in the future
+    if not isinstance(deadline, datetime):
+        raise TypeError(f"deadline must be a timezone-aware datetime or an RFC 3339 string, not {type(deadline).__name__}")
+    if deadline.utcoffset() is None:
+        raise TypeError("deadline must be timezone-aware, e.g. datetime.now(timezone.utc) + timedelta(hours=6); "
+                        "a naive datetime names no one instant")
+    # UTC in milliseconds: the server keeps JavaScript Dates, and an offset with seconds is not RFC 3339.
+    return deadline.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _report_text(value: str, limit: int) -> str:
+    """A reported failure's field as the server takes it: valid UTF-8 and within its length limit.
+
+    A failure report is sent when things already went wrong; it must not be refused for an odd message.
+    """
+    # Lone surrogates (undecodable file names under surrogateescape) have no JSON form: show them escaped.
+    text = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
+def _failure_report(error: FailureReport) -> Dict[str, str]:
+    """The ``{"type", "message"}`` a writer reports: an exception's class and text, or a (type, message) pair."""
+    if isinstance(error, BaseException):
+        cls = type(error)
+        # Qualified where the name alone is ambiguous (requests.ConnectionError vs the builtin one).
+        kind = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+        message = str(error)
+    elif isinstance(error, tuple) and len(error) == 2 and all(isinstance(part, str) for part in error):
+        kind, message = error
+        if not kind:
+            raise ValueError("the error type must be a non-empty string")
+    else:
+        raise TypeError(f"error must be an exception or a (type, message) tuple of strings, not {error!r}")
+    return {"type": _report_text(kind, _ERROR_TYPE_MAX), "message": _report_text(message, _ERROR_MESSAGE_MAX)}
+
+
 # ---------------------------------------------------------------------------------------------
 # The client.
 
@@ -603,12 +667,14 @@ class LedgerClient:
 
     def commit(self, session_id: str, artifacts: Sequence[Artifact], *, message: Optional[str] = None,
                metadata: Optional[Mapping[str, Any]] = None, idempotency_key: Optional[str] = None,
-               if_match: Union[str, int, None] = None) -> Dict[str, Any]:
+               if_match: Union[str, int, None] = None, expect: Optional[Iterable[str]] = None) -> Dict[str, Any]:
         """Commits artifacts atomically (all or nothing); returns the verified commit record.
 
         Each artifact is sent with the sha256 of its stored bytes (the server refuses a mismatch with 422
         digest_mismatch), and the record's sha256 and size are checked again here (DigestMismatch).
         `if_match` is the session head ETag (or its seq) the commit must build on: 412 otherwise.
+        `expect` names artifacts to add to the session's expected set in the commit's own transaction
+        (the record's ``expect.add``), e.g. the outputs this step has still to write.
         """
         if isinstance(artifacts, Artifact):
             raise TypeError("commit() takes a list of artifacts")
@@ -629,6 +695,8 @@ class LedgerClient:
             body["message"] = message
         if metadata is not None:
             body["metadata"] = metadata
+        if expect is not None:
+            body["expect"] = _name_list("expect", expect)
         headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
         if if_match is not None:
             headers["If-Match"] = _entity_tag(if_match)
@@ -667,20 +735,79 @@ class LedgerClient:
         return record
 
     def open_session(self, session_id: str, *, expected_artifacts: Optional[Iterable[str]] = None,
-                     metadata: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
-        """Creates or updates a session (PUT); returns the session record."""
+                     metadata: Optional[Mapping[str, Any]] = None, deadline: Optional[Deadline] = None,
+                     if_match: Union[str, int, None] = None) -> Dict[str, Any]:
+        """Creates or updates a session (PUT); returns the session record.
+
+        `expected_artifacts` REPLACES the session's expected set. Two writers that each read the set and
+        write it back lose each other's names; to add names use `expect` (or `change_expected`), which
+        the server applies atomically.
+
+        `deadline` (a timezone-aware datetime, or RFC 3339 text with a zone) is when the service closes
+        the session itself if `complete` has not been called: ``incomplete`` when something is missing,
+        with ``closedBy == "deadline"``. Without one the server's default applies (a day, unless
+        SESSION_DEADLINE_SECONDS says otherwise). A naive datetime is a TypeError before anything is sent;
+        a deadline already past is 422 ``deadline_passed``, moving that of a closed session 409
+        ``session_closed``.
+
+        `if_match` is the session record's ``etag``: 412 ``precondition_failed`` when the session has
+        changed since. Like every call this one is retried after a lost answer, and a retry of a PUT that
+        did land then answers 412 too: read the session to tell the two apart.
+        """
         body: Dict[str, Any] = {}
         if expected_artifacts is not None:
-            if isinstance(expected_artifacts, str):
-                raise TypeError("expected_artifacts is a list of names, not one string")
-            body["expectedArtifacts"] = list(expected_artifacts)
+            body["expectedArtifacts"] = _name_list("expected_artifacts", expected_artifacts)
         if metadata is not None:
             body["metadata"] = metadata
-        return self._call_json("PUT", self._session_path(session_id), body, {}, expect=(200, 201))
+        if deadline is not None:
+            body["deadline"] = _deadline_text(deadline)
+        headers = {} if if_match is None else {"If-Match": _entity_tag(if_match)}
+        return self._call_json("PUT", self._session_path(session_id), body, headers, expect=(200, 201))
 
-    def complete(self, session_id: str) -> Dict[str, Any]:
-        """Closes a session; the record's ``state`` is ``complete`` or ``incomplete`` (see ``missing``)."""
-        return self._call_json("POST", f"{self._session_path(session_id)}/complete", None, {}, expect=(200,))
+    def expect(self, session_id: str, names: Iterable[str]) -> Dict[str, Any]:
+        """Adds `names` to the session's expected artifacts (creating the session if needed).
+
+        The server adds them in one transaction, so writers calling this at the same time never lose
+        each other's names. Returns the session record.
+        """
+        return self.change_expected(session_id, add=names)
+
+    def change_expected(self, session_id: str, *, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Dict[str, Any]:
+        """Adds and removes expected artifacts atomically (POST …/expected); returns the session record.
+
+        A name both added and removed is 400 ``invalid_content``. Creates the session if needed.
+        """
+        body: Dict[str, Any] = {}
+        added = _name_list("add", add)
+        removed = _name_list("remove", remove)
+        if added:
+            body["add"] = added
+        if removed:
+            body["remove"] = removed
+        # No Idempotency-Key: adding a name already there, or removing one already gone, changes nothing,
+        # so retrying after a lost answer is safe. (A retried remove could undo only an add of that same
+        # name that another writer made in between.)
+        return self._call_json("POST", f"{self._session_path(session_id)}/expected", body, {}, expect=(200,))
+
+    def complete(self, session_id: str, *, error: Optional[FailureReport] = None) -> Dict[str, Any]:
+        """Closes a session; returns its record.
+
+        Without `error` the ``state`` becomes ``complete``, or ``incomplete`` with the names in ``missing``.
+        With `error` (the exception the writer caught, or a ``(type, message)`` tuple) the writer reports
+        that it failed: the state becomes ``failed`` and the record's ``error`` is ``{"type", "message"}``,
+        the type being the exception's class (``module.Class`` outside builtins). That works before
+        anything was committed (the session is created) and after the session closed.
+        """
+        body = None if error is None else {"error": _failure_report(error)}
+        # No Idempotency-Key: closing a closed session changes nothing and a failed one stays failed, so a
+        # retry after a lost answer lands the same state (and error) as the first attempt.
+        return self._call_json("POST", f"{self._session_path(session_id)}/complete", body, {}, expect=(200,))
+
+    def fail(self, session_id: str, error: FailureReport) -> Dict[str, Any]:
+        """Reports that the writer failed: ``complete(session_id, error=error)``, spelled for an ``except`` block."""
+        if error is None:
+            raise TypeError("fail() needs the error: an exception or a (type, message) tuple")
+        return self.complete(session_id, error=error)
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -724,7 +851,7 @@ class LedgerClient:
         return actual
 
     def session(self, session_id: str) -> Dict[str, Any]:
-        """A session: state, head seq and etag, artifacts, expectedArtifacts and missing."""
+        """A session: state, closedBy, error, deadline, head seq and etag, artifacts, expectedArtifacts, missing."""
         return self._call_json("GET", self._session_path(session_id), None, {}, expect=(200,))
 
     def versions(self, session_id: str, name: str) -> Dict[str, Any]:
@@ -732,9 +859,14 @@ class LedgerClient:
         return self._call_json("GET", self._artifact_path(session_id, name) + "?versions", None, {}, expect=(200,))
 
     def commits(self, session_id: Optional[str] = None, *, state: Optional[str] = None, since: Optional[str] = None,
-                cursor: Optional[str] = None, limit: Optional[int] = None) -> Dict[str, Any]:
-        """One page of the transaction log: ``{"commits": [...], "nextCursor"}``."""
-        query = self._query(session=session_id, state=state, since=since, cursor=cursor, limit=limit)
+                cursor: Optional[str] = None, limit: Optional[int] = None, kind: Optional[str] = None) -> Dict[str, Any]:
+        """One page of the transaction log: ``{"commits": [...], "nextCursor"}``.
+
+        Every entry has a ``kind``: ``artifacts`` (a commit of bytes), ``expect`` (the expected set
+        changed), ``close`` (the session closed; see ``close.closedBy``) or ``session`` (created, deadline
+        or metadata changed). `kind` keeps only entries of that kind.
+        """
+        query = self._query(session=session_id, state=state, kind=kind, since=since, cursor=cursor, limit=limit)
         return self._call_json("GET", f"{self._prefix}/v1/commits{query}", None, {}, expect=(200,))
 
     def status(self) -> Dict[str, Any]:

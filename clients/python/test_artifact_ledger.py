@@ -17,13 +17,16 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import unittest
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, Generator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Generator, List, Optional, Tuple, TypeVar
 from unittest import mock
 
 import artifact_ledger
@@ -42,7 +45,8 @@ ROOT = Path(__file__).resolve().parents[2]
 MIB = 1 << 20
 # Variables of the developer's shell that would change how the server or the client behaves.
 _SCRUBBED_ENV = ("AUTH_TOKENS", "AUTH_TOKENS_FILE", "ALLOW_ANONYMOUS", "METRICS_REQUIRE_TOKEN",
-                 "BODY_LIMIT_BYTES", "MAX_ARTIFACT_BYTES", artifact_ledger.URL_ENV, artifact_ledger.TOKEN_ENV)
+                 "BODY_LIMIT_BYTES", "MAX_ARTIFACT_BYTES", "SESSION_DEADLINE_SECONDS",
+                 artifact_ledger.URL_ENV, artifact_ledger.TOKEN_ENV)
 _env_patch = mock.patch.dict(os.environ)
 
 
@@ -149,6 +153,42 @@ class LedgerServer:
                 return log.read()[-4000:].decode("utf-8", "replace")
         except OSError:
             return "(no log)"
+
+
+T = TypeVar("T")
+
+
+def poll_until(probe: Callable[[], T], done: Callable[[T], bool], timeout: float, what: str) -> T:
+    """Calls `probe` every 0.1 s until `done` holds for its answer; fails the test after `timeout` seconds."""
+    give_up = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        if time.monotonic() >= give_up:
+            raise AssertionError(f"not {what} within {timeout} s; last answer: {value!r}")
+        time.sleep(0.1)
+
+
+def metric_value(port: int, name: str) -> float:
+    """One unlabelled sample from GET /metrics (Prometheus text format)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/metrics")
+        response = conn.getresponse()
+        text = response.read().decode("utf-8")
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise AssertionError(f"GET /metrics answered {response.status}: {text[:500]}")
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"/metrics has no sample {name}")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))  # Python 3.9 and 3.10 do not read "Z"
 
 
 @contextlib.contextmanager
@@ -494,6 +534,46 @@ class RetryPolicyTest(unittest.TestCase):
         self.assertEqual((caught.exception.status, caught.exception.detail, caught.exception.attempts), (503, "try 2", 3))
         self.assertEqual(len(stub.requests), 3)
 
+    def test_expect_and_a_failure_report_are_retried_with_the_same_body(self) -> None:
+        session = (200, {"Content-Type": "application/json"}, b'{"id":"s","state":"open"}')
+        stub = self.stub([problem(503, "not_ready", "recovering"), session, problem(503, "not_ready", "recovering"), session])
+        client = self.client(stub.url)
+        with self.assertLogs("artifact_ledger", "WARNING") as logs:
+            client.expect("s", ["a.txt", "b.txt"])
+            client.fail("s", ("OOMKilled", "the tokenizer ran out of memory"))
+        self.assertEqual(len(logs.records), 2)
+        sent = [(method, path, json.loads(body)) for method, path, _, body in stub.requests]
+        declared = ("POST", "/v1/sessions/s/expected", {"add": ["a.txt", "b.txt"]})
+        reported = ("POST", "/v1/sessions/s/complete",
+                    {"error": {"type": "OOMKilled", "message": "the tokenizer ran out of memory"}})
+        self.assertEqual(sent, [declared, declared, reported, reported])
+
+    def test_a_failure_report_names_the_exception_class_and_always_fits_the_servers_limits(self) -> None:
+        session = (200, {"Content-Type": "application/json"}, b'{"id":"s","state":"failed"}')
+        stub = self.stub([session] * 4)
+        client = self.client(stub.url)
+        try:
+            json.loads("")
+        except ValueError as error:
+            client.fail("s", error)
+        client.fail("s", ValueError("cannot read caf\udce9.txt"))  # a lone surrogate, as surrogateescape leaves
+        client.fail("s", ("Timeout", "x" * 70_000))
+        client.complete("s", error=KeyboardInterrupt())
+        reports = [json.loads(body)["error"] for _, _, _, body in stub.requests]
+        self.assertEqual(reports[0], {"type": "json.decoder.JSONDecodeError",
+                                      "message": "Expecting value: line 1 column 1 (char 0)"})
+        self.assertEqual(reports[1], {"type": "ValueError", "message": "cannot read caf\\udce9.txt"})
+        self.assertEqual((len(reports[2]["message"]), reports[2]["message"][-1]), (65_536, "\u2026"))
+        self.assertEqual(reports[3], {"type": "KeyboardInterrupt", "message": ""})
+        # Refused before anything is sent.
+        for bad in (None, "boom", ("only a type",), ("Type", 42), ValueError):
+            with self.subTest(error=bad):
+                with self.assertRaises(TypeError):
+                    client.fail("s", bad)  # type: ignore[arg-type]
+        with self.assertRaises(ValueError):
+            client.fail("s", ("", "no type"))
+        self.assertEqual(len(stub.requests), 4)
+
     def test_a_commit_record_with_another_digest_is_a_digest_mismatch(self) -> None:
         artifact = Artifact.from_text("a.txt", "hello")
         stub = self.stub([record_for(artifact, sha256="0" * 64)])
@@ -614,8 +694,12 @@ class LiveLedgerTest(unittest.TestCase):
         completed = self.client.complete("s1")
         self.assertEqual((completed["state"], completed["missing"]), ("incomplete", ["feedback.txt"]))
         self.assertIsNotNone(completed["completedAt"])
-        log = self.client.commits("s1")["commits"]
+        self.assertEqual((completed["closedBy"], completed["error"]), ("writer", None))
+        # The log also holds the session's creation and its close; kind= keeps the commits of bytes.
+        log = self.client.commits("s1", kind="artifacts")["commits"]
         self.assertEqual([(c["id"], c["state"]) for c in log], [(record["id"], "committed")])
+        closes = self.client.commits("s1", kind="close")["commits"]
+        self.assertEqual([(c["close"]["state"], c["close"]["closedBy"]) for c in closes], [("incomplete", "writer")])
 
     def test_get_returns_the_exact_stored_bytes_of_each_kind(self) -> None:
         blob = bytes(range(256)) * 40
@@ -775,6 +859,202 @@ class LiveLedgerTest(unittest.TestCase):
         self.assertEqual(record["id"], original["id"])
         log = self.client.commits("lost-1")["commits"]
         self.assertEqual([(c["id"], c["state"]) for c in log], [(original["id"], "committed")])
+
+
+# The incident's writer, run as its own process: it declares four outputs with a deadline 2 s ahead,
+# commits two, and exits 0 without calling complete().
+_VANISHING_WRITER = """
+import sys
+from datetime import datetime, timedelta, timezone
+
+from artifact_ledger import Artifact, LedgerClient
+
+url, session_id = sys.argv[1], sys.argv[2]
+client = LedgerClient(url, max_attempts=3, backoff_base=0.05, timeout=10)
+client.open_session(session_id, deadline=datetime.now(timezone.utc) + timedelta(seconds=2))
+client.expect(session_id, ["chapter-1.txt", "chapter-2.txt", "chapter-3.txt", "summary.json"])
+client.commit(session_id, [Artifact.from_text("chapter-1.txt", "one"), Artifact.from_text("chapter-2.txt", "two")])
+"""
+
+
+class WriterSessionTest(unittest.TestCase):
+    """Deadlines, failure reports and atomic expectations: how a session ends when its writer does not say."""
+
+    server: LedgerServer
+    client: LedgerClient
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.server = LedgerServer()
+        try:
+            cls.server.start()
+        except BaseException:
+            cls.server.close()
+            raise
+        cls.client = LedgerClient(cls.server.url, max_attempts=3, backoff_base=0.05, backoff_cap=0.5, timeout=30)
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.server.close()
+
+    def test_a_writer_that_exits_without_completing_is_closed_incomplete_at_its_deadline(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            script = os.path.join(tmp, "writer.py")
+            with open(script, "w", encoding="utf-8") as f:
+                f.write(_VANISHING_WRITER)
+            env = dict(os.environ, PYTHONPATH=str(ROOT / "clients" / "python"))
+            writer = subprocess.run([sys.executable, script, self.server.url, "vanished-1"], env=env,
+                                    capture_output=True, timeout=30)
+        self.assertEqual(writer.returncode, 0, writer.stderr.decode("utf-8", "replace"))
+
+        # Every read closes what is due, so polling the session sees the close as soon as the deadline passes.
+        session = poll_until(lambda: self.client.session("vanished-1"), lambda s: s["state"] != "open",
+                             timeout=10, what="closed by its deadline")
+        self.assertEqual((session["state"], session["closedBy"], session["error"]), ("incomplete", "deadline", None))
+        self.assertEqual(sorted(session["missing"]), ["chapter-3.txt", "summary.json"])
+        self.assertEqual(sorted(a["name"] for a in session["artifacts"]), ["chapter-1.txt", "chapter-2.txt"])
+        self.assertGreaterEqual(parse_time(session["completedAt"]), parse_time(session["deadline"]))
+
+        sessions = self.client.status()["sessions"]
+        self.assertGreaterEqual(sessions["incomplete"], 1)
+        self.assertGreaterEqual(sessions["closedByDeadline"], 1)
+        self.assertIn("vanished-1", sessions["incompleteIds"])
+        self.assertGreaterEqual(metric_value(self.server.port, "artifact_ledger_incomplete_sessions"), 1)
+        self.assertGreaterEqual(metric_value(self.server.port, "artifact_ledger_sessions_closed_by_deadline"), 1)
+
+        closes = self.client.commits("vanished-1", kind="close")["commits"]
+        self.assertEqual([(c["kind"], c["close"]["closedBy"], c["close"]["state"]) for c in closes],
+                         [("close", "deadline", "incomplete")])
+        self.assertEqual(sorted(closes[0]["close"]["missing"]), ["chapter-3.txt", "summary.json"])
+
+    def test_a_writer_that_raises_reports_the_failure_and_the_session_is_failed(self) -> None:
+        self.client.expect("raised-1", ["tokens.json", "summary.json"])
+        try:
+            self.client.commit("raised-1", [Artifact.from_json("tokens.json", {"count": 18234})])
+            raise ValueError("tokenizer blew up")
+        except Exception as error:  # noqa: BLE001 - the pattern under test: report, whatever it was
+            session = self.client.fail("raised-1", error)
+        reported = {"type": "ValueError", "message": "tokenizer blew up"}
+        self.assertEqual((session["state"], session["closedBy"], session["error"]), ("failed", "writer", reported))
+        self.assertEqual(session["missing"], ["summary.json"])
+        # A repeated close (as a retry after a lost answer sends) changes nothing: the failure stands.
+        again = self.client.complete("raised-1")
+        self.assertEqual((again["state"], again["error"], again["completedAt"]),
+                         ("failed", reported, session["completedAt"]))
+
+        sessions = self.client.status()["sessions"]
+        self.assertGreaterEqual(sessions["failed"], 1)
+        self.assertIn("raised-1", sessions["failedIds"])
+        self.assertGreaterEqual(metric_value(self.server.port, "artifact_ledger_failed_sessions"), 1)
+        closes = self.client.commits("raised-1", kind="close")["commits"]
+        self.assertEqual([(c["close"]["state"], c["close"]["error"]) for c in closes], [("failed", reported)])
+
+    def test_a_failure_is_reported_even_before_anything_was_written(self) -> None:
+        session = self.client.fail("raised-early-1", ("ConfigError", "no model path given"))
+        self.assertEqual((session["state"], session["error"], session["artifacts"]),
+                         ("failed", {"type": "ConfigError", "message": "no model path given"}, []))
+        with self.assertRaises(LedgerProblem) as unknown:
+            self.client.complete("never-opened-1")  # a bare close of nothing is still a 404
+        self.assertEqual((unknown.exception.status, unknown.exception.code), (404, "session_not_found"))
+
+    def test_64_concurrent_expects_keep_every_name(self) -> None:
+        names = [f"out-{i}.txt" for i in range(64)]
+        start = threading.Barrier(len(names))
+
+        def declare(name: str) -> Dict[str, Any]:
+            client = LedgerClient(self.server.url, max_attempts=5, backoff_base=0.05, backoff_cap=0.5, timeout=30)
+            start.wait(timeout=20)  # all 64 requests leave together, the first ones racing to create the session
+            return client.expect("fan-out-1", [name])
+
+        with ThreadPoolExecutor(max_workers=len(names)) as pool:
+            answers = list(pool.map(declare, names, timeout=60))
+        self.assertTrue(all(name in answer["expectedArtifacts"] for name, answer in zip(names, answers)))
+        session = self.client.session("fan-out-1")
+        self.assertEqual(sorted(session["expectedArtifacts"]), sorted(names))
+        self.assertEqual(sorted(session["missing"]), sorted(names))
+        entries = self.client.commits("fan-out-1", kind="expect", limit=1000)["commits"]
+        self.assertEqual(sorted(name for e in entries for name in e["expect"]["add"]), sorted(names))
+
+    def test_change_expected_adds_and_removes_in_one_step(self) -> None:
+        self.client.expect("change-1", ["a.txt", "b.txt", "c.txt"])
+        session = self.client.change_expected("change-1", add=["d.txt"], remove=["b.txt"])
+        self.assertEqual(sorted(session["expectedArtifacts"]), ["a.txt", "c.txt", "d.txt"])
+        last = self.client.commits("change-1", kind="expect")["commits"][-1]
+        self.assertEqual(last["expect"], {"add": ["d.txt"], "remove": ["b.txt"]})
+        with self.assertRaises(LedgerProblem) as both:
+            self.client.change_expected("change-1", add=["a.txt"], remove=["a.txt"])
+        self.assertEqual((both.exception.status, both.exception.code, both.exception.field),
+                         (400, "invalid_content", "remove[0]"))
+        for call in (lambda: self.client.expect("change-1", "e.txt"),
+                     lambda: self.client.change_expected("change-1", remove="a.txt")):
+            with self.assertRaises(TypeError):
+                call()
+        self.assertEqual(sorted(self.client.session("change-1")["expectedArtifacts"]), ["a.txt", "c.txt", "d.txt"])
+
+    def test_open_session_checks_the_deadline_and_if_match(self) -> None:
+        with self.assertRaises(LedgerProblem) as past:
+            self.client.open_session("deadline-1", deadline=datetime.now(timezone.utc) - timedelta(minutes=1))
+        self.assertEqual((past.exception.status, past.exception.code, past.exception.field),
+                         (422, "deadline_passed", "deadline"))
+        with mock.patch.object(self.client, "_perform") as perform:
+            with self.assertRaisesRegex(TypeError, "timezone-aware"):
+                self.client.open_session("deadline-1", deadline=datetime.now() + timedelta(hours=1))
+            with self.assertRaises(TypeError):
+                self.client.open_session("deadline-1", deadline=1_900_000_000)  # type: ignore[arg-type]
+        perform.assert_not_called()
+
+        # An aware datetime in any zone names one instant; the record holds it in UTC (to the millisecond).
+        ahead = datetime.now(timezone(timedelta(hours=-7))) + timedelta(hours=2)
+        opened = self.client.open_session("deadline-1", deadline=ahead)
+        self.assertLess(abs(parse_time(opened["deadline"]) - ahead), timedelta(milliseconds=1))
+        moved = self.client.open_session("deadline-1", deadline="2099-01-01T00:00:00+02:00")
+        self.assertEqual(moved["deadline"], "2098-12-31T22:00:00.000Z")
+
+        with self.assertRaises(LedgerProblem) as stale:
+            self.client.open_session("deadline-1", metadata={"owner": "late"}, if_match=opened["etag"])
+        self.assertEqual((stale.exception.status, stale.exception.code), (412, "precondition_failed"))
+        current = self.client.open_session("deadline-1", metadata={"owner": "on time"}, if_match=moved["etag"])
+        self.assertEqual(current["metadata"], {"owner": "on time"})
+
+        self.client.complete("deadline-1")
+        with self.assertRaises(LedgerProblem) as closed:
+            self.client.open_session("deadline-1", deadline="2099-06-01T00:00:00Z")
+        self.assertEqual((closed.exception.status, closed.exception.code), (409, "session_closed"))
+
+    def test_expected_artifacts_in_open_session_replace_the_set(self) -> None:
+        self.client.expect("replace-1", ["a.txt", "b.txt"])
+        replaced = self.client.open_session("replace-1", expected_artifacts=["c.txt"])
+        self.assertEqual(replaced["expectedArtifacts"], ["c.txt"])
+
+    def test_a_commit_can_add_expected_names_in_its_own_transaction(self) -> None:
+        record = self.client.commit("commit-expect-1", [Artifact.from_text("part-1.txt", "1")],
+                                    expect=["part-1.txt", "part-2.txt"])
+        self.assertEqual((record["kind"], sorted(record["expect"]["add"])), ("artifacts", ["part-1.txt", "part-2.txt"]))
+        session = self.client.session("commit-expect-1")
+        self.assertEqual((sorted(session["expectedArtifacts"]), session["missing"]),
+                         (["part-1.txt", "part-2.txt"], ["part-2.txt"]))
+        self.assertEqual(self.client.commits("commit-expect-1", kind="expect")["commits"], [])
+        with self.assertRaises(TypeError):
+            self.client.commit("commit-expect-1", [Artifact.from_text("part-2.txt", "2")], expect="part-3.txt")
+
+
+class DefaultDeadlineTest(unittest.TestCase):
+    """A server whose sessions close 1 s after creation unless they name a deadline."""
+
+    def test_a_session_that_names_no_deadline_is_closed_at_the_servers_default(self) -> None:
+        server = LedgerServer({"SESSION_DEADLINE_SECONDS": "1"})
+        self.addCleanup(server.close)
+        server.start()
+        client = LedgerClient(server.url, max_attempts=3, backoff_base=0.05, timeout=30)
+        created = client.expect("default-1", ["a.txt"])
+        self.assertAlmostEqual((parse_time(created["deadline"]) - parse_time(created["createdAt"])).total_seconds(),
+                               1, delta=0.05)
+        client.open_session("own-deadline-1", expected_artifacts=["a.txt"],
+                            deadline=datetime.now(timezone.utc) + timedelta(hours=1))
+        closed = poll_until(lambda: client.session("default-1"), lambda s: s["state"] != "open",
+                            timeout=10, what="closed by the default deadline")
+        self.assertEqual((closed["state"], closed["closedBy"], closed["missing"]), ("incomplete", "deadline", ["a.txt"]))
+        self.assertEqual(client.session("own-deadline-1")["state"], "open")
 
 
 class CrashRestartTest(unittest.TestCase):

@@ -4,8 +4,11 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import {
   ContractMismatch, DigestMismatch, LedgerClient, LedgerClientError, LedgerProblem, LedgerUnavailable,
-  type CommitRecord, type SessionRecord,
+  type CommitRecord, type CommitState, type EntryKind, type SessionRecord, type SessionState,
 } from '../client/index.js'
+import { COMMIT_STATES } from '../domain/commit-state.js'
+import { ENTRY_KINDS } from '../domain/model.js'
+import { SESSION_STATES } from '../domain/session.js'
 import { SERVICE_VERSION } from '../version.js'
 import { bytes, printJson, progressBar, short, table, type Output } from './output.js'
 import { push, PushUsageError } from './push.js'
@@ -152,11 +155,11 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
   clientCommand('ls')
     .description('list sessions, or the artifacts of one session')
     .argument('[session]', 'session id')
-    .addOption(new Option('--state <state>', 'sessions in this state').choices(['open', 'complete', 'incomplete']))
+    .addOption(new Option('--state <state>', 'sessions in this state').choices([...SESSION_STATES]))
     .addOption(new Option('--at <seq>', 'the session as of this commit seq').argParser(wholeNumber))
     .addOption(new Option('--limit <n>', 'sessions per page').argParser(wholeNumber).default(100))
     .option('--cursor <cursor>', 'continue from a previous page')
-    .action(async (session: string | undefined, flags: { state?: 'open' | 'complete' | 'incomplete'; at?: number; limit: number; cursor?: string }, command: Command) => {
+    .action(async (session: string | undefined, flags: { state?: SessionState; at?: number; limit: number; cursor?: string }, command: Command) => {
       const { client, out } = context(command)
       if (session !== undefined) {
         const listing = await client.artifacts(session, flags.at === undefined ? {} : { at: flags.at })
@@ -174,21 +177,24 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
       })
       if (out.json) return printJson(out, page)
       io.stdout.write(table([
-        ['SESSION', 'STATE', 'ARTIFACTS', 'MISSING', 'UPDATED'],
-        ...page.sessions.map((s) => [s.id, s.state, String(s.artifacts.length), s.missing.join(',') || '-', s.updatedAt]),
+        ['SESSION', 'STATE', 'ARTIFACTS', 'MISSING', 'DEADLINE', 'UPDATED'],
+        ...page.sessions.map((s) => [
+          s.id, s.closedBy === 'deadline' ? `${s.state} (deadline)` : s.state, String(s.artifacts.length), s.missing.join(',') || '-', s.deadline ?? '-', s.updatedAt,
+        ]),
       ]))
       if (page.nextCursor !== null) io.stderr.write(`more: --cursor ${page.nextCursor}\n`)
     })
 
   clientCommand('log')
-    .description('the commit log, newest last; or one commit with its transitions')
+    .description('the log (commits and session changes), newest last; or one entry with its transitions')
     .argument('[session]', 'only this session')
     .option('--commit <id>', 'show one commit and its state transitions')
-    .addOption(new Option('--state <state>', 'only commits in this state').choices(['pending', 'committed', 'failed', 'aborted']))
+    .addOption(new Option('--state <state>', 'only entries in this state').choices([...COMMIT_STATES]))
+    .addOption(new Option('--kind <kind>', 'only entries of this kind').choices([...ENTRY_KINDS]))
     .option('--since <seq-or-time>', 'commits after this seq, or since this RFC 3339 time')
     .addOption(new Option('--limit <n>', 'commits per page').argParser(wholeNumber).default(100))
     .option('--cursor <cursor>', 'continue from a previous page')
-    .action(async (session: string | undefined, flags: { commit?: string; state?: 'pending' | 'committed' | 'failed' | 'aborted'; since?: string; limit: number; cursor?: string }, command: Command) => {
+    .action(async (session: string | undefined, flags: { commit?: string; state?: CommitState; kind?: EntryKind; since?: string; limit: number; cursor?: string }, command: Command) => {
       const { client, out } = context(command)
       if (flags.commit !== undefined) {
         const commit = await client.commitById(flags.commit)
@@ -201,13 +207,14 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
         limit: flags.limit,
         ...(session === undefined ? {} : { session }),
         ...(flags.state === undefined ? {} : { state: flags.state }),
+        ...(flags.kind === undefined ? {} : { kind: flags.kind }),
         ...(flags.since === undefined ? {} : { since: flags.since }),
         ...(flags.cursor === undefined ? {} : { cursor: flags.cursor }),
       })
       if (out.json) return printJson(out, page)
       io.stdout.write(table([
-        ['SEQ', 'COMMIT', 'SESSION', 'STATE', 'ARTIFACTS', 'CREATED', 'ERROR'],
-        ...page.commits.map((c) => [String(c.seq), c.id, c.sessionId, c.state, c.artifacts.map((a) => a.name).join(','), c.createdAt, c.error?.code ?? '']),
+        ['SEQ', 'COMMIT', 'SESSION', 'KIND', 'STATE', 'WHAT', 'CREATED', 'ERROR'],
+        ...page.commits.map((c) => [String(c.seq), c.id, c.sessionId, c.kind, c.state, summarizeEntry(c), c.createdAt, c.error?.code ?? '']),
       ]))
       if (page.nextCursor !== null) io.stderr.write(`more: --cursor ${page.nextCursor}\n`)
     })
@@ -225,11 +232,15 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
         ['last commit', status.lastCommit === null ? '-' : `${status.lastCommit.sessionId} seq ${status.lastCommit.seq} at ${status.lastCommit.at}`],
         ['last failure', status.lastFailure === null ? '-' : `${status.lastFailure.sessionId} seq ${status.lastFailure.seq}: ${status.lastFailure.code}: ${status.lastFailure.detail}`],
         ['storage', `${status.storage.objectCount} objects, ${bytes(status.storage.objectBytes)}; ${bytes(status.storage.freeBytes)} free`],
-        ['sessions', `${status.sessions.total} (${status.sessions.open} open, ${status.sessions.complete} complete, ${status.sessions.incomplete} incomplete)`],
+        ['sessions', `${status.sessions.total} (${status.sessions.open} open, ${status.sessions.complete} complete, ${status.sessions.incomplete} incomplete, ` +
+          `${status.sessions.failed} failed; ${status.sessions.closedByDeadline} closed by their deadline)`],
         ['incomplete', status.sessions.incompleteIds.join(', ') || '-'],
+        ['failed', status.sessions.failedIds.join(', ') || '-'],
         ['last scrub', status.lastScrub === null ? '-' : `${status.lastScrub.finishedAt}: ${status.lastScrub.ok ? 'ok' : 'FOUND PROBLEMS'}`],
         ['canary', status.canary === null ? '-' : `${status.canary.ok ? 'ok' : `FAILING: ${status.canary.error ?? ''}`} (${status.canary.latencyMs} ms)`],
         ['fault', status.unrecoveredFault === null ? '-' : `${status.unrecoveredFault.code}: ${status.unrecoveredFault.detail}`],
+        ['owed to the log', status.owedFailures === 0 ? '-' : `${status.owedFailures} failed commits not recorded yet`],
+        ['background', status.backgroundErrors.map((e) => `${e.path}: ${e.code} (${e.count}×)`).join('; ') || '-'],
       ]))
     })
 
@@ -255,11 +266,13 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
     })
 
   clientCommand('complete')
-    .description('close a session; exit 3 if it is incomplete (expected artifacts missing)')
+    .description('close a session; exit 3 if it is incomplete (expected artifacts missing) or failed')
     .argument('<session>', 'session id')
-    .action(async (session: string, _flags: unknown, command: Command) => {
+    .option('--error <message>', 'report that the writer failed: the session closes failed with this message')
+    .option('--error-type <type>', 'the kind of failure reported with --error', 'Error')
+    .action(async (session: string, flags: { error?: string; errorType: string }, command: Command) => {
       const { client, out } = context(command)
-      const record = await client.complete(session)
+      const record = await client.complete(session, flags.error === undefined ? {} : { error: { type: flags.errorType, message: flags.error } })
       if (out.json) printJson(out, record)
       else printSessionLine(out, record)
       if (record.state !== 'complete') exitCode = EXIT.reportedProblem
@@ -283,7 +296,9 @@ function printCommit(out: Output, commit: CommitRecord): void {
 
 function printSessionLine(out: Output, session: SessionRecord): void {
   const missing = session.missing.length > 0 ? `; missing: ${session.missing.join(', ')}` : ''
-  out.stdout.write(`session ${session.id}: ${session.state}${missing}\n`)
+  const byDeadline = session.closedBy === 'deadline' ? ' (closed by its deadline)' : ''
+  const error = session.error === null ? '' : `; ${session.error.type}: ${session.error.message}`
+  out.stdout.write(`session ${session.id}: ${session.state}${byDeadline}${missing}${error}\n`)
 }
 
 function describe(error: unknown): string {
@@ -315,4 +330,16 @@ function reportFailure(error: unknown, io: CliIo, json: boolean): number {
   }
   io.stderr.write(`artifact-ledger: ${(error as Error).stack ?? String(error)}\n`)
   return EXIT.failed
+}
+
+/** What a log entry did, in a few words: the artifacts of a commit, or the session change. */
+function summarizeEntry(entry: CommitRecord): string {
+  if (entry.close !== null) return `closed ${entry.close.state} by ${entry.close.closedBy}`
+  const parts: string[] = []
+  if (entry.artifacts.length > 0) parts.push(entry.artifacts.map((a) => a.name).join(','))
+  if (entry.expect !== null) {
+    parts.push([...entry.expect.add.map((n) => `+${n}`), ...entry.expect.remove.map((n) => `-${n}`)].join(',') + ' expected')
+  }
+  if (entry.session !== null) parts.push(entry.session.created ? 'created' : 'updated')
+  return parts.join('; ')
 }

@@ -14,12 +14,12 @@ import { canonicalJson, sha256Hex } from '../domain/content.js'
 import { LedgerError } from '../domain/errors.js'
 import { digestHeader, parseContentDigest } from '../http/headers.js'
 import { ArtifactList, ArtifactVersion, VersionHistory } from '../http/schemas/artifacts.js'
-import { CommitPage, CommitRecord, CommitWithTransitions, type CommitRequest, type CommitState as CommitStateSchema } from '../http/schemas/commits.js'
+import { CommitPage, CommitRecord, CommitWithTransitions, type CommitRequest, type CommitState as CommitStateSchema, type EntryKind as EntryKindSchema } from '../http/schemas/commits.js'
 import { SessionPage, SessionRecord, type SessionRequest, type SessionState as SessionStateSchema } from '../http/schemas/sessions.js'
 import { StatusReport } from '../http/schemas/status.js'
 import { VerifyReport } from '../http/schemas/verify.js'
 import { SERVICE_VERSION } from '../version.js'
-import { ContractMismatch, DigestMismatch, LedgerProblem } from './errors.js'
+import { ContractMismatch, DigestMismatch } from './errors.js'
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryEvent, type RetryPolicy } from './retry.js'
 import { problemFrom, readAll, Transport, type RequestSpec } from './transport.js'
 
@@ -37,6 +37,15 @@ export type VerifyReport = Static<typeof VerifyReport>
 export type SessionChanges = Static<typeof SessionRequest>
 export type SessionState = Static<typeof SessionStateSchema>
 export type CommitState = Static<typeof CommitStateSchema>
+export type EntryKind = Static<typeof EntryKindSchema>
+
+/** A writer's failure as it reports it: an Error (its name and message are sent), or the two given. */
+export type WriterFailure = Error | { type: string; message: string }
+
+function describeFailure(failure: WriterFailure): { type: string; message: string } {
+  if (failure instanceof Error) return { type: failure.name, message: failure.message }
+  return { type: failure.type, message: failure.message }
+}
 
 /** An artifact to commit: exactly one of json, text or bytes. */
 export type ArtifactContent = { name: string; mediaType?: string } & (
@@ -60,6 +69,8 @@ export interface LedgerClientOptions {
 export interface CommitOptions {
   message?: string
   metadata?: Record<string, unknown>
+  /** Names added to the session's expected artifacts in the commit's own transaction. */
+  expect?: string[]
   /** Reused on every retry; a fresh UUID when not given. */
   idempotencyKey?: string
   /** The session head ETag this commit builds on; 412 when the session moved. */
@@ -121,6 +132,7 @@ export class LedgerClient {
       artifacts: prepared.map((p) => p.wire),
       ...(options.message === undefined ? {} : { message: options.message }),
       ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+      ...(options.expect === undefined ? {} : { expect: options.expect }),
     }
     const body = Buffer.from(JSON.stringify(request))
     const headers: Record<string, string> = {
@@ -201,30 +213,53 @@ export class LedgerClient {
     return this.json(SessionRecord, { method: 'GET', path: sessionPath(sessionId) })
   }
 
-  /** Creates or updates a session; expectedArtifacts replaces the list (see `expect` to add to it). */
-  putSession(sessionId: string, changes: SessionChanges): Promise<SessionRecord> {
+  /**
+   * Creates or updates a session. `expectedArtifacts` replaces the list (see `expect` to add to it);
+   * with `ifMatch` (a session `etag`) the update applies only if nobody changed the session since (412).
+   */
+  putSession(sessionId: string, changes: SessionChanges, options: { ifMatch?: string } = {}): Promise<SessionRecord> {
     return this.json(SessionRecord, {
       method: 'PUT',
       path: sessionPath(sessionId),
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(options.ifMatch === undefined ? {} : { 'if-match': options.ifMatch }) },
       body: Buffer.from(JSON.stringify(changes)),
     })
   }
 
-  /** Adds names to the session's expected artifacts, creating the session if needed. */
-  async expect(sessionId: string, names: string[]): Promise<SessionRecord> {
-    let current: string[] = []
-    try {
-      current = (await this.session(sessionId)).expectedArtifacts
-    } catch (error) {
-      if (!(error instanceof LedgerProblem && error.status === 404)) throw error
-    }
-    return this.putSession(sessionId, { expectedArtifacts: [...new Set([...current, ...names])] })
+  /** Adds names to the session's expected artifacts (creating the session if needed), atomically on the service. */
+  expect(sessionId: string, names: string[]): Promise<SessionRecord> {
+    return this.changeExpected(sessionId, { add: names })
   }
 
-  /** Closes the session; its state says complete, or incomplete with the missing names. */
-  complete(sessionId: string): Promise<SessionRecord> {
-    return this.json(SessionRecord, { method: 'POST', path: `${sessionPath(sessionId)}/complete` })
+  /**
+   * Adds and removes expected names in one transaction on the service, so writers declaring outputs
+   * side by side never lose one another's names. Retrying is safe: the same change twice is one change.
+   */
+  changeExpected(sessionId: string, change: { add?: string[]; remove?: string[] }): Promise<SessionRecord> {
+    return this.json(SessionRecord, {
+      method: 'POST',
+      path: `${sessionPath(sessionId)}/expected`,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(change)),
+    })
+  }
+
+  /**
+   * Closes the session; its state says complete, or incomplete with the missing names. With `error`,
+   * the writer reports that it failed: the session closes `failed` with that error.
+   */
+  complete(sessionId: string, options: { error?: WriterFailure } = {}): Promise<SessionRecord> {
+    return this.json(SessionRecord, {
+      method: 'POST',
+      path: `${sessionPath(sessionId)}/complete`,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(options.error === undefined ? {} : { error: describeFailure(options.error) })),
+    })
+  }
+
+  /** Reports that the writer failed (e.g. from a catch block): the session closes `failed` with the error's name and message. */
+  fail(sessionId: string, error: WriterFailure): Promise<SessionRecord> {
+    return this.complete(sessionId, { error })
   }
 
   sessions(query: { state?: SessionState; cursor?: string; limit?: number } = {}): Promise<SessionPage> {
@@ -239,7 +274,7 @@ export class LedgerClient {
     return this.json(VersionHistory, { method: 'GET', path: `${artifactPath(sessionId, name)}?versions` })
   }
 
-  commits(query: { session?: string; state?: CommitState; since?: string; cursor?: string; limit?: number } = {}): Promise<CommitPage> {
+  commits(query: { session?: string; state?: CommitState; kind?: EntryKind; since?: string; cursor?: string; limit?: number } = {}): Promise<CommitPage> {
     return this.json(CommitPage, { method: 'GET', path: `/v1/commits${queryString(query)}` })
   }
 

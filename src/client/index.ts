@@ -2,8 +2,8 @@
 export {
   DEFAULT_URL, hashFile, LedgerClient,
   type ArtifactContent, type ArtifactList, type ArtifactVersion, type CommitOptions, type CommitPage, type CommitRecord,
-  type CommitWithTransitions, type FetchedArtifact, type LedgerClientOptions, type PutFileOptions, type ReadOptions,
-  type SessionChanges, type SessionPage, type SessionRecord, type StatusReport, type VerifyReport, type VersionHistory,
+  type CommitState, type CommitWithTransitions, type EntryKind, type FetchedArtifact, type LedgerClientOptions, type PutFileOptions, type ReadOptions,
+  type SessionChanges, type SessionPage, type SessionRecord, type SessionState, type StatusReport, type VerifyReport, type VersionHistory, type WriterFailure,
 } from './client.js'
 export { ContractMismatch, DigestMismatch, LedgerClientError, LedgerProblem, LedgerUnavailable, type Problem } from './errors.js'
 export { DEFAULT_RETRY_POLICY, type RetryEvent, type RetryPolicy } from './retry.js'

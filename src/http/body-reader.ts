@@ -20,9 +20,11 @@ function disconnected(error: unknown): LedgerError {
 export async function* bodyChunks(source: Readable, options: BodyReadOptions): AsyncGenerator<Buffer> {
   // Not destroyed on return: the connection must outlive the body to carry the answer.
   const chunks = source.iterator({ destroyOnReturn: false })
+  let pending: Promise<IteratorResult<unknown>> | undefined
   try {
     for (;;) {
       const next = chunks.next()
+      pending = next
       let timer: NodeJS.Timeout | undefined
       const stalled = new Promise<never>((_resolve, reject) => {
         timer = setTimeout(() => {
@@ -33,18 +35,23 @@ export async function* bodyChunks(source: Readable, options: BodyReadOptions): A
       try {
         result = await Promise.race([next, stalled])
       } catch (error) {
-        // After a stall the read still pending may fail later (the socket closes): that is this same
-        // failure, already being answered, so its late rejection is observed here and not reported twice.
-        next.then(undefined, (late: unknown) => late)
         throw error instanceof LedgerError ? error : disconnected(error)
       } finally {
         clearTimeout(timer)
       }
+      pending = undefined
       if (result.done === true) return
       yield result.value as Buffer
     }
   } finally {
-    await chunks.return?.()
+    if (pending === undefined) {
+      await chunks.return?.()
+    } else {
+      // A read is still outstanding (the body stalled): return() would wait for it, which is for as long
+      // as the client keeps the connection open. It settles when the socket closes; by then this same
+      // failure has been answered, so its outcome is only observed, not reported twice.
+      pending.then(undefined, (late: unknown) => late)
+    }
   }
 }
 

@@ -81,6 +81,27 @@ describe('artifact-ledger push (the acceptance scenario)', () => {
   })
 })
 
+describe('artifact-ledger push --expect from writers running side by side', () => {
+  it('keeps every expected name when 64 pushes declare theirs at once', async () => {
+    const writers = Array.from({ length: 64 }, (_, i) => i)
+    for (const i of writers) await writeFile(join(work, `out-${i}.txt`), `output ${i}\n`)
+    // Each writer declares the output of the next one too: expectations from different processes overlap.
+    const runs = await Promise.all(writers.map((i) => runCli(
+      ['push', 'shared', `out-${i}.txt`, '--expect', `out-${i}.txt`, `out-${(i + 1) % 64}.txt`], { url: t.url, cwd: work, timeoutMs: 120_000 },
+    )))
+    expect(runs.map((run) => run.code)).toEqual(writers.map(() => 0))
+    const session = await getJson<SessionRecord>('/v1/sessions/shared')
+    expect([...session.body.expectedArtifacts].sort()).toEqual(writers.map((i) => `out-${i}.txt`).sort())
+    expect(session.body.missing).toEqual([])
+  }, 180_000)
+
+  it('reports a writer failure with complete --error, and the session is failed with exit 3', async () => {
+    const run = await cli('complete', 'broken', '--error', 'CUDA out of memory', '--error-type', 'RuntimeError')
+    expect(outcome(run)).toMatchObject({ code: 3, stdout: 'session broken: failed; RuntimeError: CUDA out of memory\n' })
+    expect((await getJson<SessionRecord>('/v1/sessions/broken')).body).toMatchObject({ state: 'failed', error: { type: 'RuntimeError', message: 'CUDA out of memory' } })
+  })
+})
+
 describe('artifact-ledger commands', () => {
   it('prints push as JSON with --json, and reads the bytes back to stdout and to a file', async () => {
     const blob = randomBytes(1024 * 1024)

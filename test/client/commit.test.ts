@@ -98,4 +98,38 @@ describe('LedgerClient.expect', () => {
     expect([...session.expectedArtifacts].sort()).toEqual(['a.txt', 'b.txt'])
     expect([...session.missing].sort()).toEqual(['a.txt', 'b.txt'])
   })
+
+  it('keeps every name when 64 writers add theirs at once', async () => {
+    const names = Array.from({ length: 64 }, (_, i) => `out-${i}.txt`)
+    await Promise.all(names.map((name) => client.expect('s2', [name])))
+    expect([...(await client.session('s2')).expectedArtifacts].sort()).toEqual([...names].sort())
+  })
+
+  it('declares expectations with a commit, in its own transaction', async () => {
+    const record = await client.commit('s3', [{ name: 'a.json', json: { ok: true } }], { expect: ['a.json', 'b.json'] })
+    expect(record.expect).toEqual({ add: ['a.json', 'b.json'], remove: [] })
+    expect((await client.session('s3')).missing).toEqual(['b.json'])
+  })
+})
+
+describe('LedgerClient.fail and complete', () => {
+  it('reports a caught error: the session closes failed with its name and message', async () => {
+    await client.expect('s4', ['a.json'])
+    let session
+    try {
+      throw new RangeError('beam search ran past the context window')
+    } catch (error) {
+      session = await client.fail('s4', error as Error)
+    }
+    expect(session).toMatchObject({ state: 'failed', closedBy: 'writer', error: { type: 'RangeError', message: 'beam search ran past the context window' } })
+    expect((await client.complete('s4')).state).toBe('failed')
+  })
+
+  it('refuses a stale session update with 412, through putSession’s ifMatch', async () => {
+    const created = await client.putSession('s5', { expectedArtifacts: ['a'] })
+    await client.expect('s5', ['b'])
+    const error = await client.putSession('s5', { expectedArtifacts: ['a'] }, { ifMatch: created.etag }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(LedgerProblem)
+    expect((error as LedgerProblem).status).toBe(412)
+  })
 })

@@ -105,12 +105,7 @@ describe('deploy/prometheus/alerts.yml', () => {
       await t.cleanup()
     }
 
-    // Five scrapes before the session completes, then fifteen after, each series as the service exposed it.
-    const names = new Set([...before.keys(), ...after.keys()].filter((series) => series.startsWith('artifact_ledger_')))
-    const input_series = [...names].map((series) => ({
-      series: withTarget(series),
-      values: `${repeat(before.get(series), 5)} ${repeat(after.get(series), 15)}`,
-    }))
+    const input_series = scrapes(before, after)
     const rule = (await alertRules()).find((r) => r.alert === 'ArtifactLedgerIncompleteSessions')
     const quiet = ['ArtifactLedgerCommitFailures', 'ArtifactLedgerScrubFoundCorruption', 'ArtifactLedgerVerificationFailures', 'ArtifactLedgerNotReady', 'ArtifactLedgerCanaryFailing']
     const scenario = {
@@ -142,7 +137,69 @@ describe('deploy/prometheus/alerts.yml', () => {
     expect(result.stdout + result.stderr).not.toContain('FAILED')
     expect(result.status).toBe(0)
   })
+
+  it.skipIf(skipWithoutPromtool)('fires the incomplete and closed-by-deadline alerts from the service’s own metrics when a writer never completes its session', async () => {
+    const t = await startLedger({ settings: { deadlineCheckIntervalMs: 50 } })
+    let before: Samples
+    let after: Samples
+    try {
+      const deadline = new Date(Date.now() + 400).toISOString()
+      await t.app.inject({ method: 'PUT', url: '/v1/sessions/run-8', payload: { expectedArtifacts: ['a.json', 'b.json', 'c.json', 'd.json'], deadline } })
+      for (const name of ['a.json', 'b.json']) {
+        expect((await t.app.inject({ method: 'POST', url: '/v1/sessions/run-8/commits', payload: { artifacts: [{ name, json: {} }] } })).statusCode).toBe(201)
+      }
+      before = parseExposition((await t.app.inject('/metrics')).body)
+      // The writer exits here without a word; the service closes the session at its deadline.
+      for (let i = 0; i < 100 && (await t.app.inject('/v1/sessions/run-8')).json().closedBy !== 'deadline'; i++) await new Promise((r) => setTimeout(r, 50))
+      after = parseExposition((await t.app.inject('/metrics')).body)
+    } finally {
+      await t.cleanup()
+    }
+    const rules = await alertRules()
+    const firing = (alertname: string, eval_time: string) => {
+      const rule = rules.find((r) => r.alert === alertname)
+      return {
+        eval_time, alertname,
+        exp_alerts: [{
+          exp_labels: { severity: rule?.labels?.['severity'], job: JOB, instance: INSTANCE },
+          exp_annotations: {
+            summary: rule?.annotations?.['summary']?.replace('{{ $value }}', '1').replace('{{ $labels.instance }}', INSTANCE),
+            description: rule?.annotations?.['description'],
+          },
+        }],
+      }
+    }
+    const scenario = {
+      rule_files: [RULES],
+      evaluation_interval: '1m',
+      tests: [{
+        interval: '1m',
+        input_series: scrapes(before, after),
+        alert_rule_test: [
+          { eval_time: '4m', alertname: 'ArtifactLedgerSessionsClosedByDeadline', exp_alerts: [] },
+          firing('ArtifactLedgerSessionsClosedByDeadline', '7m'),
+          firing('ArtifactLedgerIncompleteSessions', '12m'),
+          ...['ArtifactLedgerCommitFailures', 'ArtifactLedgerFailedSessions', 'ArtifactLedgerBackgroundErrors', 'ArtifactLedgerNotReady']
+            .map((alertname) => ({ eval_time: '12m', alertname, exp_alerts: [] })),
+        ],
+      }],
+    }
+    const file = join(scratch, 'closed-by-deadline.test.yml')
+    await writeFile(file, stringify(scenario))
+    const result = promtool(['test', 'rules', file])
+    expect(result.stdout + result.stderr).not.toContain('FAILED')
+    expect(result.status).toBe(0)
+  })
 })
+
+/** Five scrapes as `before`, then fifteen as `after`: each series as the service exposed it, a minute apart. */
+function scrapes(before: Samples, after: Samples): { series: string; values: string }[] {
+  const names = new Set([...before.keys(), ...after.keys()].filter((series) => series.startsWith('artifact_ledger_')))
+  return [...names].map((series) => ({
+    series: withTarget(series),
+    values: `${repeat(before.get(series), 5)} ${repeat(after.get(series), 15)}`,
+  }))
+}
 
 /** The labels Prometheus adds at scrape time. */
 function withTarget(series: string): string {

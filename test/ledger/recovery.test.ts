@@ -5,6 +5,7 @@ import { openStorage } from '../../src/storage/open-storage.js'
 import { openLedgerDb } from '../../src/storage/sqlite/ledger-db.js'
 import { sha256 } from '../support/factories.js'
 import { makeDataDir, startLedger, type TestLedger } from '../support/start-ledger.js'
+import { walk } from '../support/walk.js'
 
 let t: TestLedger | undefined
 afterEach(async () => {
@@ -57,6 +58,29 @@ describe('start-up recovery', () => {
     const verify = (await t.app.inject({ method: 'POST', url: '/v1/verify' })).json()
     expect(verify).toMatchObject({ ok: true, missing: [], corrupt: [], orphaned: [] })
     expect((await t.app.inject('/v1/commits?state=pending')).json().commits).toEqual([])
+  })
+
+  it('removes every temp file under the data dir, also in folders no unfinished commit names', async () => {
+    const dataDir = await makeDataDir()
+    t = await startLedger({ dataDir })
+    const committed = await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'deep/er/a.txt', text: 'kept' }] } })
+    expect(committed.statusCode).toBe(201)
+    await t.close()
+    // Leftovers of failed commits whose own cleanup failed: the log owes these folders nothing.
+    const sha = committed.json().artifacts[0].sha256 as string
+    const leftovers = [
+      'sessions/s1/deep/er/.tmp-0a1b2c', 'sessions/other/.tmp-3d4e5f', 'sessions/other/x/y/.tmp-607182.plain',
+      `objects/sha256/${sha.slice(0, 2)}/.tmp-93a4b5`, 'objects/sha256/ff/.tmp-c6d7e8', 'objects/incoming/.tmp-f90a1b.object', 'health/.tmp-2c3d4e',
+    ]
+    for (const path of leftovers) {
+      await mkdir(join(dataDir, path, '..'), { recursive: true })
+      await writeFile(join(dataDir, path), 'partial')
+    }
+
+    t = await startLedger({ dataDir })
+    expect(t.ledger.state.lastRecovery).toMatchObject({ abortedCommits: 0, removedTemps: leftovers.length })
+    expect((await walk(dataDir)).filter((path) => path.split('/').some((segment) => segment.startsWith('.tmp-')))).toEqual([])
+    expect(await readFile(join(dataDir, 'sessions/s1/deep/er/a.txt'), 'utf8')).toBe('kept')
   })
 
   it('answers 503 not_ready to commits and readiness until recovery has run', async () => {

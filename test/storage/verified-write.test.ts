@@ -67,7 +67,7 @@ async function* chunks(...parts: (string | Uint8Array | Error)[]): AsyncGenerato
 interface StepFault {
   step: FsStep
   code: FaultCode
-  errorClass: typeof StorageFault | typeof InsufficientStorage
+  errorClass: typeof StorageFault | typeof InsufficientStorage | typeof TooManyOpenFiles
   errorCode: string
   factsStep: string
 }

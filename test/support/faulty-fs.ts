@@ -24,7 +24,8 @@ export interface SystemError extends Error {
 }
 
 interface ArmedFault {
-  code: FaultCode
+  /** A system error with this code, or (`bug`) a TypeError such as a programming mistake would raise. */
+  code: FaultCode | 'bug'
   skip: number
   remaining: number
   when: (path: string) => boolean
@@ -65,6 +66,14 @@ export class FaultyFs implements DurableFs {
   /** Arms a fault: the next matching calls of `step` reject with `code` instead of running. */
   fail(step: FsStep, code: FaultCode, options: FaultOptions = {}): void {
     this.faults.set(step, { code, skip: options.skip ?? 0, remaining: options.times ?? Infinity, when: options.when ?? (() => true) })
+  }
+
+  /**
+   * Arms a bug instead of a disk fault: matching calls throw a TypeError with no errno, the shape of a
+   * programming mistake somewhere below the ledger, which must be reported loudly and never dropped.
+   */
+  failWithBug(step: FsStep, options: FaultOptions = {}): void {
+    this.faults.set(step, { code: 'bug', skip: options.skip ?? 0, remaining: options.times ?? Infinity, when: options.when ?? (() => true) })
   }
 
   /**
@@ -156,6 +165,7 @@ export class FaultyFs implements DurableFs {
       return
     }
     fault.remaining--
+    if (fault.code === 'bug') throw new TypeError(`injected bug: cannot read properties of undefined (reading '${step}')`)
     const error = systemError(fault.code, SYSCALL[step], path)
     this.injected.push(error)
     throw error

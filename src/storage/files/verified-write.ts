@@ -213,7 +213,9 @@ export async function stageCopies(
     await Promise.all(opened.map(({ rel, handle }) => step('fsync', rel, () => fs.fsync(handle))))
   } catch (error) {
     failure = { error }
-    // The source may have failed with writes still in flight: none may outlive the upload.
+    // The source may have failed with writes still in flight: none may outlive the upload. A write
+    // failing now fails this same upload, whose first error is already kept: nothing is lost by
+    // reporting only that one.
     await writes.settle().catch(() => undefined)
   }
   for (const { rel, handle } of opened) failure = await closeKeepingFirstFailure(fs, handle, rel, failure)
