@@ -112,7 +112,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // Every JSON body is read here: I-JSON or refused (duplicate names, bad UTF-8, numbers that would
   // change), UTF-8 only, size-capped as it arrives, and cut off when the client stalls.
   const idleMs = options.bodyIdleTimeoutMs ?? 30_000
-  app.removeContentTypeParser('application/json')
+  // Every other route takes JSON only: a text/plain body is a 415 at once, not read (without an idle
+  // timer) only to fail validation.
+  app.removeContentTypeParser(['application/json', 'text/plain'])
   app.addContentTypeParser('application/json', async (req: FastifyRequest, payload: IncomingMessage) => {
     assertUtf8Charset(req.headers['content-type'])
     const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])

@@ -167,4 +167,13 @@ describe('JSON bodies of the session routes', () => {
     expect(res.json()).toMatchObject({ status: 400, code: 'duplicate_member_name', field: 'expectedArtifacts' })
     expect((await t.app.inject('/v1/sessions/s1')).statusCode).toBe(404)
   })
+
+  it('refuses a text/plain body on a JSON route with 415 without reading it, so a stalled one holds nothing', async () => {
+    for (const [method, url] of [['PUT', '/v1/sessions/s1'], ['POST', '/v1/sessions/s1/expected'], ['POST', '/v1/sessions/s1/complete'], ['POST', '/v1/verify']] as const) {
+      const res = await t.app.inject({ method, url, headers: { 'content-type': 'text/plain' }, payload: '{"add":["a"]}' })
+      expect(res.statusCode, `${method} ${url}`).toBe(415)
+      expect(res.json().code).toBe('unsupported_media_type')
+    }
+    expect((await t.app.inject('/v1/sessions/s1')).statusCode).toBe(404)
+  })
 })

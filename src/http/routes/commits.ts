@@ -8,8 +8,6 @@ import { CommitHeaders, CommitIdParams, CommitListQuery, CommitPage, CommitRecor
 import { sendCommitOutcome } from './commit-reply.js'
 
 export const commitRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async (app, { ledger }) => {
-  // A commit is JSON only: a text/plain body is a 415, not a string that fails validation.
-  app.removeContentTypeParser('text/plain')
   app.post('/v1/sessions/:sid/commits', {
     config: { recordsFailedCommit: true, usesUploadSlot: true },
     schema: {
