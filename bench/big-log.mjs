@@ -56,8 +56,8 @@ export function generateLog(path, count, { onProgress = () => {} } = {}) {
     const insertArtifact = db.prepare(`INSERT INTO commit_artifacts (commit_seq, position, session_id, name, version, sha256, size, media_type)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
     const insertObject = db.prepare("INSERT INTO objects (sha256, size, state, created_at) VALUES (?, ?, 'ok', ?)")
-    const insertSession = db.prepare(`INSERT INTO sessions (id, created_at, updated_at, head_seq, metadata, expected, state, completed_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+    const insertSession = db.prepare(`INSERT INTO sessions (id, created_at, updated_at, head_seq, metadata, expected, state, completed_at, deadline, closed_by)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     const insertLatest = db.prepare('INSERT INTO latest_artifacts (session_id, name, version, sha256, commit_seq) VALUES (?, ?, ?, ?, ?)')
 
     const end = Date.now() - 60_000
@@ -107,8 +107,11 @@ export function generateLog(path, count, { onProgress = () => {} } = {}) {
       for (const [index, s] of sessions) {
         // Finished waves are complete; the last wave is still writing.
         const open = Math.floor(index / CONCURRENT_SESSIONS) === Math.floor(lastIndex / CONCURRENT_SESSIONS)
+        // Every session has a deadline: the ones still writing a day from now, the finished ones a day after they began.
+        const deadline = new Date(open ? Date.now() + 86_400_000 : Date.parse(s.created) + 86_400_000).toISOString()
         insertSession.run(sessionId(index), s.created, s.updated, s.headSeq, JSON.stringify({ pipeline: 'nightly', run: index }),
-          JSON.stringify(['quality_metrics.json', 'session_summary.json']), open ? 'open' : 'complete', open ? null : s.updated)
+          JSON.stringify(['quality_metrics.json', 'session_summary.json']), open ? 'open' : 'complete', open ? null : s.updated,
+          deadline, open ? null : 'writer')
       }
       for (const l of latest.values()) insertLatest.run(l.sid, l.name, l.version, l.sha256, l.seq)
     })()
