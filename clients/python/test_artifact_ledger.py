@@ -649,10 +649,11 @@ class UnavailableTest(unittest.TestCase):
 # ---------------------------------------------------------------------------------------------
 # Against the live server.
 
-class LiveLedgerTest(unittest.TestCase):
+class _ServerCase(unittest.TestCase):
+    """One live server and a client with quick retries for all the tests of a class."""
+
     server: LedgerServer
     client: LedgerClient
-    scratch: str
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -663,11 +664,23 @@ class LiveLedgerTest(unittest.TestCase):
             cls.server.close()
             raise
         cls.client = LedgerClient(cls.server.url, max_attempts=3, backoff_base=0.05, backoff_cap=0.5, timeout=30)
-        cls.scratch = tempfile.mkdtemp(prefix="ledger-client-test-")
 
     @classmethod
     def tearDownClass(cls) -> None:
         cls.server.close()
+
+
+class LiveLedgerTest(_ServerCase):
+    scratch: str
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.scratch = tempfile.mkdtemp(prefix="ledger-client-test-")
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        super().tearDownClass()
         shutil.rmtree(cls.scratch, ignore_errors=True)
 
     def write_scratch(self, name: str, data: bytes) -> str:
@@ -877,25 +890,8 @@ client.commit(session_id, [Artifact.from_text("chapter-1.txt", "one"), Artifact.
 """
 
 
-class WriterSessionTest(unittest.TestCase):
+class WriterSessionTest(_ServerCase):
     """Deadlines, failure reports and atomic expectations: how a session ends when its writer does not say."""
-
-    server: LedgerServer
-    client: LedgerClient
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.server = LedgerServer()
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.close()
-            raise
-        cls.client = LedgerClient(cls.server.url, max_attempts=3, backoff_base=0.05, backoff_cap=0.5, timeout=30)
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.server.close()
 
     def test_a_writer_that_exits_without_completing_is_closed_incomplete_at_its_deadline(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:

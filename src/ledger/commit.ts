@@ -67,7 +67,7 @@ export interface CommitterParts {
   reconcileSession: (sessionId: string) => Promise<void>
   /** Remembers a storage fault that the caller is told about (readiness fails until a probe write passes). */
   noteFault: (error: unknown) => void
-  /** An error no caller will see (a cleanup, an undo, recording a failure): logged, counted, kept for status. */
+  /** An error no caller will see (a cleanup, an undo, recording a failure): logged, counted, kept for status, and a storage fault is noted too. */
   reportBackground: (path: BackgroundPath, error: unknown) => void
   /** A failure the log could not record now; it is recorded as soon as the log takes writes again. */
   oweFailure: (failure: OwedFailure) => Promise<void>
@@ -343,7 +343,6 @@ export class Committer {
     try {
       this.parts.log.markFailed(commit.seq, described, settled)
     } catch (logError) {
-      this.parts.noteFault(logError)
       this.parts.reportBackground('record-failure', logError)
       await this.parts.oweFailure({ kind: 'pending', ...commit, error: described, settled })
     }
@@ -364,7 +363,6 @@ export class Committer {
         else await plain.replace(sessionId, name, previous.sha256)
       }
     } catch (undoError) {
-      this.parts.noteFault(undoError)
       this.parts.reportBackground('undo', undoError)
       this.parts.state.dirtySessions.add(sessionId)
       settled = false
@@ -375,7 +373,6 @@ export class Committer {
         if (!this.objectsInUse.has(sha256) && !log.isObjectReferenced(sha256)) await objects.remove(sha256)
       }
     } catch (undoError) {
-      this.parts.noteFault(undoError)
       this.parts.reportBackground('undo', undoError)
       this.parts.state.dirtySessions.add(sessionId)
       settled = false

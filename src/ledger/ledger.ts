@@ -133,7 +133,6 @@ export class Ledger {
     for (const { sessionId, error } of failures) {
       // The session stays dirty (its next commit reconciles it first) and readiness fails meanwhile.
       this.state.dirtySessions.add(sessionId)
-      this.noteFault(error)
       this.reportBackground('recovery', error)
     }
     if (this.state.lastRecovery.abortedCommits > 0) this.observers.commitsAborted(this.state.lastRecovery.abortedCommits)
@@ -163,7 +162,6 @@ export class Ledger {
       this.sessions.closeDue()
       this.background.succeeded(path)
     } catch (error) {
-      this.noteFault(error)
       this.reportBackground(path, error)
     }
   }
@@ -292,7 +290,6 @@ export class Ledger {
     try {
       this.storage.log.recordEnded(attempt)
     } catch (logError) {
-      this.noteFault(logError)
       this.reportBackground('record-failure', logError)
       await this.owed.owe({ kind: 'ended', attempt })
     }

@@ -110,9 +110,7 @@ export class SessionRows implements SessionStore {
         deadline: created || deadlineChanged ? this.must(sessionId).deadline : null,
         metadata: metadataChanged ? (update.metadata ?? null) : null,
       } : undefined
-      // One request, one entry: an expectation change is always an `expect` entry, whatever else changed.
-      if (expect !== undefined) appendSessionEntry(this.run, sessionId, 'expect', { expect, ...(session === undefined ? {} : { session }) }, now)
-      else if (session !== undefined) appendSessionEntry(this.run, sessionId, 'session', { session }, now)
+      this.recordChange(sessionId, expect, session, now)
     })
     return { row, created }
   }
@@ -124,10 +122,17 @@ export class SessionRows implements SessionStore {
       const next = [...new Set([...kept, ...change.add])]
       const expect = diffExpected(current.expectedArtifacts, next)
       if (expect !== undefined) this.setExpected(sessionId, next, now)
-      const session: SessionChange | undefined = created ? { created, deadline: current.deadline, metadata: null } : undefined
-      if (expect !== undefined) appendSessionEntry(this.run, sessionId, 'expect', { expect, ...(session === undefined ? {} : { session }) }, now)
-      else if (session !== undefined) appendSessionEntry(this.run, sessionId, 'session', { session }, now)
+      this.recordChange(sessionId, expect, created ? { created, deadline: current.deadline, metadata: null } : undefined, now)
     }).row
+  }
+
+  /**
+   * One request, one entry, and none when nothing changed: an expectation change is always an `expect`
+   * entry, whatever else changed with it; other changes of the session are a `session` entry.
+   */
+  private recordChange(sessionId: string, expect: ExpectChange | undefined, session: SessionChange | undefined, now: string): void {
+    if (expect !== undefined) appendSessionEntry(this.run, sessionId, 'expect', { expect, ...(session === undefined ? {} : { session }) }, now)
+    else if (session !== undefined) appendSessionEntry(this.run, sessionId, 'session', { session }, now)
   }
 
   private setExpected(sessionId: string, names: string[], now: string): void {
