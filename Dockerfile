@@ -1,6 +1,11 @@
 # syntax=docker/dockerfile:1
+# Node 26, the Active LTS line (LTS since 2026-10-28, end of life 2029-04-30) on Debian 13 (trixie),
+# the default and longest-supported base of the node:26 images. One argument for both stages: the
+# better-sqlite3 addon compiled in the first must run on the exact Node ABI of the second.
+ARG NODE_IMAGE=node:26-trixie-slim
+
 # Build stage: compile TypeScript and the better-sqlite3 native addon.
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
@@ -10,7 +15,7 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: production dependencies only, non-root, data on a volume.
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -4,15 +4,18 @@ import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type FastifySchema, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { isValidSessionId } from './domain/names.js'
 import type { Ledger } from './ledger/ledger.js'
 import { registerAuth, type AuthSettings } from './http/auth.js'
 import { readBody } from './http/body-reader.js'
 import { answerClientError } from './http/client-errors.js'
+import { swaggerOptions } from './http/openapi.js'
 import { problem, sendProblem, toProblem } from './http/problem.js'
 import { parseStrictJson } from './http/strict-json.js'
+import { jsonResponse, problemResponses } from './http/schemas/common.js'
+import { Type } from '@sinclair/typebox'
 import { registerUploadSlots } from './http/upload-slots.js'
 import { UnsupportedCharset, UnsupportedContentEncoding } from './domain/errors.js'
 import { artifactRoutes } from './http/routes/artifacts.js'
@@ -22,7 +25,6 @@ import { metricsRoutes } from './http/routes/metrics.js'
 import { sessionRoutes } from './http/routes/sessions.js'
 import { statusRoutes } from './http/routes/status.js'
 import { verifyRoutes } from './http/routes/verify.js'
-import { SERVICE_VERSION } from './version.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -70,22 +72,6 @@ function assertUtf8Charset(contentType: string | undefined): void {
   }
 }
 
-/** Fastify names the trailing wildcard `*`; the contract calls it what it is, the artifact {name}. */
-function documentWildcardAsName({ schema, url }: { schema: FastifySchema; url: string }): { schema: FastifySchema; url: string } {
-  if (!url.endsWith('/*')) return { schema, url }
-  const params = schema.params as { properties?: Record<string, unknown>; required?: string[] } | undefined
-  const properties = { ...params?.properties }
-  const wildcard = properties['*']
-  delete properties['*']
-  return {
-    url: `${url.slice(0, -1)}:name`,
-    schema: {
-      ...schema,
-      params: { ...params, properties: { ...properties, name: wildcard }, required: [...(params?.required ?? []).filter((r) => r !== '*'), 'name'] },
-    },
-  }
-}
-
 export async function buildApp(options: AppOptions): Promise<App> {
   const { ledger } = options
   const loggerOption = options.logger ?? false
@@ -124,36 +110,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   })
 
   // Schemas reject, never repair: bodies are neither coerced nor stripped of unknown fields.
-  const bodyAjv = addFormats(new Ajv({ allErrors: true, removeAdditional: false, useDefaults: false, coerceTypes: false, strict: false }))
-  const paramAjv = addFormats(new Ajv({ allErrors: false, removeAdditional: false, useDefaults: true, coerceTypes: true, strict: false }))
+  // verbose: each error carries the schema it broke, so a broken name or session id gets the domain's own answer (problem.ts).
+  const bodyAjv = addFormats(new Ajv({ allErrors: true, removeAdditional: false, useDefaults: false, coerceTypes: false, strict: false, verbose: true }))
+  const paramAjv = addFormats(new Ajv({ allErrors: false, removeAdditional: false, useDefaults: true, coerceTypes: true, strict: false, verbose: true }))
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema))
 
-  await app.register(swagger, {
-    transform: documentWildcardAsName,
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'artifact-ledger',
-        version: SERVICE_VERSION,
-        description: 'Verifiable artifact persistence: a 2xx only after every byte is durable, read back, checksummed and logged.',
-      },
-      components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'a token with the read, write or admin scope (when tokens are configured)' },
-        },
-      },
-      security: [{ bearerAuth: [] }],
-      tags: [
-        { name: 'commits', description: 'atomic commits and the transaction log' },
-        { name: 'sessions', description: 'expected artifacts, completion and what is missing' },
-        { name: 'status', description: 'service status' },
-        { name: 'metrics', description: 'Prometheus exposition' },
-        { name: 'artifacts', description: 'artifact bytes, listings, history and snapshots' },
-        { name: 'verify', description: 'storage verification' },
-        { name: 'health', description: 'probes' },
-      ],
-    },
-  })
+  await app.register(swagger, swaggerOptions())
 
   // First onRequest hook, ahead of every route and the not-found handler: nothing runs for an unauthenticated caller.
   if (options.auth !== undefined && options.auth.tokens.length > 0) registerAuth(app, options.auth)
@@ -195,6 +157,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(statusRoutes, { ledger })
   await app.register(metricsRoutes, { ledger })
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  app.get('/openapi.json', {
+    schema: {
+      summary: 'This document: the OpenAPI 3.1 contract the service serves (openapi.yaml in the repository is the same)',
+      operationId: 'getOpenApiDocument',
+      tags: ['contract'],
+      response: { 200: jsonResponse('the OpenAPI 3.1 document', Type.Object({}, { additionalProperties: true })), ...problemResponses() },
+    },
+  }, async () => app.swagger())
   return app
 }

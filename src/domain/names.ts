@@ -5,6 +5,11 @@ const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 export const SESSION_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'
 export const MAX_NAME_BYTES = 512
 export const MAX_NAME_SEGMENTS = 8
+/**
+ * An artifact name as one regular expression, for the contract: 1–8 segments as above. Only ASCII
+ * matches it, so its 512-character limit (maxLength) is the 512-byte one.
+ */
+export const ARTIFACT_NAME_PATTERN = `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9][A-Za-z0-9._-]{0,127}){0,${MAX_NAME_SEGMENTS - 1}}$`
 
 export function isValidSessionId(sid: string): boolean {
   return SEGMENT.test(sid)

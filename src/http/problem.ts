@@ -1,6 +1,8 @@
 // The one place that maps failures to HTTP: code → status, and RFC 9457 problem+json bodies.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { LedgerError, recordedAs } from '../domain/errors.js'
+import { contentKind } from '../domain/content.js'
+import { InvalidContent, LedgerError, recordedAs } from '../domain/errors.js'
+import { assertArtifactName, assertSessionId } from '../domain/names.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -89,9 +91,49 @@ export function problem(code: string, detail: string, extra: Record<string, unkn
 
 interface AjvIssue {
   instancePath: string
+  schemaPath: string
   keyword: string
   message?: string
   params: Record<string, unknown>
+  /** With Ajv's `verbose`: the schema holding the failed keyword, and the value that failed it. */
+  parentSchema?: { title?: unknown }
+  data?: unknown
+}
+
+/**
+ * Rules the contract states and the domain owns: a request breaking only these gets the domain's own
+ * problem (422 invalid_name, 422 invalid_session_id, 400 invalid_content), whichever layer saw it first.
+ */
+const DOMAIN_RULES: Record<string, { keywords: readonly string[]; check: (value: unknown, field: string) => void }> = {
+  ArtifactName: { keywords: ['pattern', 'minLength', 'maxLength'], check: (value, field) => assertArtifactName(String(value), field) },
+  SessionId: { keywords: ['pattern', 'maxLength'], check: (value) => assertSessionId(String(value)) },
+  ArtifactInput: {
+    keywords: ['oneOf'],
+    check: (value, field) => {
+      contentKind({ name: '', ...(value as object) })
+      throw new InvalidContent(`${field} must have exactly one of json, text or base64`, { field })
+    },
+  },
+}
+
+function domainRuleOf(issue: AjvIssue): string | undefined {
+  const title = issue.parentSchema?.title
+  if (typeof title !== 'string') return undefined
+  return DOMAIN_RULES[title]?.keywords.includes(issue.keyword) === true ? title : undefined
+}
+
+/** The domain's problem for a value that broke only domain rules, or undefined if the domain would take it. */
+function domainProblem(part: string | undefined, issue: AjvIssue): Problem | undefined {
+  const rule = domainRuleOf(issue)
+  if (rule === undefined) return undefined
+  try {
+    // The artifact name in a path is the route's wildcard: the domain calls that field `name`.
+    DOMAIN_RULES[rule]?.check(issue.data, part === 'params' ? 'name' : fieldName(part, issue.instancePath))
+  } catch (error) {
+    if (error instanceof LedgerError) return toProblem(error).problem
+    throw error
+  }
+  return undefined
 }
 
 /** Turns a JSON pointer plus a property into the dotted field name a caller wrote: artifacts[0].sha. */
@@ -121,7 +163,15 @@ function describeIssue(part: string | undefined, issue: AjvIssue): { field: stri
 function fromFrameworkError(error: FastifyError): Problem | undefined {
   if (error.validation !== undefined) {
     const part = error.validationContext
-    const issues = (error.validation as AjvIssue[]).map((issue) => describeIssue(part, issue))
+    // A oneOf's failing branches say nothing the oneOf itself does not.
+    const raw = (error.validation as AjvIssue[]).filter((issue) => !issue.schemaPath.includes('/oneOf/'))
+    if (raw.length > 0 && raw.every((issue) => domainRuleOf(issue) !== undefined)) {
+      for (const issue of raw) {
+        const answer = domainProblem(part, issue)
+        if (answer !== undefined) return answer
+      }
+    }
+    const issues = raw.map((issue) => describeIssue(part, issue))
     const first = issues[0]
     return problem(part === 'querystring' ? 'invalid_query' : part === 'headers' ? 'invalid_header' : 'validation_failed',
       issues.map((i) => i.message).join('; '), { field: first?.field, errors: issues })

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { conflictingName, isValidSessionId, nameProblem } from '../../src/domain/names.js'
+import { ARTIFACT_NAME_PATTERN, conflictingName, isValidSessionId, MAX_NAME_BYTES, nameProblem } from '../../src/domain/names.js'
 
 const segment = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/)
 
@@ -47,5 +47,20 @@ describe('session ids', () => {
     }))
     expect(isValidSessionId('..')).toBe(false)
     expect(isValidSessionId('a'.repeat(129))).toBe(false)
+  })
+})
+
+describe('ARTIFACT_NAME_PATTERN, the contract’s form of the name rule', () => {
+  it('accepts exactly the names nameProblem accepts', () => {
+    const pattern = new RegExp(ARTIFACT_NAME_PATTERN, 'u')
+    const part = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,12}$/)
+    const candidate = fc.oneof(
+      fc.array(part, { minLength: 1, maxLength: 10 }).map((parts) => parts.join('/')),
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('.', '..', 'a/./b', 'a/../b', '/a', 'a/', 'a//b', '.hidden', 'a\\b', 'a\u0000b', 'x'.repeat(129), `${'a/'.repeat(7)}a`, `${'a/'.repeat(8)}a`),
+    )
+    fc.assert(fc.property(candidate, (name) => {
+      expect(pattern.test(name) && name.length <= MAX_NAME_BYTES).toBe(nameProblem(name) === undefined)
+    }), { numRuns: 2000 })
   })
 })

@@ -8,6 +8,7 @@ import { Ledger, type LedgerSettings } from '../../src/ledger/ledger.js'
 import type { DurableFs } from '../../src/storage/files/fs-seam.js'
 import { openStorage } from '../../src/storage/open-storage.js'
 import type { Db } from '../../src/storage/sqlite/ledger-db.js'
+import { contractChecker } from './contract.js'
 import { RecordingLogger } from './recording-logger.js'
 
 export interface TestLedger {
@@ -18,6 +19,11 @@ export interface TestLedger {
   db: Db
   /** What the ledger logged (background errors and their recoveries). */
   logs: RecordingLogger
+  /**
+   * Responses that broke openapi.yaml (an unlisted status, an undeclared media type, a body off its
+   * schema). `close` fails the test when there are any, so a drift fails the test where it happens.
+   */
+  contractViolations: string[]
   /** Closes the app (and the ledger with it); the data dir stays until `cleanup`. */
   close(): Promise<void>
   cleanup(): Promise<void>
@@ -71,12 +77,22 @@ export async function startLedger(options: StartOptions = {}): Promise<TestLedge
   app.addHook('onClose', async () => {
     await ledger.close()
   })
+  const contract = await contractChecker()
+  const contractViolations: string[] = []
+  app.addHook('onSend', async (req, reply, payload) => {
+    const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : payload === null || payload === undefined ? '' : undefined
+    const type = reply.getHeader('content-type')
+    contractViolations.push(...contract.violations({
+      method: req.method, url: req.url, statusCode: reply.statusCode, contentType: typeof type === 'string' ? type : undefined, body,
+    }))
+  })
   await ledger.recover()
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return
     closed = true
     await app.close()
+    if (contractViolations.length > 0) throw new Error(`responses broke openapi.yaml:\n${contractViolations.join('\n')}`)
   }
   return {
     app,
@@ -84,6 +100,7 @@ export async function startLedger(options: StartOptions = {}): Promise<TestLedge
     dataDir,
     db: storage.db,
     logs,
+    contractViolations,
     close,
     async cleanup() {
       await close()

@@ -10,9 +10,9 @@ import type { Ledger } from '../../ledger/ledger.js'
 import { parseAtSeq, VERIFY_BEFORE_SEND_BYTES } from '../../ledger/reads.js'
 import { bodyChunks } from '../body-reader.js'
 import { digestHeader, parseContentDigest, parseEntityTags, parseRange, strongTagValues, weakMatch } from '../headers.js'
-import { ArtifactList, ArtifactQuery, ListQuery, PutHeaders, VersionHistory } from '../schemas/artifacts.js'
+import { ArtifactList, ArtifactQuery, ListQuery, PutHeaders } from '../schemas/artifacts.js'
 import { CommitRecord } from '../schemas/commits.js'
-import { ArtifactParams, problemResponses, SessionParams } from '../schemas/common.js'
+import { ArtifactParams, jsonResponse, problemResponses, SessionParams } from '../schemas/common.js'
 import { sendCommitOutcome } from './commit-reply.js'
 
 export interface ArtifactRouteOptions {
@@ -33,12 +33,19 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
     config: { recordsFailedCommit: true, usesUploadSlot: true },
     schema: {
       summary: 'Upload one artifact as a raw streamed body',
+      description: 'The body is streamed to disk and hashed while it arrives (never buffered whole); its size is counted against MAX_ARTIFACT_BYTES ' +
+        'as it streams. Content-Type is kept as the artifact\'s media type; Content-Digest (sha-256) is checked. A commit of its own: 201 only once ' +
+        'the bytes are durable, read back and logged.',
+      operationId: 'putArtifact',
       tags: ['artifacts'],
       consumes: ['*/*'],
       params: ArtifactParams,
       headers: PutHeaders,
       body: Type.Unknown({ description: 'the raw bytes of the artifact' }),
-      response: { 201: CommitRecord, ...problemResponses(400, 404, 408, 409, 412, 413, 415, 422, 500, 503, 507) },
+      response: {
+        201: jsonResponse('committed: the commit record of this one artifact', CommitRecord),
+        ...problemResponses(400, 408, 409, 412, 413, 415, 422, 503, 507),
+      },
     },
   }, async (req, reply) => {
     const declared = Number(req.headers['content-length'] ?? NaN)
@@ -63,29 +70,52 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
   app.get('/v1/sessions/:sid/artifacts', {
     schema: {
       summary: 'The latest version of each artifact, or the session as of a commit (?at=seq)',
+      operationId: 'listArtifacts',
       tags: ['artifacts'],
       params: SessionParams,
       querystring: ListQuery,
-      response: { 200: ArtifactList, ...problemResponses(400, 404, 422) },
+      response: { 200: jsonResponse('the artifacts, with the session head ETag', ArtifactList), ...problemResponses(400, 404, 422) },
     },
   }, async (req, reply) => {
     const listing = ledger.listArtifacts(req.params.sid, parseAtSeq(req.query.at))
     return reply.header('ETag', listing.etag).send(listing)
   })
 
+  const readSchema = {
+    tags: ['artifacts'],
+    params: ArtifactParams,
+    querystring: ArtifactQuery,
+  }
   const readArtifact = {
     // HEAD has its own route: the automatic one would send Content-Length: 0 for a body we never read.
     exposeHeadRoute: false,
     schema: {
-      summary: 'An artifact’s bytes (latest, ?version=N or ?at=seq), or its history with ?versions',
-      tags: ['artifacts'],
-      params: ArtifactParams,
-      querystring: ArtifactQuery,
+      ...readSchema,
+      summary: 'An artifact’s bytes (latest, ?version=N or ?at=seq), or its version history with ?versions',
+      description: 'The bytes come with their media type, ETag (the quoted sha256), Repr-Digest and Content-Digest (RFC 9530), Artifact-Version and ' +
+        'Last-Modified; Range and If-None-Match are honoured. With `?versions` the answer is instead the VersionHistory as JSON. ' +
+        'Bytes known to be corrupt are never served: 500 object_corrupt.',
+      operationId: 'getArtifact',
       response: {
-        200: { description: 'the artifact bytes, or with ?versions the version history', content: { '*/*': { schema: Type.Unknown() }, 'application/json': { schema: VersionHistory } } },
-        206: { description: 'the requested byte range', content: { '*/*': { schema: Type.Unknown() } } },
-        304: { description: 'If-None-Match matched', content: { '*/*': { schema: Type.Unknown() } } },
-        ...problemResponses(400, 404, 416, 422, 500),
+        200: { description: 'the artifact bytes in their own media type (with ?versions: a VersionHistory as application/json)', content: { '*/*': { schema: Type.Unknown() } } },
+        206: { description: 'the requested byte range (Content-Range)', content: { '*/*': { schema: Type.Unknown() } } },
+        304: noBody('Not Modified: If-None-Match matched the ETag; no body'),
+        ...problemResponses(400, 404, 416, 422),
+      },
+    },
+  } as const
+  const headArtifact = {
+    exposeHeadRoute: false,
+    config: { swagger: { exposeHeadRoute: true } },
+    schema: {
+      ...readSchema,
+      summary: 'An artifact’s headers without its bytes: ETag, digests, size, version, media type',
+      operationId: 'headArtifact',
+      response: {
+        200: noBody('the headers GET would send (Content-Length is the artifact size); no body'),
+        206: noBody('the headers of the requested range; no body'),
+        304: noBody('Not Modified: If-None-Match matched the ETag; no body'),
+        ...problemResponses(400, 404, 416, 422),
       },
     },
   } as const
@@ -93,8 +123,10 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
     const { sid } = req.params
     const name = req.params['*']
     if (req.query.versions !== undefined) {
-      const versions = ledger.history(sid, name)
-      return reply.type('application/json').send(JSON.stringify({ sessionId: sid, name, versions }))
+      const history = JSON.stringify({ sessionId: sid, name, versions: ledger.history(sid, name) })
+      reply.type('application/json')
+      if (req.method === 'HEAD') return reply.header('Content-Length', String(Buffer.byteLength(history))).send()
+      return reply.send(history)
     }
     const version = ledger.resolveArtifact(sid, name, {
       ...(req.query.version === undefined ? {} : { version: Number(req.query.version) }),
@@ -103,7 +135,12 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
     return sendArtifact(ledger, req, reply, version, req.query.version !== undefined)
   }
   app.get('/v1/sessions/:sid/artifacts/*', readArtifact, artifactHandler)
-  app.head('/v1/sessions/:sid/artifacts/*', readArtifact, artifactHandler)
+  app.head('/v1/sessions/:sid/artifacts/*', headArtifact, artifactHandler)
+}
+
+/** A response without a body: `type: 'null'` is how the contract generator leaves out its content. */
+function noBody(description: string): { type: 'null'; description: string } {
+  return { type: 'null', description }
 }
 
 type ArtifactRequest = FastifyRequest<{

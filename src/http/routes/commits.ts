@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Ledger } from '../../ledger/ledger.js'
 import { InvalidQuery } from '../../domain/errors.js'
 import { parseEntityTags } from '../headers.js'
-import { problemResponses, SessionParams } from '../schemas/common.js'
+import { DEFAULT_PAGE_LIMIT, jsonResponse, problemResponses, SessionParams } from '../schemas/common.js'
 import { CommitHeaders, CommitIdParams, CommitListQuery, CommitPage, CommitRecord, CommitRequest, CommitWithTransitions } from '../schemas/commits.js'
 import { sendCommitOutcome } from './commit-reply.js'
 
@@ -12,11 +12,17 @@ export const commitRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
     config: { recordsFailedCommit: true, usesUploadSlot: true },
     schema: {
       summary: 'Commit one or more artifacts atomically',
+      description: 'All or nothing: the 201 comes only after every byte is durable, read back with the right SHA-256 and the commit is `committed` in the log. ' +
+        'Any failure is a problem and a `failed` entry (its id in `commitId`). `expect` adds names to the session\'s expected artifacts in the same transaction.',
+      operationId: 'commitArtifacts',
       tags: ['commits'],
       params: SessionParams,
       headers: CommitHeaders,
       body: CommitRequest,
-      response: { 201: CommitRecord, ...problemResponses(400, 404, 408, 409, 412, 413, 415, 422, 500, 503, 507) },
+      response: {
+        201: jsonResponse('committed: the commit record, with each artifact\'s version, sha256 and size', CommitRecord),
+        ...problemResponses(400, 408, 409, 412, 413, 415, 422, 503, 507),
+      },
     },
   }, async (req, reply) => {
     const ifMatch = parseEntityTags(req.headers['if-match'], 'If-Match')
@@ -29,15 +35,16 @@ export const commitRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
 
   app.get('/v1/commits', {
     schema: {
-      summary: 'The transaction log: every entry (commits and session changes), oldest first, cursor-paginated by seq',
+      summary: 'The log: every entry (commits and session changes), oldest first, cursor-paginated by seq',
+      operationId: 'listLogEntries',
       tags: ['commits'],
       querystring: CommitListQuery,
-      response: { 200: CommitPage, ...problemResponses(400) },
+      response: { 200: jsonResponse('a page of log entries; nextCursor is null on the last page', CommitPage), ...problemResponses(400) },
     },
   }, async (req) => {
     const { session, state, kind, since, cursor, limit } = req.query
     return ledger.listCommits({
-      limit,
+      limit: limit ?? DEFAULT_PAGE_LIMIT,
       ...(session === undefined ? {} : { sessionId: session }),
       ...(state === undefined ? {} : { state }),
       ...(kind === undefined ? {} : { kind }),
@@ -48,10 +55,11 @@ export const commitRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
 
   app.get('/v1/commits/:id', {
     schema: {
-      summary: 'One commit with its state transitions and, if it failed, the error',
+      summary: 'One log entry with its state transitions and, if it failed or was aborted, the error',
+      operationId: 'getLogEntry',
       tags: ['commits'],
       params: CommitIdParams,
-      response: { 200: CommitWithTransitions, ...problemResponses(404) },
+      response: { 200: jsonResponse('the entry and its transitions', CommitWithTransitions), ...problemResponses(400, 404) },
     },
   }, async (req) => ledger.getCommit(req.params.id))
 }

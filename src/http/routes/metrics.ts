@@ -12,6 +12,7 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
     logLevel: 'warn',
     schema: {
       summary: 'Prometheus metrics: commits, latency, bytes, integrity problems, sessions, disk, scrub, canary, readiness',
+      operationId: 'getMetrics',
       tags: ['metrics'],
       response: {
         200: {
@@ -19,7 +20,7 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
           content: { 'text/plain': { schema: Type.String() } },
         },
         // A scrape that cannot read the ledger fails loudly rather than reporting stale or zero values.
-        ...problemResponses(500),
+        ...problemResponses(),
       },
     },
   }, async (_req, reply) => reply.type(metrics.register.contentType).send(await metrics.render()))

@@ -2,7 +2,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Ledger } from '../../ledger/ledger.js'
 import { parseEntityTags, strongTagValues } from '../headers.js'
-import { problemResponses, SessionParams } from '../schemas/common.js'
+import { BODY_OPTIONAL } from '../openapi.js'
+import { DEFAULT_PAGE_LIMIT, jsonResponse, problemResponses, SessionParams } from '../schemas/common.js'
 import {
   CompleteRequest, ExpectedChangeRequest, SessionHeaders, SessionListQuery, SessionPage, SessionRecord, SessionRequest,
 } from '../schemas/sessions.js'
@@ -11,11 +12,18 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
   app.put('/v1/sessions/:sid', {
     schema: {
       summary: 'Create or update a session: its expected artifacts (replaced), metadata and deadline',
+      description: 'expectedArtifacts replaces the list; to add or remove names without a lost update, use POST …/expected. ' +
+        'With If-Match (the session ETag) the update applies only if the session has not changed since (412 otherwise).',
+      operationId: 'putSession',
       tags: ['sessions'],
       params: SessionParams,
       headers: SessionHeaders,
       body: SessionRequest,
-      response: { 200: SessionRecord, 201: SessionRecord, ...problemResponses(400, 409, 412, 415, 422) },
+      response: {
+        200: jsonResponse('updated', SessionRecord),
+        201: jsonResponse('created', SessionRecord),
+        ...problemResponses(400, 408, 409, 412, 413, 415, 422, 503),
+      },
     },
   }, async (req, reply) => {
     const ifMatch = parseEntityTags(req.headers['if-match'], 'If-Match')
@@ -26,10 +34,12 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
   app.post('/v1/sessions/:sid/expected', {
     schema: {
       summary: 'Add and remove expected artifacts atomically: concurrent changes never lose a name',
+      description: 'Creates the session if needed. The same change twice is one change, so a retry is safe.',
+      operationId: 'changeExpectedArtifacts',
       tags: ['sessions'],
       params: SessionParams,
       body: ExpectedChangeRequest,
-      response: { 200: SessionRecord, ...problemResponses(400, 415, 422) },
+      response: { 200: jsonResponse('the session after the change', SessionRecord), ...problemResponses(400, 408, 413, 415, 422, 503) },
     },
   }, async (req, reply) => {
     const session = ledger.changeExpected(req.params.sid, req.body)
@@ -38,10 +48,11 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
 
   app.get('/v1/sessions/:sid', {
     schema: {
-      summary: 'A session: state, head, artifacts, expected and missing artifacts',
+      summary: 'A session: state, deadline, how it closed, head, artifacts, expected and missing artifacts',
+      operationId: 'getSession',
       tags: ['sessions'],
       params: SessionParams,
-      response: { 200: SessionRecord, ...problemResponses(404, 422) },
+      response: { 200: jsonResponse('the session, with its ETag', SessionRecord), ...problemResponses(400, 404, 422) },
     },
   }, async (req, reply) => {
     const session = ledger.getSession(req.params.sid)
@@ -56,10 +67,14 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
     },
     schema: {
       summary: 'Close a session: complete, or incomplete with the missing names; with {error}, the writer reports that it failed',
+      description: 'Without a body (or {}), the session closes complete or incomplete; 404 when it does not exist. With {error}, it closes failed ' +
+        'with that error, also when nothing was written to it yet. Closing a closed session again changes nothing.',
+      operationId: 'completeSession',
+      [BODY_OPTIONAL]: true,
       tags: ['sessions'],
       params: SessionParams,
       body: CompleteRequest,
-      response: { 200: SessionRecord, ...problemResponses(400, 404, 415, 422) },
+      response: { 200: jsonResponse('the closed session', SessionRecord), ...problemResponses(400, 404, 408, 413, 415, 422, 503) },
     },
   }, async (req, reply) => {
     const session = ledger.completeSession(req.params.sid, req.body.error)
@@ -69,13 +84,14 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
   app.get('/v1/sessions', {
     schema: {
       summary: 'Sessions by id, cursor-paginated, optionally by state',
+      operationId: 'listSessions',
       tags: ['sessions'],
       querystring: SessionListQuery,
-      response: { 200: SessionPage, ...problemResponses(400) },
+      response: { 200: jsonResponse('a page of sessions; nextCursor is null on the last page', SessionPage), ...problemResponses(400) },
     },
   }, async (req) => {
     const { state, cursor, limit } = req.query
-    return ledger.listSessions({ limit, ...(state === undefined ? {} : { state }), ...(cursor === undefined ? {} : { cursor }) })
+    return ledger.listSessions({ limit: limit ?? DEFAULT_PAGE_LIMIT, ...(state === undefined ? {} : { state }), ...(cursor === undefined ? {} : { cursor }) })
   })
 }
 

@@ -10,7 +10,7 @@ export const ArtifactVersion = Type.Object({
   commitId: Type.String(),
   seq: Type.Integer(),
   committedAt: Type.String({ format: 'date-time' }),
-})
+}, { title: 'ArtifactVersion', description: 'one committed version of an artifact' })
 
 export const ArtifactList = Type.Object({
   sessionId: Type.String(),
@@ -18,13 +18,13 @@ export const ArtifactList = Type.Object({
   etag: Type.String(),
   atSeq: Type.Union([Type.Integer(), Type.Null()]),
   artifacts: Type.Array(ArtifactVersion),
-})
+}, { title: 'ArtifactList' })
 
 export const VersionHistory = Type.Object({
   sessionId: Type.String(),
   name: Type.String(),
   versions: Type.Array(ArtifactVersion),
-})
+}, { title: 'VersionHistory', description: 'every version of one artifact, oldest first (GET …/artifacts/{name}?versions)' })
 
 export const ArtifactQuery = Type.Object({
   version: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'a version number' })),

@@ -3,36 +3,43 @@ import { Type } from '@sinclair/typebox'
 import { COMMIT_STATES } from '../../domain/commit-state.js'
 import { ENTRY_KINDS } from '../../domain/model.js'
 import { CLOSED_BY, SESSION_STATES } from '../../domain/session.js'
-import { Sha256Hex } from './common.js'
+import { ArtifactName, PageLimit, Sha256Hex } from './common.js'
 
 const MediaType = Type.String({ minLength: 3, maxLength: 255, pattern: '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\\s*;.*)?$' })
 const Metadata = Type.Record(Type.String(), Type.Unknown(), { description: 'free-form JSON object' })
 
 export const ArtifactInput = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 512, description: 'artifact name, e.g. metrics/quality_metrics.json' }),
+  name: ArtifactName,
   json: Type.Optional(Type.Unknown({ description: 'any JSON value; stored in RFC 8785 canonical form' })),
   text: Type.Optional(Type.String({ description: 'stored as UTF-8' })),
   base64: Type.Optional(Type.String({ description: 'stored as the decoded bytes' })),
   mediaType: Type.Optional(MediaType),
   sha256: Type.Optional(Sha256Hex),
-}, { additionalProperties: false })
+}, {
+  additionalProperties: false,
+  title: 'ArtifactInput',
+  description: 'one artifact: its name and exactly one of json, text or base64',
+  // Exactly one content member: checked here so the contract says it, with the domain's own error (invalid_content).
+  oneOf: [{ required: ['json'] }, { required: ['text'] }, { required: ['base64'] }],
+})
 
 export const CommitRequest = Type.Object({
   artifacts: Type.Array(ArtifactInput, { minItems: 1, maxItems: 1000 }),
   message: Type.Optional(Type.String({ maxLength: 4096 })),
   metadata: Type.Optional(Metadata),
-  expect: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+  expect: Type.Optional(Type.Array(ArtifactName, {
     maxItems: 10_000, description: "names added to the session's expected artifacts in the same transaction as the commit",
   })),
-}, { additionalProperties: false })
+}, { additionalProperties: false, title: 'CommitRequest' })
 
 export const CommitHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   'if-match': Type.Optional(Type.String({ description: "the session's head ETag" })),
 })
 
-export const CommitState = Type.Union(COMMIT_STATES.map((s) => Type.Literal(s)))
+export const CommitState = Type.Union(COMMIT_STATES.map((s) => Type.Literal(s)), { title: 'CommitState' })
 export const EntryKind = Type.Union(ENTRY_KINDS.map((k) => Type.Literal(k)), {
+  title: 'EntryKind',
   description: 'artifacts: a commit of bytes; expect: the expected set changed; close: the session closed; session: created, deadline or metadata changed',
 })
 
@@ -44,27 +51,27 @@ export const CommitArtifact = Type.Object({
   sha256: Nullable(Type.String()),
   size: Type.Union([Type.Integer(), Type.Null()]),
   mediaType: Nullable(Type.String()),
-})
+}, { title: 'CommitArtifact' })
 
 export const CommitErrorSchema = Type.Object({
   code: Type.String(),
   detail: Type.String(),
   facts: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-})
+}, { title: 'EntryError', description: 'why a failed or aborted entry ended: a stable code, a detail, and the facts (step, errno, field…)' })
 
 const Names = Type.Array(Type.String())
-export const ExpectChange = Type.Object({ add: Names, remove: Names }, { description: 'names added to and removed from the expected artifacts' })
+export const ExpectChange = Type.Object({ add: Names, remove: Names }, { title: 'ExpectChange', description: 'names added to and removed from the expected artifacts' })
 export const CloseChange = Type.Object({
   state: Type.Union(SESSION_STATES.filter((s) => s !== 'open').map((s) => Type.Literal(s))),
   closedBy: Type.Union(CLOSED_BY.map((b) => Type.Literal(b))),
   missing: Names,
   error: Type.Union([Type.Object({ type: Type.String(), message: Type.String() }), Type.Null()]),
-}, { description: 'how the session closed' })
+}, { title: 'CloseChange', description: 'how the session closed' })
 export const SessionChange = Type.Object({
   created: Type.Boolean(),
   deadline: Nullable(Type.String({ format: 'date-time' })),
   metadata: Type.Union([Metadata, Type.Null()]),
-}, { description: 'what changed about the session itself; null members did not change' })
+}, { title: 'SessionChange', description: 'what changed about the session itself; null members did not change' })
 
 export const CommitRecord = Type.Object({
   id: Type.String(),
@@ -81,21 +88,23 @@ export const CommitRecord = Type.Object({
   expect: Type.Union([ExpectChange, Type.Null()]),
   close: Type.Union([CloseChange, Type.Null()]),
   session: Type.Union([SessionChange, Type.Null()]),
-}, { description: 'a log entry: a commit of artifacts, or a change of the session (expect, close, session)' })
+}, { title: 'CommitRecord', description: 'a log entry: a commit of artifacts, or a change of the session (expect, close, session)' })
 
 export const Transition = Type.Object({
   from: Type.Union([CommitState, Type.Null()]),
   to: CommitState,
   at: Type.String({ format: 'date-time' }),
   reason: Nullable(Type.String()),
-})
+}, { title: 'Transition' })
 
-export const CommitWithTransitions = Type.Composite([CommitRecord, Type.Object({ transitions: Type.Array(Transition) })])
+export const CommitWithTransitions = Type.Composite([CommitRecord, Type.Object({ transitions: Type.Array(Transition) })], {
+  title: 'CommitWithTransitions', description: 'a log entry with every state it went through',
+})
 
 export const CommitPage = Type.Object({
   commits: Type.Array(CommitRecord),
   nextCursor: Nullable(Type.String()),
-})
+}, { title: 'CommitPage' })
 
 export const CommitListQuery = Type.Object({
   session: Type.Optional(Type.String()),
@@ -103,7 +112,7 @@ export const CommitListQuery = Type.Object({
   kind: Type.Optional(EntryKind),
   since: Type.Optional(Type.String({ description: 'a commit seq (commits after it) or an RFC 3339 time (commits created at or after it)' })),
   cursor: Type.Optional(Type.String({ description: 'nextCursor from the previous page' })),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  limit: PageLimit,
 }, { additionalProperties: false })
 
 export const CommitIdParams = Type.Object({ id: Type.String() })

@@ -1,32 +1,78 @@
-// Schemas shared by every route: path parameters, problem details, identifiers.
-import { Type } from '@sinclair/typebox'
-import { SESSION_ID_PATTERN } from '../../domain/names.js'
+// Schemas shared by every route: path parameters, problem details, identifiers, and how error
+// responses are documented. A schema's `title` is its name in the contract (components.schemas).
+import { Type, type TSchema } from '@sinclair/typebox'
+import { ARTIFACT_NAME_PATTERN, MAX_NAME_BYTES, SESSION_ID_PATTERN } from '../../domain/names.js'
 
-// The pattern is checked in the domain too, where a bad id is a 422 rather than a schema error.
-export const SessionId = Type.String({ description: `session id, ${SESSION_ID_PATTERN}`, examples: ['run-2026-11-25'] })
+// Both patterns are the domain's own rules: a request that breaks them is refused with the domain's
+// 422 (invalid_session_id, invalid_name), see problem.ts, whether the schema or the domain notices first.
+export const SessionId = Type.String({
+  title: 'SessionId', pattern: SESSION_ID_PATTERN, maxLength: 128,
+  description: 'a session id: a letter or digit, then up to 127 letters, digits, dots, underscores or hyphens', examples: ['run-2026-11-25'],
+})
+
+export const ArtifactName = Type.String({
+  title: 'ArtifactName', pattern: ARTIFACT_NAME_PATTERN, minLength: 1, maxLength: MAX_NAME_BYTES,
+  description: 'an artifact name: 1–8 segments separated by `/`, each a letter or digit then up to 127 letters, digits, dots, underscores or hyphens',
+  examples: ['quality_metrics.json', 'notes/session_summary.txt'],
+})
 
 export const SessionParams = Type.Object({ sid: SessionId })
 
+/** Entries per page when a listing does not say (the query schema fills it in; handlers fall back to it too). */
+export const DEFAULT_PAGE_LIMIT = 100
+export const PageLimit = Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: DEFAULT_PAGE_LIMIT, description: `entries per page (default ${DEFAULT_PAGE_LIMIT})` }))
+
 export const ArtifactParams = Type.Object({
   sid: SessionId,
-  '*': Type.String({ description: 'artifact name: 1–8 slash-separated segments' }),
+  '*': ArtifactName,
 })
 
 export const Sha256Hex = Type.String({ pattern: '^[0-9a-fA-F]{64}$', description: 'SHA-256 as 64 hex digits' })
 
 export const ProblemDetails = Type.Object({
-  type: Type.String(),
+  type: Type.String({ description: 'urn:artifact-ledger:problem:<code with hyphens>' }),
   title: Type.String(),
   status: Type.Integer(),
   detail: Type.String(),
   code: Type.String({ description: 'stable machine-readable error code' }),
   instance: Type.Optional(Type.String()),
   requestId: Type.Optional(Type.String()),
-  commitId: Type.Optional(Type.String({ description: 'the failed commit recorded for this request' })),
-  field: Type.Optional(Type.String({ description: 'the request field at fault' })),
-}, { additionalProperties: true, description: 'RFC 9457 problem details' })
+  commitId: Type.Optional(Type.String({ description: 'the failed or aborted log entry recorded for this request' })),
+  field: Type.Optional(Type.String({ description: 'the request field at fault, e.g. artifacts[0].json.score or Content-Type' })),
+}, { additionalProperties: true, title: 'Problem', description: 'RFC 9457 problem details; more members carry the facts of the error' })
+
+/** What each status means on this service, for the contract's response descriptions. */
+const STATUS_MEANINGS: Record<number, string> = {
+  400: 'the request is malformed: a body, query or header the contract refuses (the problem names the field)',
+  401: 'tokens are configured and the request has none, or an unknown one',
+  403: 'the token lacks the scope this operation needs',
+  404: 'no such session, artifact, version or commit',
+  408: 'the request body made no progress for BODY_IDLE_TIMEOUT_MS: the client stalled (an aborted entry is recorded)',
+  409: 'conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, or a closed session',
+  412: 'a precondition (If-Match, If-None-Match) does not hold',
+  413: 'the body is larger than the configured limit',
+  415: 'the body is not JSON in UTF-8, or it has a Content-Encoding the service does not decode',
+  416: 'the range lies outside the artifact',
+  422: 'a value the contract refuses: an invalid session id or artifact name, a digest that does not match, a deadline already past',
+  500: 'a fault of the service or its storage; a write is then recorded as a failed entry',
+  503: 'not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After',
+  507: 'the disk is full: nothing was stored',
+}
+
+export interface ProblemResponse {
+  description: string
+  content: { 'application/problem+json': { schema: typeof ProblemDetails } }
+}
 
 /** Error responses documented for a route: every 4xx/5xx is problem+json; 401/403 wherever tokens apply. */
-export function problemResponses(...statuses: number[]): Record<number, typeof ProblemDetails> {
-  return Object.fromEntries([...new Set([...statuses, 401, 403])].map((status) => [status, ProblemDetails]))
+export function problemResponses(...statuses: number[]): Record<number, ProblemResponse> {
+  return Object.fromEntries([...new Set([...statuses, 401, 403, 500])].sort().map((status) => [status, {
+    description: STATUS_MEANINGS[status] ?? 'an error',
+    content: { 'application/problem+json': { schema: ProblemDetails } },
+  }]))
+}
+
+/** A 2xx answer documented with its meaning, as JSON. */
+export function jsonResponse<T extends TSchema>(description: string, schema: T): { description: string; content: { 'application/json': { schema: T } } } {
+  return { description, content: { 'application/json': { schema } } }
 }

@@ -2,10 +2,10 @@
 import { Type } from '@sinclair/typebox'
 import { CLOSED_BY, SESSION_STATES } from '../../domain/session.js'
 import { ArtifactVersion } from './artifacts.js'
+import { ArtifactName, PageLimit } from './common.js'
 
-export const SessionState = Type.Union(SESSION_STATES.map((s) => Type.Literal(s)))
+export const SessionState = Type.Union(SESSION_STATES.map((s) => Type.Literal(s)), { title: 'SessionState' })
 
-const ArtifactName = Type.String({ minLength: 1, maxLength: 512, description: 'an artifact name' })
 const Names = (description: string) => Type.Array(ArtifactName, { maxItems: 10_000, description })
 
 export const SessionRequest = Type.Object({
@@ -15,7 +15,7 @@ export const SessionRequest = Type.Object({
     format: 'date-time',
     description: 'RFC 3339; when it passes, the service closes the session if its writer has not (default: SESSION_DEADLINE_SECONDS after creation). Must lie in the future.',
   })),
-}, { additionalProperties: false })
+}, { additionalProperties: false, title: 'SessionRequest' })
 
 export const SessionHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ description: 'the session ETag: 412 when the session has changed since' })),
@@ -24,16 +24,16 @@ export const SessionHeaders = Type.Object({
 export const ExpectedChangeRequest = Type.Object({
   add: Type.Optional(Names('names to add to the expected artifacts')),
   remove: Type.Optional(Names('names to remove from the expected artifacts')),
-}, { additionalProperties: false })
+}, { additionalProperties: false, title: 'ExpectedChangeRequest' })
 
 export const WriterError = Type.Object({
   type: Type.String({ minLength: 1, maxLength: 256, description: 'what kind of failure, e.g. the exception class' }),
   message: Type.String({ maxLength: 65_536, description: 'what went wrong, e.g. the exception text' }),
-}, { additionalProperties: false })
+}, { additionalProperties: false, title: 'WriterError' })
 
 export const CompleteRequest = Type.Object({
   error: Type.Optional(WriterError),
-}, { additionalProperties: false, description: 'empty to close the session; with error, the writer reports that it failed' })
+}, { additionalProperties: false, title: 'CompleteRequest', description: 'empty to close the session; with error, the writer reports that it failed' })
 
 export const SessionRecord = Type.Object({
   id: Type.String(),
@@ -50,15 +50,15 @@ export const SessionRecord = Type.Object({
   expectedArtifacts: Type.Array(Type.String()),
   missing: Type.Array(Type.String(), { description: 'expected artifacts that have no committed version' }),
   artifacts: Type.Array(ArtifactVersion),
-})
+}, { title: 'Session' })
 
 export const SessionPage = Type.Object({
   sessions: Type.Array(SessionRecord),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
-})
+}, { title: 'SessionPage' })
 
 export const SessionListQuery = Type.Object({
   state: Type.Optional(SessionState),
   cursor: Type.Optional(Type.String()),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  limit: PageLimit,
 }, { additionalProperties: false })

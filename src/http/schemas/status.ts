@@ -44,4 +44,4 @@ export const StatusReport = Type.Object({
     since: Type.String({ format: 'date-time' }),
     count: Count,
   }), { description: 'background work whose last run failed, until it next succeeds' }),
-})
+}, { title: 'StatusReport' })

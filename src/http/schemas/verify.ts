@@ -9,7 +9,7 @@ const Finding = Type.Object({
   name: Type.Optional(Type.String()),
   actualSha256: Type.Optional(Type.String()),
   repaired: Type.Optional(Type.Literal(true)),
-})
+}, { title: 'VerifyFinding' })
 
 export const VerifyReport = Type.Object({
   scope: Type.Object({ sessionId: Type.Union([Type.String(), Type.Null()]) }),
@@ -23,14 +23,14 @@ export const VerifyReport = Type.Object({
   startedAt: Type.String({ format: 'date-time' }),
   finishedAt: Type.String({ format: 'date-time' }),
   durationMs: Type.Integer(),
-})
+}, { title: 'VerifyReport' })
 
 export const VerifyRequest = Type.Object({
   sessionId: Type.Optional(Type.String({ description: 'verify only this session' })),
   session: Type.Optional(Type.String({ description: 'alias of sessionId' })),
   repair: Type.Optional(Type.Boolean({ default: true, description: 'rewrite plain files that differ from an intact object; false only reports' })),
   repairObjects: Type.Optional(Type.Boolean({ default: false, description: 'also rebuild a corrupt or missing object from a plain copy that still hashes right' })),
-}, { additionalProperties: false })
+}, { additionalProperties: false, title: 'VerifyRequest' })
 
 export const VerifyQuery = Type.Object({
   session: Type.Optional(Type.String({ description: 'verify only this session' })),
