@@ -158,6 +158,6 @@ export async function push(client: LedgerClient, sessionId: string, files: strin
       ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
     }))
   }
-  const session = options.complete === true ? await client.complete(sessionId) : await client.session(sessionId)
+  const session = options.complete === true ? await client.complete(sessionId) : await client.getSession(sessionId)
   return { sessionId, commits, session }
 }

@@ -20,6 +20,7 @@ import { StatusReport } from '../http/schemas/status.js'
 import { VerifyReport } from '../http/schemas/verify.js'
 import { SERVICE_VERSION } from '../version.js'
 import { ContractMismatch, DigestMismatch } from './errors.js'
+import { runSession, type SessionRunOptions, type SessionWriter } from './session-writer.js'
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryEvent, type RetryPolicy } from './retry.js'
 import { problemFrom, readAll, Transport, type RequestSpec } from './transport.js'
 
@@ -209,8 +210,18 @@ export class LedgerClient {
     }, this.onRetry)
   }
 
-  session(sessionId: string): Promise<SessionRecord> {
+  getSession(sessionId: string): Promise<SessionRecord> {
     return this.json(SessionRecord, { method: 'GET', path: sessionPath(sessionId) })
+  }
+
+  /**
+   * Runs a writer as one call: declares `expect` first, completes the session when `run` returns
+   * (throwing SessionIncomplete unless it closed complete), reports the failure and rethrows when it throws.
+   *
+   *     await ledger.session('run-42', { expect: ['metrics.json'] }, async (s) => { await s.saveJson('metrics.json', m) })
+   */
+  session<T>(sessionId: string, options: SessionRunOptions, run: (session: SessionWriter) => Promise<T>): Promise<{ result: T; session: SessionRecord }> {
+    return runSession(this, sessionId, options, run)
   }
 
   /**

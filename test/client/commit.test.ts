@@ -94,7 +94,7 @@ describe('LedgerClient.expect', () => {
 
     // A name expected again is not listed twice.
     await client.expect('s1', ['a.txt'])
-    const session = await client.session('s1')
+    const session = await client.getSession('s1')
     expect([...session.expectedArtifacts].sort()).toEqual(['a.txt', 'b.txt'])
     expect([...session.missing].sort()).toEqual(['a.txt', 'b.txt'])
   })
@@ -102,13 +102,13 @@ describe('LedgerClient.expect', () => {
   it('keeps every name when 64 writers add theirs at once', async () => {
     const names = Array.from({ length: 64 }, (_, i) => `out-${i}.txt`)
     await Promise.all(names.map((name) => client.expect('s2', [name])))
-    expect([...(await client.session('s2')).expectedArtifacts].sort()).toEqual([...names].sort())
+    expect([...(await client.getSession('s2')).expectedArtifacts].sort()).toEqual([...names].sort())
   })
 
   it('declares expectations with a commit, in its own transaction', async () => {
     const record = await client.commit('s3', [{ name: 'a.json', json: { ok: true } }], { expect: ['a.json', 'b.json'] })
     expect(record.expect).toEqual({ add: ['a.json', 'b.json'], remove: [] })
-    expect((await client.session('s3')).missing).toEqual(['b.json'])
+    expect((await client.getSession('s3')).missing).toEqual(['b.json'])
   })
 })
 
