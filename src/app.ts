@@ -17,7 +17,7 @@ import { parseStrictJson } from './http/strict-json.js'
 import { jsonResponse, problemResponses } from './http/schemas/common.js'
 import { Type } from '@sinclair/typebox'
 import { registerUploadSlots } from './http/upload-slots.js'
-import { UnsupportedCharset, UnsupportedContentEncoding } from './domain/errors.js'
+import { ShuttingDown, UnsupportedCharset, UnsupportedContentEncoding } from './domain/errors.js'
 import { artifactRoutes } from './http/routes/artifacts.js'
 import { commitRoutes } from './http/routes/commits.js'
 import { healthRoutes } from './http/routes/health.js'
@@ -82,7 +82,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     bodyLimit: options.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // Fastify's own 503 while closing is a bare JSON body; ours (below) is problem+json like every error.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // A 128-character session id or a 512-byte name, percent-encoded, is far longer than the
     // router's default limit of 100 characters per parameter.
@@ -123,6 +124,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
     if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') assertIdentityEncoding(req.headers['content-encoding'])
   })
   registerUploadSlots(app, options.maxConcurrentUploads ?? 128)
+  // Once closing has begun, a request that still arrives on an open connection is told to go elsewhere.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ShuttingDown('the service is shutting down; retry against the next instance')
+  })
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('X-Request-Id', String(req.id))
@@ -160,6 +169,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.get('/openapi.json', {
     schema: {
       summary: 'This document: the OpenAPI 3.1 contract the service serves (openapi.yaml in the repository is the same)',
+      description: 'Generated from the route schemas the service validates with, so it cannot drift from what the service does. Never needs a token.',
       operationId: 'getOpenApiDocument',
       tags: ['contract'],
       response: { 200: jsonResponse('the OpenAPI 3.1 document', Type.Object({}, { additionalProperties: true })), ...problemResponses() },

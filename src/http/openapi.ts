@@ -5,11 +5,12 @@ import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger'
 import type { FastifySchema, RouteOptions } from 'fastify'
 import { requiredScope } from './auth.js'
 import { VersionHistory } from './schemas/artifacts.js'
-import { problemResponses } from './schemas/common.js'
+import { ALWAYS_SENT, problemResponses } from './schemas/common.js'
 import { SERVICE_VERSION } from '../version.js'
 
 type OpenApiObject = Record<string, unknown> & { paths?: Record<string, Record<string, Operation>>; components?: Record<string, Record<string, unknown>> }
-type Operation = Record<string, unknown> & { requestBody?: { required?: boolean }; responses?: Record<string, unknown> }
+type Operation = Record<string, unknown> & { requestBody?: { required?: boolean }; responses?: Record<string, ResponseObject> }
+type ResponseObject = Record<string, unknown> & { headers?: Record<string, { required?: boolean; schema?: Record<string, unknown> }> }
 
 /** Named schemas of answers that share an operation with another media type, so no route schema holds them. */
 const UNROUTED_SCHEMAS = [VersionHistory]
@@ -123,6 +124,21 @@ function markOptionalBodies(document: OpenApiObject): void {
   }
 }
 
+/** The generator copies a response header's schema as it is; a header every such answer carries is `required` in the contract. */
+function markAlwaysSentHeaders(document: OpenApiObject): void {
+  for (const path of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(path)) {
+      for (const response of Object.values(operation.responses ?? {})) {
+        for (const header of Object.values(response.headers ?? {})) {
+          if (header.schema?.[ALWAYS_SENT] !== true) continue
+          delete header.schema[ALWAYS_SENT]
+          header.required = true
+        }
+      }
+    }
+  }
+}
+
 export function swaggerOptions(): FastifyDynamicSwaggerOptions {
   return {
     exposeHeadRoutes: false,
@@ -131,6 +147,7 @@ export function swaggerOptions(): FastifyDynamicSwaggerOptions {
       const document = openapiObject as OpenApiObject
       nameSchemas(document)
       markOptionalBodies(document)
+      markAlwaysSentHeaders(document)
       return document
     },
     openapi: {

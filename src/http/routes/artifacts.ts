@@ -10,9 +10,9 @@ import type { Ledger } from '../../ledger/ledger.js'
 import { parseAtSeq, VERIFY_BEFORE_SEND_BYTES } from '../../ledger/reads.js'
 import { bodyChunks } from '../body-reader.js'
 import { digestHeader, parseContentDigest, parseEntityTags, parseRange, strongTagValues, weakMatch } from '../headers.js'
-import { ArtifactList, ArtifactQuery, ListQuery, PutHeaders } from '../schemas/artifacts.js'
-import { CommitRecord } from '../schemas/commits.js'
-import { ArtifactParams, jsonResponse, problemResponses, SessionParams } from '../schemas/common.js'
+import { artifactHeaders, ArtifactList, ArtifactQuery, contentDigestHeader, ContentRangeHeader, ListQuery, PutHeaders, ReadHeaders } from '../schemas/artifacts.js'
+import { commitCreatedResponse } from '../schemas/commits.js'
+import { ArtifactParams, problemResponses, type ResponseHeader, sessionResponse, SessionParams } from '../schemas/common.js'
 import { sendCommitOutcome } from './commit-reply.js'
 
 export interface ArtifactRouteOptions {
@@ -43,7 +43,7 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
       headers: PutHeaders,
       body: Type.Unknown({ description: 'the raw bytes of the artifact' }),
       response: {
-        201: jsonResponse('committed: the commit record of this one artifact', CommitRecord),
+        201: commitCreatedResponse('committed: the commit record of this one artifact'),
         ...problemResponses(400, 408, 409, 412, 413, 415, 422, 503, 507),
       },
     },
@@ -70,11 +70,13 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
   app.get('/v1/sessions/:sid/artifacts', {
     schema: {
       summary: 'The latest version of each artifact, or the session as of a commit (?at=seq)',
+      description: 'One consistent listing: with ?at=seq, every artifact as it was once that commit was made, whatever came later. ' +
+        '404 when the session does not exist.',
       operationId: 'listArtifacts',
       tags: ['artifacts'],
       params: SessionParams,
       querystring: ListQuery,
-      response: { 200: jsonResponse('the artifacts, with the session head ETag', ArtifactList), ...problemResponses(400, 404, 422) },
+      response: { 200: sessionResponse('the artifacts, with the session head ETag', ArtifactList), ...problemResponses(400, 404, 422) },
     },
   }, async (req, reply) => {
     const listing = ledger.listArtifacts(req.params.sid, parseAtSeq(req.query.at))
@@ -85,6 +87,7 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
     tags: ['artifacts'],
     params: ArtifactParams,
     querystring: ArtifactQuery,
+    headers: ReadHeaders,
   }
   const readArtifact = {
     // HEAD has its own route: the automatic one would send Content-Length: 0 for a body we never read.
@@ -97,9 +100,17 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
         'Bytes known to be corrupt are never served: 500 object_corrupt.',
       operationId: 'getArtifact',
       response: {
-        200: { description: 'the artifact bytes in their own media type (with ?versions: a VersionHistory as application/json)', content: { '*/*': { schema: Type.Unknown() } } },
-        206: { description: 'the requested byte range (Content-Range)', content: { '*/*': { schema: Type.Unknown() } } },
-        304: noBody('Not Modified: If-None-Match matched the ETag; no body'),
+        200: {
+          description: 'the artifact bytes in their own media type (with ?versions: a VersionHistory as application/json)',
+          headers: artifactHeaders(false, contentDigestHeader('the SHA-256 of the bytes sent (not with ?versions)')),
+          content: { '*/*': { schema: Type.Unknown() } },
+        },
+        206: {
+          description: 'the requested byte range (Content-Range)',
+          headers: artifactHeaders(true, { ...ContentRangeHeader, ...contentDigestHeader('the SHA-256 of the part sent, when it was verified before sending (small artifacts)') }),
+          content: { '*/*': { schema: Type.Unknown() } },
+        },
+        304: noBody('Not Modified: If-None-Match matched the ETag; no body', artifactHeaders(true)),
         ...problemResponses(400, 404, 416, 422),
       },
     },
@@ -110,11 +121,14 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
     schema: {
       ...readSchema,
       summary: 'An artifact’s headers without its bytes: ETag, digests, size, version, media type',
+      description: 'The headers GET would send for the same request, without the body: Content-Length is the size of the artifact (or of the range), ' +
+        'so a caller can check ETag, Repr-Digest and size before fetching. With ?versions, the headers of the VersionHistory.',
       operationId: 'headArtifact',
       response: {
-        200: noBody('the headers GET would send (Content-Length is the artifact size); no body'),
-        206: noBody('the headers of the requested range; no body'),
-        304: noBody('Not Modified: If-None-Match matched the ETag; no body'),
+        200: noBody('the headers GET would send (Content-Length is the artifact size); no body',
+          artifactHeaders(false, contentDigestHeader('the SHA-256 of the artifact (not with ?versions)'))),
+        206: noBody('the headers of the requested range; no body', artifactHeaders(true, ContentRangeHeader)),
+        304: noBody('Not Modified: If-None-Match matched the ETag; no body', artifactHeaders(true)),
         ...problemResponses(400, 404, 416, 422),
       },
     },
@@ -139,8 +153,8 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
 }
 
 /** A response without a body: `type: 'null'` is how the contract generator leaves out its content. */
-function noBody(description: string): { type: 'null'; description: string } {
-  return { type: 'null', description }
+function noBody(description: string, headers: Record<string, ResponseHeader>): { type: 'null'; description: string; headers: Record<string, ResponseHeader> } {
+  return { type: 'null', description, headers }
 }
 
 type ArtifactRequest = FastifyRequest<{

@@ -4,7 +4,7 @@ import type { Ledger } from '../../ledger/ledger.js'
 import { InvalidQuery } from '../../domain/errors.js'
 import { parseEntityTags } from '../headers.js'
 import { DEFAULT_PAGE_LIMIT, jsonResponse, problemResponses, SessionParams } from '../schemas/common.js'
-import { CommitHeaders, CommitIdParams, CommitListQuery, CommitPage, CommitRecord, CommitRequest, CommitWithTransitions } from '../schemas/commits.js'
+import { commitCreatedResponse, CommitHeaders, CommitIdParams, CommitListQuery, CommitPage, CommitRequest, CommitWithTransitions } from '../schemas/commits.js'
 import { sendCommitOutcome } from './commit-reply.js'
 
 export const commitRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async (app, { ledger }) => {
@@ -20,7 +20,7 @@ export const commitRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
       headers: CommitHeaders,
       body: CommitRequest,
       response: {
-        201: jsonResponse('committed: the commit record, with each artifact\'s version, sha256 and size', CommitRecord),
+        201: commitCreatedResponse('committed: the commit record, with each artifact\'s version, sha256 and size'),
         ...problemResponses(400, 408, 409, 412, 413, 415, 422, 503, 507),
       },
     },
@@ -36,6 +36,8 @@ export const commitRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
   app.get('/v1/commits', {
     schema: {
       summary: 'The log: every entry (commits and session changes), oldest first, cursor-paginated by seq',
+      description: 'Each page holds up to `limit` entries in seq order; pass its `nextCursor` as `cursor` for the next page, until nextCursor is null. ' +
+        'Filters: session, state, kind, and since (a seq, or an RFC 3339 time). An unknown filter or a malformed value is a 400 naming it.',
       operationId: 'listLogEntries',
       tags: ['commits'],
       querystring: CommitListQuery,
@@ -56,6 +58,7 @@ export const commitRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
   app.get('/v1/commits/:id', {
     schema: {
       summary: 'One log entry with its state transitions and, if it failed or was aborted, the error',
+      description: 'The id is the one in a commit\'s Location header, or a problem\'s commitId for a write that failed. 404 when no entry has it.',
       operationId: 'getLogEntry',
       tags: ['commits'],
       params: CommitIdParams,

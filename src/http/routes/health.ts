@@ -35,6 +35,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
     logLevel: 'warn',
     schema: {
       summary: 'Liveness: the process answers',
+      description: 'Always 200 while the process answers HTTP, whatever the state of storage: restart the process only when this fails.',
       operationId: 'getLiveness',
       tags: ['health'],
       response: { 200: healthResponse('the process is alive'), ...problemResponses() },
@@ -45,6 +46,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
     logLevel: 'warn',
     schema: {
       summary: 'Readiness: 503 while recovering, on storage faults, with failures the log owes, or below the disk reserve',
+      description: 'ready (200) when a commit would be accepted and made durable: recovery done, database and data directory writable, no ' +
+        'unrecovered storage fault, no failure the log still owes, free space above the hard reserve. warn (still 200) names a failed canary, ' +
+        'a failing background task or low disk; fail is a 503 whose checks say why.',
       operationId: 'getReadiness',
       tags: ['health'],
       response: {

@@ -12,6 +12,7 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
     logLevel: 'warn',
     schema: {
       summary: 'Prometheus metrics: commits, latency, bytes, integrity problems, sessions, disk, scrub, canary, readiness',
+      description: 'Prometheus text exposition, for scraping. Public unless METRICS_REQUIRE_TOKEN=true, then it needs a read token.',
       operationId: 'getMetrics',
       tags: ['metrics'],
       response: {

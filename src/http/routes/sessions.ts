@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Ledger } from '../../ledger/ledger.js'
 import { parseEntityTags, strongTagValues } from '../headers.js'
 import { BODY_OPTIONAL } from '../openapi.js'
-import { DEFAULT_PAGE_LIMIT, jsonResponse, problemResponses, SessionParams } from '../schemas/common.js'
+import { DEFAULT_PAGE_LIMIT, jsonResponse, problemResponses, sessionResponse, SessionParams } from '../schemas/common.js'
 import {
   CompleteRequest, ExpectedChangeRequest, SessionHeaders, SessionListQuery, SessionPage, SessionRecord, SessionRequest,
 } from '../schemas/sessions.js'
@@ -20,8 +20,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
       headers: SessionHeaders,
       body: SessionRequest,
       response: {
-        200: jsonResponse('updated', SessionRecord),
-        201: jsonResponse('created', SessionRecord),
+        200: sessionResponse('updated', SessionRecord),
+        201: sessionResponse('created', SessionRecord),
         ...problemResponses(400, 408, 409, 412, 413, 415, 422, 503),
       },
     },
@@ -39,7 +39,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
       tags: ['sessions'],
       params: SessionParams,
       body: ExpectedChangeRequest,
-      response: { 200: jsonResponse('the session after the change', SessionRecord), ...problemResponses(400, 408, 413, 415, 422, 503) },
+      response: { 200: sessionResponse('the session after the change', SessionRecord), ...problemResponses(400, 408, 413, 415, 422, 503) },
     },
   }, async (req, reply) => {
     const session = ledger.changeExpected(req.params.sid, req.body)
@@ -49,10 +49,12 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
   app.get('/v1/sessions/:sid', {
     schema: {
       summary: 'A session: state, deadline, how it closed, head, artifacts, expected and missing artifacts',
+      description: 'A session past its deadline is never shown open: the service has closed it (closedBy deadline). `missing` lists the expected ' +
+        'artifacts without a committed version. 404 when the session does not exist.',
       operationId: 'getSession',
       tags: ['sessions'],
       params: SessionParams,
-      response: { 200: jsonResponse('the session, with its ETag', SessionRecord), ...problemResponses(400, 404, 422) },
+      response: { 200: sessionResponse('the session, with its ETag', SessionRecord), ...problemResponses(400, 404, 422) },
     },
   }, async (req, reply) => {
     const session = ledger.getSession(req.params.sid)
@@ -74,7 +76,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
       tags: ['sessions'],
       params: SessionParams,
       body: CompleteRequest,
-      response: { 200: jsonResponse('the closed session', SessionRecord), ...problemResponses(400, 404, 408, 413, 415, 422, 503) },
+      response: { 200: sessionResponse('the closed session', SessionRecord), ...problemResponses(400, 404, 408, 413, 415, 422, 503) },
     },
   }, async (req, reply) => {
     const session = ledger.completeSession(req.params.sid, req.body.error)
@@ -84,6 +86,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
   app.get('/v1/sessions', {
     schema: {
       summary: 'Sessions by id, cursor-paginated, optionally by state',
+      description: 'Each page holds up to `limit` sessions in id order; pass its `nextCursor` as `cursor` for the next page, until nextCursor is null.',
       operationId: 'listSessions',
       tags: ['sessions'],
       querystring: SessionListQuery,

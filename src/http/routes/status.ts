@@ -8,6 +8,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async
   app.get('/v1/status', {
     schema: {
       summary: 'Service status: commit counts, last commit and failure, storage, sessions incomplete, failed and closed by deadline, scrub, canary',
+      description: 'Counters kept in the same transactions as the data: the answer costs the same at any size of the log, and never holds up a commit.',
       operationId: 'getStatus',
       tags: ['status'],
       response: { 200: jsonResponse('the status report', StatusReport), ...problemResponses() },

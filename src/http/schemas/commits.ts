@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox'
 import { COMMIT_STATES } from '../../domain/commit-state.js'
 import { ENTRY_KINDS } from '../../domain/model.js'
 import { CLOSED_BY, SESSION_STATES } from '../../domain/session.js'
-import { ArtifactName, PageLimit, Sha256Hex } from './common.js'
+import { ArtifactName, jsonResponse, PageLimit, responseHeader, Sha256Hex } from './common.js'
 
 const MediaType = Type.String({ minLength: 3, maxLength: 255, pattern: '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\\s*;.*)?$' })
 const Metadata = Type.Record(Type.String(), Type.Unknown(), { description: 'free-form JSON object' })
@@ -116,3 +116,15 @@ export const CommitListQuery = Type.Object({
 }, { additionalProperties: false })
 
 export const CommitIdParams = Type.Object({ id: Type.String() })
+
+/** The 201 of a commit, first time or replayed: the record, where the log keeps it, and the new session head. */
+export function commitCreatedResponse(description: string): ReturnType<typeof jsonResponse<typeof CommitRecord>> & { headers: Record<string, ReturnType<typeof responseHeader>> } {
+  return {
+    ...jsonResponse(description, CommitRecord),
+    headers: {
+      Location: responseHeader('the log entry of this commit, /v1/commits/{id}', true, { type: 'string', pattern: '^/v1/commits/[^/]+$' }),
+      ETag: responseHeader('the session head as this commit left it (the quoted seq): what a follow-up If-Match carries', true, { type: 'string', pattern: '^"[0-9]+"$' }),
+      'Idempotent-Replayed': responseHeader('true when this is the stored answer to an earlier request with the same Idempotency-Key', false, { type: 'string', pattern: '^true$' }),
+    },
+  }
+}

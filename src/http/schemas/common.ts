@@ -59,20 +59,58 @@ const STATUS_MEANINGS: Record<number, string> = {
   507: 'the disk is full: nothing was stored',
 }
 
+/** Marks a response header every answer of its status carries; openapi.ts makes it the header's `required: true`. */
+export const ALWAYS_SENT = 'x-always-sent'
+
+export interface ResponseHeader {
+  type: 'string' | 'integer'
+  description: string
+  pattern?: string
+  [ALWAYS_SENT]?: true
+}
+
+/** A response header as the contract documents it: `always` when every answer of that status carries it. */
+export function responseHeader(description: string, always: boolean, schema: Pick<ResponseHeader, 'type' | 'pattern'> = { type: 'string' }): ResponseHeader {
+  return { ...schema, description, ...(always ? { [ALWAYS_SENT]: true as const } : {}) }
+}
+
+/** Headers of error answers that callers act on; every other problem carries only its body. */
+const PROBLEM_HEADERS: Record<number, Record<string, ResponseHeader>> = {
+  415: { 'Accept-Encoding': responseHeader('`identity` when the body had a Content-Encoding the service does not decode', false) },
+  416: { 'Content-Range': responseHeader('`bytes */<size>`: the size of the whole artifact', true, { type: 'string', pattern: '^bytes \\*/[0-9]+$' }) },
+  503: { 'Retry-After': responseHeader('seconds to wait before retrying', true, { type: 'integer' }) },
+}
+
 export interface ProblemResponse {
   description: string
+  headers?: Record<string, ResponseHeader>
   content: { 'application/problem+json': { schema: typeof ProblemDetails } }
 }
 
-/** Error responses documented for a route: every 4xx/5xx is problem+json; 401/403 wherever tokens apply. */
+/**
+ * Error responses documented for a route: every 4xx/5xx is problem+json, and any route may fault (500).
+ * 401 and 403 are added by openapi.ts to the operations that take a token, and only to those.
+ */
 export function problemResponses(...statuses: number[]): Record<number, ProblemResponse> {
-  return Object.fromEntries([...new Set([...statuses, 401, 403, 500])].sort().map((status) => [status, {
-    description: STATUS_MEANINGS[status] ?? 'an error',
-    content: { 'application/problem+json': { schema: ProblemDetails } },
-  }]))
+  return Object.fromEntries([...new Set([...statuses, 500])].sort().map((status) => {
+    const headers = PROBLEM_HEADERS[status]
+    return [status, {
+      description: STATUS_MEANINGS[status] ?? 'an error',
+      ...(headers === undefined ? {} : { headers }),
+      content: { 'application/problem+json': { schema: ProblemDetails } },
+    }]
+  }))
 }
 
 /** A 2xx answer documented with its meaning, as JSON. */
 export function jsonResponse<T extends TSchema>(description: string, schema: T): { description: string; content: { 'application/json': { schema: T } } } {
   return { description, content: { 'application/json': { schema } } }
+}
+
+/** The session head ETag that answers about a session carry: what a later If-Match sends. */
+export const SessionEtagHeader = { ETag: responseHeader('the session head ETag (the quoted head seq): send it as If-Match to change the session only if nothing changed since', true, { type: 'string', pattern: '^"[0-9]+"$' }) }
+
+/** A 2xx JSON answer about a session, with its head ETag. */
+export function sessionResponse<T extends TSchema>(description: string, schema: T): ReturnType<typeof jsonResponse<T>> & { headers: typeof SessionEtagHeader } {
+  return { ...jsonResponse(description, schema), headers: SessionEtagHeader }
 }

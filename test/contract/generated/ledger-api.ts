@@ -1,0 +1,2467 @@
+// Generated from openapi.yaml by openapi-typescript: do not edit. Regenerate with `npm run openapi:types`
+// (`npm run openapi` runs it too); test/contract/generated-types.test.ts fails while this file is stale.
+/* eslint-disable */
+export interface paths {
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness: the process answers
+         * @description Always 200 while the process answers HTTP, whatever the state of storage: restart the process only when this fails.
+         */
+        get: operations["getLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness: 503 while recovering, on storage faults, with failures the log owes, or below the disk reserve
+         * @description ready (200) when a commit would be accepted and made durable: recovery done, database and data directory writable, no unrecovered storage fault, no failure the log still owes, free space above the hard reserve. warn (still 200) names a failed canary, a failing background task or low disk; fail is a 503 whose checks say why.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{sid}/commits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Commit one or more artifacts atomically
+         * @description All or nothing: the 201 comes only after every byte is durable, read back with the right SHA-256 and the commit is `committed` in the log. Any failure is a problem and a `failed` entry (its id in `commitId`). `expect` adds names to the session's expected artifacts in the same transaction.
+         */
+        post: operations["commitArtifacts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/commits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The log: every entry (commits and session changes), oldest first, cursor-paginated by seq
+         * @description Each page holds up to `limit` entries in seq order; pass its `nextCursor` as `cursor` for the next page, until nextCursor is null. Filters: session, state, kind, and since (a seq, or an RFC 3339 time). An unknown filter or a malformed value is a 400 naming it.
+         */
+        get: operations["listLogEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/commits/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One log entry with its state transitions and, if it failed or was aborted, the error
+         * @description The id is the one in a commit's Location header, or a problem's commitId for a write that failed. 404 when no entry has it.
+         */
+        get: operations["getLogEntry"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{sid}/artifacts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An artifact’s bytes (latest, ?version=N or ?at=seq), or its version history with ?versions
+         * @description The bytes come with their media type, ETag (the quoted sha256), Repr-Digest and Content-Digest (RFC 9530), Artifact-Version and Last-Modified; Range and If-None-Match are honoured. With `?versions` the answer is instead the VersionHistory as JSON. Bytes known to be corrupt are never served: 500 object_corrupt.
+         */
+        get: operations["getArtifact"];
+        /**
+         * Upload one artifact as a raw streamed body
+         * @description The body is streamed to disk and hashed while it arrives (never buffered whole); its size is counted against MAX_ARTIFACT_BYTES as it streams. Content-Type is kept as the artifact's media type; Content-Digest (sha-256) is checked. A commit of its own: 201 only once the bytes are durable, read back and logged.
+         */
+        put: operations["putArtifact"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        /**
+         * An artifact’s headers without its bytes: ETag, digests, size, version, media type
+         * @description The headers GET would send for the same request, without the body: Content-Length is the size of the artifact (or of the range), so a caller can check ETag, Repr-Digest and size before fetching. With ?versions, the headers of the VersionHistory.
+         */
+        head: operations["headArtifact"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{sid}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The latest version of each artifact, or the session as of a commit (?at=seq)
+         * @description One consistent listing: with ?at=seq, every artifact as it was once that commit was made, whatever came later. 404 when the session does not exist.
+         */
+        get: operations["listArtifacts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-read and hash every stored file; report missing, corrupt and orphaned files
+         * @description A bare POST verifies everything and repairs plain files from intact objects; {repair: false} only reports.
+         */
+        post: operations["verifyStorage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{sid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A session: state, deadline, how it closed, head, artifacts, expected and missing artifacts
+         * @description A session past its deadline is never shown open: the service has closed it (closedBy deadline). `missing` lists the expected artifacts without a committed version. 404 when the session does not exist.
+         */
+        get: operations["getSession"];
+        /**
+         * Create or update a session: its expected artifacts (replaced), metadata and deadline
+         * @description expectedArtifacts replaces the list; to add or remove names without a lost update, use POST …/expected. With If-Match (the session ETag) the update applies only if the session has not changed since (412 otherwise).
+         */
+        put: operations["putSession"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{sid}/expected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add and remove expected artifacts atomically: concurrent changes never lose a name
+         * @description Creates the session if needed. The same change twice is one change, so a retry is safe.
+         */
+        post: operations["changeExpectedArtifacts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{sid}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a session: complete, or incomplete with the missing names; with {error}, the writer reports that it failed
+         * @description Without a body (or {}), the session closes complete or incomplete; 404 when it does not exist. With {error}, it closes failed with that error, also when nothing was written to it yet. Closing a closed session again changes nothing.
+         */
+        post: operations["completeSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sessions by id, cursor-paginated, optionally by state
+         * @description Each page holds up to `limit` sessions in id order; pass its `nextCursor` as `cursor` for the next page, until nextCursor is null.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Service status: commit counts, last commit and failure, storage, sessions incomplete, failed and closed by deadline, scrub, canary
+         * @description Counters kept in the same transactions as the data: the answer costs the same at any size of the log, and never holds up a commit.
+         */
+        get: operations["getStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics: commits, latency, bytes, integrity problems, sessions, disk, scrub, canary, readiness
+         * @description Prometheus text exposition, for scraping. Public unless METRICS_REQUIRE_TOKEN=true, then it needs a read token.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This document: the OpenAPI 3.1 contract the service serves (openapi.yaml in the repository is the same)
+         * @description Generated from the route schemas the service validates with, so it cannot drift from what the service does. Never needs a token.
+         */
+        get: operations["getOpenApiDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /**
+         * ArtifactInput
+         * @description one artifact: its name and exactly one of json, text or base64
+         */
+        ArtifactInput: {
+            name: components["schemas"]["ArtifactName"];
+            /** @description any JSON value; stored in RFC 8785 canonical form */
+            json?: unknown;
+            /** @description stored as UTF-8 */
+            text?: string;
+            /** @description stored as the decoded bytes */
+            base64?: string;
+            mediaType?: string;
+            /** @description SHA-256 as 64 hex digits */
+            sha256?: string;
+        } & (unknown | unknown | unknown);
+        /** ArtifactList */
+        ArtifactList: {
+            sessionId: string;
+            headSeq: number;
+            etag: string;
+            atSeq: number | null;
+            artifacts: components["schemas"]["ArtifactVersion"][];
+        };
+        /**
+         * ArtifactName
+         * @description an artifact name: 1–8 segments separated by `/`, each a letter or digit then up to 127 letters, digits, dots, underscores or hyphens
+         * @example quality_metrics.json
+         * @example notes/session_summary.txt
+         */
+        ArtifactName: string;
+        /**
+         * ArtifactVersion
+         * @description one committed version of an artifact
+         */
+        ArtifactVersion: {
+            name: string;
+            version: number;
+            sha256: string;
+            size: number;
+            mediaType: string;
+            commitId: string;
+            seq: number;
+            /** Format: date-time */
+            committedAt: string;
+        };
+        /**
+         * CloseChange
+         * @description how the session closed
+         */
+        CloseChange: {
+            state: "complete" | "incomplete" | "failed";
+            closedBy: "writer" | "deadline";
+            missing: string[];
+            error: {
+                type: string;
+                message: string;
+            } | null;
+        };
+        /** CommitArtifact */
+        CommitArtifact: {
+            name: string;
+            version: number | null;
+            sha256: string | null;
+            size: number | null;
+            mediaType: string | null;
+        };
+        /** CommitPage */
+        CommitPage: {
+            commits: components["schemas"]["CommitRecord"][];
+            nextCursor: string | null;
+        };
+        /**
+         * CommitRecord
+         * @description a log entry: a commit of artifacts, or a change of the session (expect, close, session)
+         */
+        CommitRecord: {
+            id: string;
+            seq: number;
+            sessionId: string;
+            kind: components["schemas"]["EntryKind"];
+            state: components["schemas"]["CommitState"];
+            message: string | null;
+            metadata: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
+            finishedAt: string | null;
+            artifacts: components["schemas"]["CommitArtifact"][];
+            error: components["schemas"]["EntryError"] | null;
+            expect: components["schemas"]["ExpectChange"] | null;
+            close: components["schemas"]["CloseChange"] | null;
+            session: components["schemas"]["SessionChange"] | null;
+        };
+        /** CommitRequest */
+        CommitRequest: {
+            artifacts: components["schemas"]["ArtifactInput"][];
+            message?: string;
+            /** @description free-form JSON object */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /** @description names added to the session's expected artifacts in the same transaction as the commit */
+            expect?: components["schemas"]["ArtifactName"][];
+        };
+        /** CommitState */
+        CommitState: "pending" | "committed" | "failed" | "aborted";
+        /**
+         * CommitWithTransitions
+         * @description a log entry with every state it went through
+         */
+        CommitWithTransitions: {
+            id: string;
+            seq: number;
+            sessionId: string;
+            kind: components["schemas"]["EntryKind"];
+            state: components["schemas"]["CommitState"];
+            message: string | null;
+            metadata: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
+            finishedAt: string | null;
+            artifacts: components["schemas"]["CommitArtifact"][];
+            error: components["schemas"]["EntryError"] | null;
+            expect: components["schemas"]["ExpectChange"] | null;
+            close: components["schemas"]["CloseChange"] | null;
+            session: components["schemas"]["SessionChange"] | null;
+            transitions: components["schemas"]["Transition"][];
+        };
+        /**
+         * CompleteRequest
+         * @description empty to close the session; with error, the writer reports that it failed
+         */
+        CompleteRequest: {
+            error?: components["schemas"]["WriterError"];
+        };
+        /**
+         * EntryError
+         * @description why a failed or aborted entry ended: a stable code, a detail, and the facts (step, errno, field…)
+         */
+        EntryError: {
+            code: string;
+            detail: string;
+            facts?: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * EntryKind
+         * @description artifacts: a commit of bytes; expect: the expected set changed; close: the session closed; session: created, deadline or metadata changed
+         */
+        EntryKind: "artifacts" | "expect" | "close" | "session";
+        /**
+         * ExpectChange
+         * @description names added to and removed from the expected artifacts
+         */
+        ExpectChange: {
+            add: string[];
+            remove: string[];
+        };
+        /** ExpectedChangeRequest */
+        ExpectedChangeRequest: {
+            /** @description names to add to the expected artifacts */
+            add?: components["schemas"]["ArtifactName"][];
+            /** @description names to remove from the expected artifacts */
+            remove?: components["schemas"]["ArtifactName"][];
+        };
+        /** HealthCheck */
+        HealthCheck: {
+            status: components["schemas"]["HealthStatus"];
+            componentType?: string;
+            observedValue?: string | number;
+            observedUnit?: string;
+            output?: string;
+            time: string;
+        };
+        /**
+         * HealthReport
+         * @description draft-inadarei-api-health-check (application/health+json)
+         */
+        HealthReport: {
+            status: components["schemas"]["HealthStatus"];
+            version: string;
+            serviceId: string;
+            description: string;
+            checks: {
+                [key: string]: components["schemas"]["HealthCheck"][];
+            };
+        };
+        /** HealthStatus */
+        HealthStatus: "pass" | "warn" | "fail";
+        /**
+         * Problem
+         * @description RFC 9457 problem details; more members carry the facts of the error
+         */
+        Problem: {
+            /** @description urn:artifact-ledger:problem:<code with hyphens> */
+            type: string;
+            title: string;
+            status: number;
+            detail: string;
+            /** @description stable machine-readable error code */
+            code: string;
+            instance?: string;
+            requestId?: string;
+            /** @description the failed or aborted log entry recorded for this request */
+            commitId?: string;
+            /** @description the request field at fault, e.g. artifacts[0].json.score or Content-Type */
+            field?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Session */
+        Session: {
+            id: string;
+            state: components["schemas"]["SessionState"];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description when the session was closed */
+            completedAt: string | null;
+            /** @description when the service closes the session if its writer has not */
+            deadline: string | null;
+            /** @description who closed the session: its writer, or the service at the deadline */
+            closedBy: "writer" | "deadline" | null;
+            /** @description the failure the writer reported (state failed) */
+            error: components["schemas"]["WriterError"] | null;
+            headSeq: number;
+            /** @description the session head ETag, for If-Match on commits */
+            etag: string;
+            metadata: {
+                [key: string]: unknown;
+            } | null;
+            expectedArtifacts: string[];
+            /** @description expected artifacts that have no committed version */
+            missing: string[];
+            artifacts: components["schemas"]["ArtifactVersion"][];
+        };
+        /**
+         * SessionChange
+         * @description what changed about the session itself; null members did not change
+         */
+        SessionChange: {
+            created: boolean;
+            deadline: string | null;
+            metadata: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** SessionId */
+        SessionId: string;
+        /** SessionPage */
+        SessionPage: {
+            sessions: components["schemas"]["Session"][];
+            nextCursor: string | null;
+        };
+        /** SessionRequest */
+        SessionRequest: {
+            /** @description names the session must produce before it is complete; replaces the list (POST …/expected adds and removes atomically) */
+            expectedArtifacts?: components["schemas"]["ArtifactName"][];
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @description RFC 3339; when it passes, the service closes the session if its writer has not (default: SESSION_DEADLINE_SECONDS after creation). Must lie in the future.
+             */
+            deadline?: string;
+        };
+        /** SessionState */
+        SessionState: "open" | "complete" | "incomplete" | "failed";
+        /** StatusReport */
+        StatusReport: {
+            service: string;
+            version: string;
+            phase: string;
+            /** Format: date-time */
+            startedAt: string;
+            uptimeSeconds: number;
+            commits: {
+                pending: number;
+                committed: number;
+                failed: number;
+                aborted: number;
+                total: number;
+            };
+            lastCommit: {
+                id: string;
+                seq: number;
+                sessionId: string;
+                at: string;
+            } | null;
+            lastFailure: {
+                id: string;
+                seq: number;
+                sessionId: string;
+                at: string;
+                state: string;
+                code: string;
+                detail: string;
+            } | null;
+            storage: {
+                objectCount: number;
+                objectBytes: number;
+                databaseBytes: number;
+                freeBytes: number | null;
+                totalBytes: number | null;
+            };
+            sessions: {
+                total: number;
+                open: number;
+                complete: number;
+                incomplete: number;
+                failed: number;
+                /** @description sessions the service closed because their writer had not by the deadline */
+                closedByDeadline: number;
+                /** @description the 100 most recently changed incomplete sessions */
+                incompleteIds: string[];
+                /** @description the 100 most recently changed sessions whose writer reported a failure */
+                failedIds: string[];
+            };
+            lastScrub: {
+                startedAt: string;
+                finishedAt: string;
+                ok: boolean;
+                checkedObjects: number;
+                checkedPlainFiles: number;
+                bytes: number;
+                missing: number;
+                corrupt: number;
+                orphaned: number;
+                repaired: number;
+            } | null;
+            scrubRunning: boolean;
+            canary: {
+                at: string;
+                ok: boolean;
+                latencyMs: number;
+                error: string | null;
+            } | null;
+            recovery: {
+                abortedCommits: number;
+                settledCommits: number;
+                removedTemps: number;
+                durationMs: number;
+            } | null;
+            unrecoveredFault: {
+                at: string;
+                code: string;
+                detail: string;
+            } | null;
+            /** @description failed commits the log could not record yet; recorded once it takes writes again */
+            owedFailures: number;
+            /** @description background work whose last run failed, until it next succeeds */
+            backgroundErrors: {
+                /** @description the background work: scrub, canary, deadlines, recovery, record-failure, cleanup, undo, fault-probe, reads */
+                path: string;
+                code: string;
+                detail: string;
+                /** Format: date-time */
+                since: string;
+                count: number;
+            }[];
+        };
+        /** Transition */
+        Transition: {
+            from: components["schemas"]["CommitState"] | null;
+            to: components["schemas"]["CommitState"];
+            /** Format: date-time */
+            at: string;
+            reason: string | null;
+        };
+        /** VerifyFinding */
+        VerifyFinding: {
+            kind: "object" | "plain" | "temp";
+            /** @description relative to DATA_DIR */
+            path: string;
+            sha256?: string;
+            sessionId?: string;
+            name?: string;
+            actualSha256?: string;
+            /** @enum {boolean} */
+            repaired?: true;
+        };
+        /** VerifyReport */
+        VerifyReport: {
+            scope: {
+                sessionId: string | null;
+            };
+            /** @description true when nothing was found missing, corrupt or orphaned (repaired findings count: run again to confirm) */
+            ok: boolean;
+            repair: boolean;
+            checked: {
+                objects: number;
+                plainFiles: number;
+                bytes: number;
+            };
+            missing: components["schemas"]["VerifyFinding"][];
+            corrupt: components["schemas"]["VerifyFinding"][];
+            orphaned: components["schemas"]["VerifyFinding"][];
+            /** @description findings fixed by this run (also listed in missing/corrupt): plain files rewritten from intact objects */
+            repaired: components["schemas"]["VerifyFinding"][];
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            finishedAt: string;
+            durationMs: number;
+        };
+        /** VerifyRequest */
+        VerifyRequest: {
+            /** @description verify only this session */
+            sessionId?: string;
+            /** @description alias of sessionId */
+            session?: string;
+            /**
+             * @description rewrite plain files that differ from an intact object; false only reports
+             * @default true
+             */
+            repair: boolean;
+            /**
+             * @description also rebuild a corrupt or missing object from a plain copy that still hashes right
+             * @default false
+             */
+            repairObjects: boolean;
+        };
+        /**
+         * VersionHistory
+         * @description every version of one artifact, oldest first (GET …/artifacts/{name}?versions)
+         */
+        VersionHistory: {
+            sessionId: string;
+            name: string;
+            versions: components["schemas"]["ArtifactVersion"][];
+        };
+        /** WriterError */
+        WriterError: {
+            /** @description what kind of failure, e.g. the exception class */
+            type: string;
+            /** @description what went wrong, e.g. the exception text */
+            message: string;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the process is alive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/health+json": components["schemas"]["HealthReport"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ready: pass, or warn (a canary or background failure, low disk) with the reason in its checks */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/health+json": components["schemas"]["HealthReport"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not ready: the failing checks say why */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/health+json": components["schemas"]["HealthReport"];
+                };
+            };
+        };
+    };
+    commitArtifacts: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string;
+                /** @description the session's head ETag */
+                "if-match"?: string;
+            };
+            path: {
+                /**
+                 * @description a session id: a letter or digit, then up to 127 letters, digits, dots, underscores or hyphens
+                 * @example run-2026-11-25
+                 */
+                sid: components["schemas"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommitRequest"];
+            };
+        };
+        responses: {
+            /** @description committed: the commit record, with each artifact's version, sha256 and size */
+            201: {
+                headers: {
+                    /** @description the log entry of this commit, /v1/commits/{id} */
+                    Location: string;
+                    /** @description the session head as this commit left it (the quoted seq): what a follow-up If-Match carries */
+                    ETag: string;
+                    /** @description true when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommitRecord"];
+                };
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body made no progress for BODY_IDLE_TIMEOUT_MS: the client stalled (an aborted entry is recorded) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, or a closed session */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a precondition (If-Match, If-None-Match) does not hold */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not JSON in UTF-8, or it has a Content-Encoding the service does not decode */
+            415: {
+                headers: {
+                    /** @description `identity` when the body had a Content-Encoding the service does not decode */
+                    "Accept-Encoding"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a value the contract refuses: an invalid session id or artifact name, a digest that does not match, a deadline already past */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the disk is full: nothing was stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listLogEntries: {
+        parameters: {
+            query?: {
+                session?: string;
+                state?: components["schemas"]["CommitState"];
+                /** @description artifacts: a commit of bytes; expect: the expected set changed; close: the session closed; session: created, deadline or metadata changed */
+                kind?: components["schemas"]["EntryKind"];
+                /** @description a commit seq (commits after it) or an RFC 3339 time (commits created at or after it) */
+                since?: string;
+                /** @description nextCursor from the previous page */
+                cursor?: string;
+                /** @description entries per page (default 100) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of log entries; nextCursor is null on the last page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommitPage"];
+                };
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLogEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the entry and its transitions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommitWithTransitions"];
+                };
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such session, artifact, version or commit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getArtifact: {
+        parameters: {
+            query?: {
+                /** @description a version number */
+                version?: string;
+                /** @description read as of this commit seq */
+                at?: string;
+                /** @description present: return the version history as JSON */
+                versions?: string;
+            };
+            header?: {
+                /** @description entity tags (or *): 304 Not Modified when one matches the artifact’s ETag */
+                "if-none-match"?: string;
+                /** @description one byte range, bytes=<first>-<last>, bytes=<first>- or bytes=-<suffix>: 206, or 416 when it starts past the end */
+                range?: string;
+                /** @description the ETag the Range is for: when the artifact’s differs, the whole artifact is sent (200) */
+                "if-range"?: string;
+            };
+            path: {
+                /**
+                 * @description a session id: a letter or digit, then up to 127 letters, digits, dots, underscores or hyphens
+                 * @example run-2026-11-25
+                 */
+                sid: components["schemas"]["SessionId"];
+                /** @description an artifact name: 1–8 segments separated by `/`, each a letter or digit then up to 127 letters, digits, dots, underscores or hyphens. Its slashes may be sent as they are or as %2F. */
+                name: components["schemas"]["ArtifactName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the artifact bytes in their own media type (with ?versions: a VersionHistory as application/json) */
+            200: {
+                headers: {
+                    /** @description the version's quoted sha256: send it as If-None-Match to revalidate (not with ?versions) */
+                    ETag?: string;
+                    /** @description RFC 9530: the SHA-256 of the whole artifact, whatever part is sent (not with ?versions) */
+                    "Repr-Digest"?: string;
+                    /** @description the version number (not with ?versions) */
+                    "Artifact-Version"?: number;
+                    /** @description when the version was committed (not with ?versions) */
+                    "Last-Modified"?: string;
+                    /** @description bytes (not with ?versions) */
+                    "Accept-Ranges"?: string;
+                    /** @description immutable for ?version=N, no-cache (revalidate by ETag) for the latest (not with ?versions) */
+                    "Cache-Control"?: string;
+                    /** @description the SHA-256 of the bytes sent (not with ?versions) */
+                    "Content-Digest"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            /** @description the requested byte range (Content-Range) */
+            206: {
+                headers: {
+                    /** @description the version's quoted sha256: send it as If-None-Match to revalidate */
+                    ETag: string;
+                    /** @description RFC 9530: the SHA-256 of the whole artifact, whatever part is sent */
+                    "Repr-Digest": string;
+                    /** @description the version number */
+                    "Artifact-Version": number;
+                    /** @description when the version was committed */
+                    "Last-Modified": string;
+                    /** @description bytes */
+                    "Accept-Ranges": string;
+                    /** @description immutable for ?version=N, no-cache (revalidate by ETag) for the latest */
+                    "Cache-Control": string;
+                    /** @description bytes <first>-<last>/<size> */
+                    "Content-Range": string;
+                    /** @description the SHA-256 of the part sent, when it was verified before sending (small artifacts) */
+                    "Content-Digest"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": unknown;
+                };
+            };
+            /** @description Not Modified: If-None-Match matched the ETag; no body */
+            304: {
+                headers: {
+                    /** @description the version's quoted sha256: send it as If-None-Match to revalidate */
+                    ETag: string;
+                    /** @description RFC 9530: the SHA-256 of the whole artifact, whatever part is sent */
+                    "Repr-Digest": string;
+                    /** @description the version number */
+                    "Artifact-Version": number;
+                    /** @description when the version was committed */
+                    "Last-Modified": string;
+                    /** @description bytes */
+                    "Accept-Ranges": string;
+                    /** @description immutable for ?version=N, no-cache (revalidate by ETag) for the latest */
+                    "Cache-Control": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such session, artifact, version or commit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the range lies outside the artifact */
+            416: {
+                headers: {
+                    /** @description `bytes *\/<size>`: the size of the whole artifact */
+                    "Content-Range": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a value the contract refuses: an invalid session id or artifact name, a digest that does not match, a deadline already past */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putArtifact: {
+        parameters: {
+            query?: never;
+            header?: {
+                "content-type"?: string;
+                /** @description RFC 9530, e.g. sha-256=:<base64>: */
+                "content-digest"?: string;
+                "if-none-match"?: string;
+                "if-match"?: string;
+                "idempotency-key"?: string;
+            };
+            path: {
+                /**
+                 * @description a session id: a letter or digit, then up to 127 letters, digits, dots, underscores or hyphens
+                 * @example run-2026-11-25
+                 */
+                sid: components["schemas"]["SessionId"];
+                /** @description an artifact name: 1–8 segments separated by `/`, each a letter or digit then up to 127 letters, digits, dots, underscores or hyphens. Its slashes may be sent as they are or as %2F. */
+                name: components["schemas"]["ArtifactName"];
+            };
+            cookie?: never;
+        };
+        /** @description the raw bytes of the artifact */
+        requestBody: {
+            content: {
+                "*/*": unknown;
+            };
+        };
+        responses: {
+            /** @description committed: the commit record of this one artifact */
+            201: {
+                headers: {
+                    /** @description the log entry of this commit, /v1/commits/{id} */
+                    Location: string;
+                    /** @description the session head as this commit left it (the quoted seq): what a follow-up If-Match carries */
+                    ETag: string;
+                    /** @description true when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommitRecord"];
+                };
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body made no progress for BODY_IDLE_TIMEOUT_MS: the client stalled (an aborted entry is recorded) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, or a closed session */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a precondition (If-Match, If-None-Match) does not hold */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not JSON in UTF-8, or it has a Content-Encoding the service does not decode */
+            415: {
+                headers: {
+                    /** @description `identity` when the body had a Content-Encoding the service does not decode */
+                    "Accept-Encoding"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a value the contract refuses: an invalid session id or artifact name, a digest that does not match, a deadline already past */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the disk is full: nothing was stored */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    headArtifact: {
+        parameters: {
+            query?: {
+                /** @description a version number */
+                version?: string;
+                /** @description read as of this commit seq */
+                at?: string;
+                /** @description present: return the version history as JSON */
+                versions?: string;
+            };
+            header?: {
+                /** @description entity tags (or *): 304 Not Modified when one matches the artifact’s ETag */
+                "if-none-match"?: string;
+                /** @description one byte range, bytes=<first>-<last>, bytes=<first>- or bytes=-<suffix>: 206, or 416 when it starts past the end */
+                range?: string;
+                /** @description the ETag the Range is for: when the artifact’s differs, the whole artifact is sent (200) */
+                "if-range"?: string;
+            };
+            path: {
+                /**
+                 * @description a session id: a letter or digit, then up to 127 letters, digits, dots, underscores or hyphens
+                 * @example run-2026-11-25
+                 */
+                sid: components["schemas"]["SessionId"];
+                /** @description an artifact name: 1–8 segments separated by `/`, each a letter or digit then up to 127 letters, digits, dots, underscores or hyphens. Its slashes may be sent as they are or as %2F. */
+                name: components["schemas"]["ArtifactName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the headers GET would send (Content-Length is the artifact size); no body */
+            200: {
+                headers: {
+                    /** @description the version's quoted sha256: send it as If-None-Match to revalidate (not with ?versions) */
+                    ETag?: string;
+                    /** @description RFC 9530: the SHA-256 of the whole artifact, whatever part is sent (not with ?versions) */
+                    "Repr-Digest"?: string;
+                    /** @description the version number (not with ?versions) */
+                    "Artifact-Version"?: number;
+                    /** @description when the version was committed (not with ?versions) */
+                    "Last-Modified"?: string;
+                    /** @description bytes (not with ?versions) */
+                    "Accept-Ranges"?: string;
+                    /** @description immutable for ?version=N, no-cache (revalidate by ETag) for the latest (not with ?versions) */
+                    "Cache-Control"?: string;
+                    /** @description the SHA-256 of the artifact (not with ?versions) */
+                    "Content-Digest"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the headers of the requested range; no body */
+            206: {
+                headers: {
+                    /** @description the version's quoted sha256: send it as If-None-Match to revalidate */
+                    ETag: string;
+                    /** @description RFC 9530: the SHA-256 of the whole artifact, whatever part is sent */
+                    "Repr-Digest": string;
+                    /** @description the version number */
+                    "Artifact-Version": number;
+                    /** @description when the version was committed */
+                    "Last-Modified": string;
+                    /** @description bytes */
+                    "Accept-Ranges": string;
+                    /** @description immutable for ?version=N, no-cache (revalidate by ETag) for the latest */
+                    "Cache-Control": string;
+                    /** @description bytes <first>-<last>/<size> */
+                    "Content-Range": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Modified: If-None-Match matched the ETag; no body */
+            304: {
+                headers: {
+                    /** @description the version's quoted sha256: send it as If-None-Match to revalidate */
+                    ETag: string;
+                    /** @description RFC 9530: the SHA-256 of the whole artifact, whatever part is sent */
+                    "Repr-Digest": string;
+                    /** @description the version number */
+                    "Artifact-Version": number;
+                    /** @description when the version was committed */
+                    "Last-Modified": string;
+                    /** @description bytes */
+                    "Accept-Ranges": string;
+                    /** @description immutable for ?version=N, no-cache (revalidate by ETag) for the latest */
+                    "Cache-Control": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such session, artifact, version or commit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the range lies outside the artifact */
+            416: {
+                headers: {
+                    /** @description `bytes *\/<size>`: the size of the whole artifact */
+                    "Content-Range": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a value the contract refuses: an invalid session id or artifact name, a digest that does not match, a deadline already past */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listArtifacts: {
+        parameters: {
+            query?: {
+                /** @description read as of this commit seq */
+                at?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description a session id: a letter or digit, then up to 127 letters, digits, dots, underscores or hyphens
+                 * @example run-2026-11-25
+                 */
+                sid: components["schemas"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the artifacts, with the session head ETag */
+            200: {
+                headers: {
+                    /** @description the session head ETag (the quoted head seq): send it as If-Match to change the session only if nothing changed since */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtifactList"];
+                };
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such session, artifact, version or commit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a value the contract refuses: an invalid session id or artifact name, a digest that does not match, a deadline already past */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyStorage: {
+        parameters: {
+            query?: {
+                /** @description verify only this session */
+                session?: string;
+                repair?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["VerifyRequest"];
+            };
+        };
+        responses: {
+            /** @description what was checked and found */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerifyReport"];
+                };
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such session, artifact, version or commit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body made no progress for BODY_IDLE_TIMEOUT_MS: the client stalled (an aborted entry is recorded) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not JSON in UTF-8, or it has a Content-Encoding the service does not decode */
+            415: {
+                headers: {
+                    /** @description `identity` when the body had a Content-Encoding the service does not decode */
+                    "Accept-Encoding"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a value the contract refuses: an invalid session id or artifact name, a digest that does not match, a deadline already past */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a session id: a letter or digit, then up to 127 letters, digits, dots, underscores or hyphens
+                 * @example run-2026-11-25
+                 */
+                sid: components["schemas"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the session, with its ETag */
+            200: {
+                headers: {
+                    /** @description the session head ETag (the quoted head seq): send it as If-Match to change the session only if nothing changed since */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such session, artifact, version or commit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a value the contract refuses: an invalid session id or artifact name, a digest that does not match, a deadline already past */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putSession: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the session ETag: 412 when the session has changed since */
+                "if-match"?: string;
+            };
+            path: {
+                /**
+                 * @description a session id: a letter or digit, then up to 127 letters, digits, dots, underscores or hyphens
+                 * @example run-2026-11-25
+                 */
+                sid: components["schemas"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionRequest"];
+            };
+        };
+        responses: {
+            /** @description updated */
+            200: {
+                headers: {
+                    /** @description the session head ETag (the quoted head seq): send it as If-Match to change the session only if nothing changed since */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description created */
+            201: {
+                headers: {
+                    /** @description the session head ETag (the quoted head seq): send it as If-Match to change the session only if nothing changed since */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body made no progress for BODY_IDLE_TIMEOUT_MS: the client stalled (an aborted entry is recorded) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, or a closed session */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a precondition (If-Match, If-None-Match) does not hold */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not JSON in UTF-8, or it has a Content-Encoding the service does not decode */
+            415: {
+                headers: {
+                    /** @description `identity` when the body had a Content-Encoding the service does not decode */
+                    "Accept-Encoding"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a value the contract refuses: an invalid session id or artifact name, a digest that does not match, a deadline already past */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changeExpectedArtifacts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a session id: a letter or digit, then up to 127 letters, digits, dots, underscores or hyphens
+                 * @example run-2026-11-25
+                 */
+                sid: components["schemas"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExpectedChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description the session after the change */
+            200: {
+                headers: {
+                    /** @description the session head ETag (the quoted head seq): send it as If-Match to change the session only if nothing changed since */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body made no progress for BODY_IDLE_TIMEOUT_MS: the client stalled (an aborted entry is recorded) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not JSON in UTF-8, or it has a Content-Encoding the service does not decode */
+            415: {
+                headers: {
+                    /** @description `identity` when the body had a Content-Encoding the service does not decode */
+                    "Accept-Encoding"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a value the contract refuses: an invalid session id or artifact name, a digest that does not match, a deadline already past */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    completeSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a session id: a letter or digit, then up to 127 letters, digits, dots, underscores or hyphens
+                 * @example run-2026-11-25
+                 */
+                sid: components["schemas"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        /** @description empty to close the session; with error, the writer reports that it failed */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CompleteRequest"];
+            };
+        };
+        responses: {
+            /** @description the closed session */
+            200: {
+                headers: {
+                    /** @description the session head ETag (the quoted head seq): send it as If-Match to change the session only if nothing changed since */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such session, artifact, version or commit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the request body made no progress for BODY_IDLE_TIMEOUT_MS: the client stalled (an aborted entry is recorded) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not JSON in UTF-8, or it has a Content-Encoding the service does not decode */
+            415: {
+                headers: {
+                    /** @description `identity` when the body had a Content-Encoding the service does not decode */
+                    "Accept-Encoding"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a value the contract refuses: an invalid session id or artifact name, a digest that does not match, a deadline already past */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: {
+                state?: components["schemas"]["SessionState"];
+                cursor?: string;
+                /** @description entries per page (default 100) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of sessions; nextCursor is null on the last page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionPage"];
+                };
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the status report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusReport"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOpenApiDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the OpenAPI 3.1 document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+}
