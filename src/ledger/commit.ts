@@ -8,10 +8,12 @@ import {
 import { headEtag, type CommitRecord } from '../domain/model.js'
 import { assertArtifactName, assertSessionId, conflictingName } from '../domain/names.js'
 import type { ObserverSet } from './observers.js'
-import type { BackgroundPath, CommitLog, ObjectFiles, OwedFailure, PlainFiles, PlannedArtifact, StagedContent } from '../domain/ports.js'
+import type {
+  BackgroundPath, CommitLog, Coordination, ObjectFiles, OwedFailure, PlainFiles, PlannedArtifact, StagedContent,
+} from '../domain/ports.js'
 import { describeError } from './describe-error.js'
 import { fingerprint, IdempotencyGate } from './idempotency.js'
-import { KeyedLock, RefCounter } from './keyed-lock.js'
+import { isUnneeded } from './recovery.js'
 import type { ServiceState } from './service-state.js'
 
 export interface CommitRequest {
@@ -61,6 +63,7 @@ export interface CommitterParts {
   log: CommitLog
   objects: ObjectFiles
   plain: PlainFiles
+  coordination: Coordination
   state: ServiceState
   maxArtifactBytes: number
   /** Reconciles a session whose plain files may be stale; runs under the session's lock. */
@@ -86,15 +89,12 @@ async function settleAll<T>(writes: Promise<T>[]): Promise<T[]> {
 
 
 export class Committer {
-  private readonly sessionLock = new KeyedLock()
   private readonly idempotency: IdempotencyGate
-  /** Objects that unfinished commits still need: a failing neighbour must not delete them. */
-  private readonly objectsInUse = new RefCounter()
   private inFlight = 0
   private drained: (() => void) | undefined
 
   constructor(private readonly parts: CommitterParts) {
-    this.idempotency = new IdempotencyGate(parts.log)
+    this.idempotency = new IdempotencyGate(parts.log, parts.coordination.idempotency)
   }
 
   private assertAcceptingWrites(): void {
@@ -107,7 +107,7 @@ export class Committer {
   private async tracked<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
     this.inFlight++
     try {
-      return await this.sessionLock.run(sessionId, async () => {
+      return await this.parts.coordination.sessions.withLock(sessionId, async () => {
         if (this.parts.state.dirtySessions.has(sessionId)) await this.parts.reconcileSession(sessionId)
         return work()
       })
@@ -123,10 +123,6 @@ export class Committer {
     await new Promise<void>((resolve) => {
       this.drained = resolve
     })
-  }
-
-  withSessionLock<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
-    return this.sessionLock.run(sessionId, work)
   }
 
   /** POST /v1/sessions/{sid}/commits: several artifacts, all or nothing. */
@@ -310,7 +306,8 @@ export class Committer {
     const started = performance.now()
     const bytes = artifacts.reduce((sum, a) => sum + a.size, 0)
     const elapsed = (): number => (performance.now() - started) / 1000
-    const releaseObjects = this.objectsInUse.acquire(artifacts.map((a) => a.sha256))
+    // Objects this commit needs: a failing neighbour's undo must not delete them.
+    const releaseObjects = await this.parts.coordination.objects.claim(artifacts.map((a) => a.sha256))
     const touched = artifacts.map((a) => a.name)
     try {
       // Every artifact at once; nothing is committed until all of them are durable and read back,
@@ -320,10 +317,10 @@ export class Committer {
         ...(details.idempotency === undefined ? {} : { idempotency: details.idempotency }),
         ...(details.expect === undefined ? {} : { expect: details.expect }),
       })
-      releaseObjects()
+      await releaseObjects()
       this.parts.observer.forSession(sessionId).commitFinished('committed', { durationSeconds: elapsed(), bytes })
     } catch (error) {
-      releaseObjects()
+      await releaseObjects()
       this.parts.noteFault(error)
       const settled = await this.undo(sessionId, touched, artifacts.map((a) => a.sha256))
       await this.recordFailure({ seq, id, sessionId }, error, settled)
@@ -370,7 +367,7 @@ export class Committer {
     // Independent of the plain files: an object nothing references goes even when they could not be put back.
     try {
       for (const sha256 of sha256s) {
-        if (!this.objectsInUse.has(sha256) && !log.isObjectReferenced(sha256)) await objects.remove(sha256)
+        if (await isUnneeded(this.parts, sha256)) await objects.remove(sha256)
       }
     } catch (undoError) {
       this.parts.reportBackground('undo', undoError)
@@ -378,9 +375,5 @@ export class Committer {
       settled = false
     }
     return settled
-  }
-
-  isObjectInUse(sha256: string): boolean {
-    return this.objectsInUse.has(sha256)
   }
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { canonicalJson, MAX_JSON_DEPTH } from '../domain/content.js'
 import { IdempotencyKeyReused, StorageFault } from '../domain/errors.js'
 import type { CommitRecord } from '../domain/model.js'
-import type { CommitLog } from '../domain/ports.js'
+import type { CommitLog, IdempotencyWaits } from '../domain/ports.js'
 
 export interface GatedOutcome {
   record: CommitRecord
@@ -19,9 +19,10 @@ export function fingerprint(value: unknown): string {
 }
 
 export class IdempotencyGate {
-  private readonly inFlight = new Map<string, Promise<unknown>>()
-
-  constructor(private readonly log: CommitLog) {}
+  constructor(
+    private readonly log: CommitLog,
+    private readonly waits: IdempotencyWaits,
+  ) {}
 
   /**
    * Runs `attempt` unless the key already has a result. Keys are stored with the commit, in the
@@ -29,26 +30,17 @@ export class IdempotencyGate {
    */
   async run(sessionId: string, key: string | undefined, print: string, attempt: () => Promise<CommitRecord>): Promise<GatedOutcome> {
     if (key === undefined) return { record: await attempt(), replayed: false }
-    const slot = `${sessionId}\u0000${key}`
-    // Concurrent duplicates wait for the first attempt; its failure is reported to its own caller.
-    for (let running = this.inFlight.get(slot); running !== undefined; running = this.inFlight.get(slot)) {
-      await Promise.allSettled([running])
-    }
-    const stored = this.log.idempotencyKey(sessionId, key)
-    if (stored !== undefined) {
+    // Concurrent duplicates wait for the first attempt, then find its result; its failure is reported
+    // to its own caller only, and the next duplicate runs.
+    return this.waits.withKey(sessionId, key, async () => {
+      const stored = this.log.idempotencyKey(sessionId, key)
+      if (stored === undefined) return { record: await attempt(), replayed: false }
       if (stored.fingerprint !== print) {
         throw new IdempotencyKeyReused(`Idempotency-Key ${JSON.stringify(key)} was used for a different request in session ${sessionId}`, { field: 'Idempotency-Key' })
       }
       const original = this.log.commitBySeq(stored.commitSeq)
       if (original === undefined) throw new StorageFault('the commit an idempotency key points to is missing from the log')
       return { record: original, replayed: true }
-    }
-    const running = attempt()
-    this.inFlight.set(slot, running)
-    try {
-      return { record: await running, replayed: false }
-    } finally {
-      if (this.inFlight.get(slot) === running) this.inFlight.delete(slot)
-    }
+    })
   }
 }

@@ -4,17 +4,14 @@ import { v7 as uuidv7 } from 'uuid'
 import { ReadBackMismatch, SessionNotFound } from '../domain/errors.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, ExpectChange } from '../domain/model.js'
 import { assertSessionId } from '../domain/names.js'
-import type {
-  BackgroundPath, CommitFilter, CommitLog, EndedAttempt, FailureJournal, LedgerObserver, ObjectFiles, PlainFiles, ScrubRecord, SessionStore,
-  StorageBookkeeping, StorageProbes,
-} from '../domain/ports.js'
+import type { BackgroundPath, CommitFilter, EndedAttempt, LedgerObserver, LedgerPorts, ScrubRecord } from '../domain/ports.js'
 import { BackgroundErrors, type LedgerLogger } from './background-errors.js'
 import { Committer, type CommitOptions, type CommitOutcome, type CommitRequest, type PutRequest } from './commit.js'
 import { describeError } from './describe-error.js'
 import { readinessChecks, report, type DiskThresholds, type HealthReport } from './health.js'
 import { OwedFailures } from './owed-failures.js'
 import { Reader, type ArtifactSelector, type CommitPage, type SessionArtifacts } from './reads.js'
-import { collectGarbage, recoverAtStartup, reconcileSession, type RecoveryParts } from './recovery.js'
+import { collectGarbage, recoverAtStartup, reconcileSession } from './recovery.js'
 import { ObserverSet } from './observers.js'
 import { ServiceState } from './service-state.js'
 import { Canary } from './canary.js'
@@ -24,16 +21,6 @@ import type { CanarySummary, StatusReport } from './status.js'
 import { CANARY_SESSION_ID, type SessionRecord, type SessionState, type WriterError } from '../domain/session.js'
 import { isStorageFault } from './storage-errors.js'
 import { verifyStorage, type VerifyParts, type VerifyReport } from './verify.js'
-
-export interface LedgerStorage {
-  log: CommitLog
-  sessions: SessionStore
-  bookkeeping: StorageBookkeeping
-  objects: ObjectFiles
-  plain: PlainFiles
-  probes: StorageProbes
-  failureJournal: FailureJournal
-}
 
 export interface LedgerSettings {
   version: string
@@ -71,7 +58,7 @@ export class Ledger {
   private lastProbeAt = 0
 
   constructor(
-    private readonly storage: LedgerStorage,
+    private readonly storage: LedgerPorts,
     private readonly settings: LedgerSettings,
   ) {
     this.background = new BackgroundErrors(settings.logger, this.observers)
@@ -82,6 +69,7 @@ export class Ledger {
       log: storage.log,
       objects: storage.objects,
       plain: storage.plain,
+      coordination: storage.coordination,
       state: this.state,
       maxArtifactBytes: settings.maxArtifactBytes,
       reconcileSession: (sessionId) => this.reconcileDirtySession(sessionId),
@@ -112,10 +100,6 @@ export class Ledger {
     }, settings.scrubRateBytesPerSec ?? 64 * 1024 * 1024)
   }
 
-  private get recoveryParts(): RecoveryParts {
-    return { ...this.storage, isObjectInUse: (sha256) => this.committer.isObjectInUse(sha256) }
-  }
-
   addObserver(observer: LedgerObserver): void {
     this.observers.add(observer)
   }
@@ -128,7 +112,7 @@ export class Ledger {
   async recover(): Promise<void> {
     this.state.phase = 'recovering'
     await this.owed.replayJournal()
-    const { report, failures } = await recoverAtStartup(this.recoveryParts)
+    const { report, failures } = await recoverAtStartup(this.storage)
     this.state.lastRecovery = report
     for (const { sessionId, error } of failures) {
       // The session stays dirty (its next commit reconciles it first) and readiness fails meanwhile.
@@ -175,9 +159,9 @@ export class Ledger {
   }
 
   private async pruneCanary(keep: number): Promise<void> {
-    await this.committer.withSessionLock(CANARY_SESSION_ID, async () => {
+    await this.storage.coordination.sessions.withLock(CANARY_SESSION_ID, async () => {
       this.storage.bookkeeping.pruneSessionHistory(CANARY_SESSION_ID, keep)
-      await collectGarbage(this.recoveryParts)
+      await collectGarbage(this.storage)
     })
   }
 
@@ -323,11 +307,7 @@ export class Ledger {
   }
 
   private get verifyParts(): VerifyParts {
-    return {
-      ...this.recoveryParts,
-      observer: this.observers,
-      withSessionLock: (sessionId, work) => this.committer.withSessionLock(sessionId, work),
-    }
+    return { ...this.storage, observer: this.observers }
   }
 
   async verify(options: { sessionId?: string | undefined; repair?: boolean; repairObjects?: boolean } = {}): Promise<VerifyReport> {
@@ -388,7 +368,7 @@ export class Ledger {
     try {
       await this.storage.probes.probeWrite()
       for (const sessionId of [...this.state.dirtySessions]) {
-        await this.committer.withSessionLock(sessionId, () => this.reconcileDirtySession(sessionId))
+        await this.storage.coordination.sessions.withLock(sessionId, () => this.reconcileDirtySession(sessionId))
       }
       this.background.succeeded('fault-probe')
     } catch (error) {
@@ -399,7 +379,7 @@ export class Ledger {
   }
 
   private async reconcileDirtySession(sessionId: string): Promise<void> {
-    await reconcileSession(this.recoveryParts, sessionId)
+    await reconcileSession(this.storage, sessionId)
     this.state.dirtySessions.delete(sessionId)
   }
 

@@ -1,14 +1,7 @@
 // Brings files back in line with the log: after a crash at start-up, after a failed rollback at run time.
-import type { CommitLog, ObjectFiles, PlainFiles, StorageBookkeeping, StorageProbes, UnsettledCommit } from '../domain/ports.js'
+import type { LedgerPorts, UnsettledCommit } from '../domain/ports.js'
 
-export interface RecoveryParts {
-  log: CommitLog
-  bookkeeping: StorageBookkeeping
-  objects: ObjectFiles
-  plain: PlainFiles
-  probes: StorageProbes
-  isObjectInUse: (sha256: string) => boolean
-}
+export type RecoveryParts = Pick<LedgerPorts, 'log' | 'bookkeeping' | 'objects' | 'plain' | 'probes' | 'coordination'>
 
 export interface RecoveryReport {
   abortedCommits: number
@@ -31,8 +24,11 @@ export const ABORT_REASON = 'the service stopped before this commit finished; ab
  */
 export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOutcome> {
   const started = performance.now()
-  const abortedCommits = parts.log.abortPending(ABORT_REASON)
-  const unsettled = parts.log.unsettledCommits()
+  const { recovery } = parts.coordination
+  const pending = await recovery.mine(parts.log.pendingCommits())
+  for (const { seq } of pending) parts.log.markAborted(seq, { code: 'service_restarted', detail: ABORT_REASON })
+  const abortedCommits = pending.length
+  const unsettled = await recovery.mine(parts.log.unsettledCommits())
   // Every temp file under the data dir, not only those in folders an unfinished commit names: nothing
   // writes yet, and a temp whose own cleanup failed may sit in a folder the log no longer points to.
   let removedTemps = await parts.objects.removeAbandonedTemps()
@@ -56,10 +52,15 @@ export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOu
   }
 }
 
+/** True when nothing needs the object: no commit in flight claims it and no committed version refers to it. */
+export async function isUnneeded(parts: Pick<RecoveryParts, 'log' | 'coordination'>, sha256: string): Promise<boolean> {
+  return !(await parts.coordination.objects.isClaimed(sha256)) && !parts.log.isObjectReferenced(sha256)
+}
+
 /** Deletes objects queued by a history prune, unless something has come to reference them again. */
 export async function collectGarbage(parts: RecoveryParts): Promise<void> {
   for (const sha256 of parts.bookkeeping.objectsToCollect()) {
-    if (!parts.isObjectInUse(sha256) && !parts.log.isObjectReferenced(sha256)) await parts.objects.remove(sha256)
+    if (await isUnneeded(parts, sha256)) await parts.objects.remove(sha256)
     parts.bookkeeping.objectCollected(sha256)
   }
 }
@@ -71,8 +72,7 @@ export async function settleCommit(parts: RecoveryParts, commit: UnsettledCommit
   for (const name of names) await reconcileName(parts, commit.sessionId, name)
   for (const artifact of commit.artifacts) {
     const sha256 = artifact.sha256
-    if (sha256 === null || parts.isObjectInUse(sha256) || parts.log.isObjectReferenced(sha256)) continue
-    await parts.objects.remove(sha256)
+    if (sha256 !== null && (await isUnneeded(parts, sha256))) await parts.objects.remove(sha256)
   }
   parts.log.markSettled(commit.seq)
   return removed

@@ -1,6 +1,7 @@
 // Re-reads and hashes every stored file (or one session's), repairs what the log can vouch for,
 // and reports what is missing, corrupt or stray.
-import type { CommitLog, LedgerObserver, ObjectFiles, PlainFiles, StorageBookkeeping } from '../domain/ports.js'
+import type { LedgerObserver, LedgerPorts } from '../domain/ports.js'
+import { isUnneeded } from './recovery.js'
 
 /** Temp files younger than this belong to writes in progress. */
 export const TEMP_GRACE_MS = 60_000
@@ -32,15 +33,9 @@ export interface VerifyReport {
   durationMs: number
 }
 
-export interface VerifyParts {
-  log: CommitLog
-  bookkeeping: StorageBookkeeping
-  objects: ObjectFiles
-  plain: PlainFiles
+/** Plain-file checks and repairs run under the session's lock (coordination.sessions), so they never race a commit. */
+export interface VerifyParts extends Pick<LedgerPorts, 'log' | 'bookkeeping' | 'objects' | 'plain' | 'coordination'> {
   observer: LedgerObserver
-  isObjectInUse: (sha256: string) => boolean
-  /** Plain-file checks and repairs run under the session's lock, so they never race a commit. */
-  withSessionLock: <T>(sessionId: string, work: () => Promise<T>) => Promise<T>
 }
 
 export interface VerifyOptions {
@@ -87,7 +82,7 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
   }
 
   for (const { sessionId: sid, name } of [...log.latestForVerify(sessionId)]) {
-    await parts.withSessionLock(sid, () => checkPlainFile(parts, report, badObjects, sid, name, options))
+    await parts.coordination.sessions.withLock(sid, () => checkPlainFile(parts, report, badObjects, sid, name, options))
   }
 
   for (const [sha256, state] of badObjects) {
@@ -102,7 +97,7 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
   const sessionDirs = sessionId === undefined ? await plain.listSessionDirs() : [sessionId]
   for (const sid of sessionDirs) {
     // Plain files change only under the session lock: inside it, a file the log does not know is stray.
-    const strays = await parts.withSessionLock(sid, async () => {
+    const strays = await parts.coordination.sessions.withLock(sid, async () => {
       const current = new Set(log.latestVersions(sid).map((v) => v.name))
       return (await plain.listFiles(sid)).filter((file) => !current.has(file))
     })
@@ -117,7 +112,7 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
     for await (const entry of objects.walk()) {
       const { sha256 } = entry
       if (sha256 !== undefined) {
-        if (referenced.has(sha256) || parts.isObjectInUse(sha256) || log.isObjectReferenced(sha256)) continue
+        if (referenced.has(sha256) || !(await isUnneeded(parts, sha256))) continue
         report.orphaned.push({ kind: 'object', path: entry.relativePath, sha256 })
         continue
       }
@@ -164,7 +159,7 @@ function record(report: VerifyReport, state: 'missing' | 'corrupt', finding: Ver
 /** A bad object can be rebuilt from any plain file that still holds exactly its bytes. */
 async function restoreObjectFromPlainCopy(parts: VerifyParts, sha256: string): Promise<boolean> {
   for (const { sessionId, name } of [...parts.log.latestForVerify()].filter((l) => l.sha256 === sha256)) {
-    const restored = await parts.withSessionLock(sessionId, async () => {
+    const restored = await parts.coordination.sessions.withLock(sessionId, async () => {
       if ((await parts.plain.digestOf(sessionId, name)) !== sha256) return false
       await parts.objects.restore(parts.plain.readStream(sessionId, name), sha256)
       return true

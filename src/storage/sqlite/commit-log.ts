@@ -2,7 +2,7 @@
 import type { Statement } from 'better-sqlite3'
 import type { CommitState } from '../../domain/commit-state.js'
 import type { ArtifactVersion, CommitArtifact, CommitError, CommitRecord, CommitWithTransitions, EntryChange, Transition } from '../../domain/model.js'
-import type { CommitFilter, CommitLog, EndedAttempt, PendingCommit, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit } from '../../domain/ports.js'
+import type { CommitFilter, CommitLog, EndedAttempt, PendingCommit, PendingEntry, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit } from '../../domain/ports.js'
 import { GroupCommit } from './group-commit.js'
 import { addTransition, moveSessionHead, parseChange } from './log-entries.js'
 import { toVersion, VERSION_COLUMNS, type ArtifactRow, type CommitRow, type VersionRow } from './rows.js'
@@ -37,7 +37,7 @@ export class SqliteCommitLog implements CommitLog {
     return this.run.write(step, work)
   }
 
-  now(): string {
+  private now(): string {
     return this.run.now()
   }
 
@@ -207,10 +207,13 @@ export class SqliteCommitLog implements CommitLog {
     })
   }
 
-  abortPending(reason: string): number {
-    const pending = this.sql("SELECT seq FROM commits WHERE state = 'pending'").all() as { seq: number }[]
-    for (const { seq } of pending) this.finish(seq, 'aborted', { code: 'service_restarted', detail: reason }, false)
-    return pending.length
+  markAborted(seq: number, error: CommitError): void {
+    this.finish(seq, 'aborted', error, false)
+  }
+
+  pendingCommits(): PendingEntry[] {
+    return (this.sql("SELECT seq, id, session_id FROM commits WHERE state = 'pending' ORDER BY seq").all() as { seq: number; id: string; session_id: string }[])
+      .map((row) => ({ seq: row.seq, id: row.id, sessionId: row.session_id }))
   }
 
   unsettledCommits(): UnsettledCommit[] {

@@ -1,0 +1,54 @@
+// Coordination: what the ledger assumes about who else is writing. One process per data dir today
+// (see the single-writer rule in ../ports.ts), so each port has an in-process implementation; a
+// multi-replica deployment replaces all of them together, with the log's own locks or leases.
+
+/**
+ * Changes to one session run one at a time: its commits (pending row to final row), undoing a failed
+ * one, reconciling its plain files, and verify's checks of them. Version numbers, the session head and
+ * the plain files therefore move in seq order (the ordering rule).
+ */
+export interface SessionLocks {
+  /** Runs `work` once no other work holds `sessionId`, and holds it until `work` settles. */
+  withLock<T>(sessionId: string, work: () => Promise<T>): Promise<T>
+}
+
+/**
+ * Attempts that carry the same Idempotency-Key in a session run one at a time: a concurrent duplicate
+ * waits for the first attempt to settle, then finds its result in the log (or, if it failed, runs).
+ */
+export interface IdempotencyWaits {
+  /** Runs `work` once no other attempt holds this key, and holds it until `work` settles. */
+  withKey<T>(sessionId: string, key: string, work: () => Promise<T>): Promise<T>
+}
+
+/**
+ * Objects that commits still in flight need. An object is deleted (a failed commit's undo, garbage
+ * collection, recovery) only when no commit claims it and no committed version refers to it.
+ */
+export interface ObjectClaims {
+  /** Claims every digest until the release resolves; claims are counted, so two commits may claim one object. */
+  claim(sha256s: readonly string[]): Promise<() => Promise<void>>
+  isClaimed(sha256: string): Promise<boolean>
+}
+
+/** A log entry that start-up recovery may have to end or settle. */
+export interface RecoverableEntry {
+  seq: number
+  sessionId: string
+}
+
+/**
+ * Which unfinished entries are this process's to recover. Under the single-writer rule every one is:
+ * whatever is pending at start-up belonged to a process that is gone. Several replicas would recover
+ * only their own, and a dead replica's once its lease has run out.
+ */
+export interface RecoveryScope {
+  mine<T extends RecoverableEntry>(entries: readonly T[]): Promise<T[]>
+}
+
+export interface Coordination {
+  sessions: SessionLocks
+  idempotency: IdempotencyWaits
+  objects: ObjectClaims
+  recovery: RecoveryScope
+}

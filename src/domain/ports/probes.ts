@@ -1,0 +1,13 @@
+// Cheap checks of the storage underneath, for readiness.
+
+export interface StorageProbes {
+  /** Removes temp files a probe write left behind (a crash in the middle of one); only safe while no probe runs. */
+  removeAbandonedTemps(): Promise<number>
+  /** A small write through the whole verified path, to prove the disk takes writes (again). */
+  probeWrite(): Promise<void>
+  /** Throws unless the database accepts a write transaction. */
+  checkDatabase(): void
+  /** Throws unless the data directory is writable. */
+  checkDataDir(): Promise<void>
+  diskSpace(): Promise<{ freeBytes: number; totalBytes: number }>
+}

@@ -1,0 +1,22 @@
+// Serialises async work per key within this process: the queue behind each in-process lock.
+
+export class KeyedLock {
+  private readonly tails = new Map<string, Promise<void>>()
+
+  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve()
+    let release!: () => void
+    const mine = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const tail = previous.then(() => mine)
+    this.tails.set(key, tail)
+    await previous
+    try {
+      return await work()
+    } finally {
+      release()
+      if (this.tails.get(key) === tail) this.tails.delete(key)
+    }
+  }
+}
