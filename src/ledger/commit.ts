@@ -136,7 +136,7 @@ export class Committer {
     const print = key === undefined ? '' : fingerprint({ kind: 'commit', request })
     return this.idempotency.run(sessionId, key, print, () =>
       this.tracked(sessionId, async () => {
-        this.checkSessionHead(sessionId, options.ifMatch)
+        await this.checkSessionHead(sessionId, options.ifMatch)
         return this.apply(sessionId, prepared, {
           message: request.message ?? null,
           metadata: request.metadata ?? null,
@@ -162,7 +162,7 @@ export class Committer {
       })
       return await this.idempotency.run(sessionId, key, print, () =>
         this.tracked(sessionId, async () => {
-          this.checkArtifactPreconditions(sessionId, request)
+          await this.checkArtifactPreconditions(sessionId, request)
           const artifact: PreparedArtifact = {
             name: request.name,
             sha256: object.sha256,
@@ -259,9 +259,9 @@ export class Committer {
     })
   }
 
-  private checkSessionHead(sessionId: string, ifMatch: string[] | undefined): void {
+  private async checkSessionHead(sessionId: string, ifMatch: string[] | undefined): Promise<void> {
     if (ifMatch === undefined) return
-    const head = this.parts.log.headSeq(sessionId)
+    const head = await this.parts.log.headSeq(sessionId)
     const current = headEtag(head)
     const matches = ifMatch.some((tag) => (tag === '*' ? head > 0 : tag === current))
     if (!matches) {
@@ -269,8 +269,8 @@ export class Committer {
     }
   }
 
-  private checkArtifactPreconditions(sessionId: string, request: PutRequest): void {
-    const latest = this.parts.log.latestVersion(sessionId, request.name)
+  private async checkArtifactPreconditions(sessionId: string, request: PutRequest): Promise<void> {
+    const latest = await this.parts.log.latestVersion(sessionId, request.name)
     if (request.createOnly === true && latest !== undefined) {
       throw new PreconditionFailed(`If-None-Match: * but ${JSON.stringify(request.name)} already exists (version ${latest.version})`, { currentEtag: `"${latest.sha256}"` })
     }
@@ -290,7 +290,7 @@ export class Committer {
     details: { message: string | null; metadata: Record<string, unknown> | null; expect?: string[]; idempotency?: { key: string; fingerprint: string } },
   ): Promise<CommitRecord> {
     const { log } = this.parts
-    const conflict = log.findNameConflict(sessionId, artifacts.map((a) => a.name))
+    const conflict = await log.findNameConflict(sessionId, artifacts.map((a) => a.name))
     if (conflict !== undefined) {
       throw new NameConflict(
         `artifact ${JSON.stringify(conflict.name)} cannot coexist with ${JSON.stringify(conflict.existing)} in session ${sessionId}: one would be a folder of the other`,
@@ -329,7 +329,7 @@ export class Committer {
       throw error
     }
     // Read outside the undo path: once the log says committed, nothing may roll the files back.
-    const record = log.commitBySeq(seq)
+    const record = await log.commitBySeq(seq)
     if (record === undefined) throw new StorageFault(`commit ${id} is committed but could not be read back from the log`)
     return record
   }
@@ -338,7 +338,7 @@ export class Committer {
   private async recordFailure(commit: { seq: number; id: string; sessionId: string }, error: unknown, settled: boolean): Promise<void> {
     const described = describeError(error)
     try {
-      this.parts.log.markFailed(commit.seq, described, settled)
+      await this.parts.log.markFailed(commit.seq, described, settled)
     } catch (logError) {
       this.parts.reportBackground('record-failure', logError)
       await this.parts.oweFailure({ kind: 'pending', ...commit, error: described, settled })
@@ -355,7 +355,7 @@ export class Committer {
     let settled = true
     try {
       for (const name of touched) {
-        const previous = log.latestVersion(sessionId, name)
+        const previous = await log.latestVersion(sessionId, name)
         if (previous === undefined) await plain.remove(sessionId, name)
         else await plain.replace(sessionId, name, previous.sha256)
       }

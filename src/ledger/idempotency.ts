@@ -33,12 +33,12 @@ export class IdempotencyGate {
     // Concurrent duplicates wait for the first attempt, then find its result; its failure is reported
     // to its own caller only, and the next duplicate runs.
     return this.waits.withKey(sessionId, key, async () => {
-      const stored = this.log.idempotencyKey(sessionId, key)
+      const stored = await this.log.idempotencyKey(sessionId, key)
       if (stored === undefined) return { record: await attempt(), replayed: false }
       if (stored.fingerprint !== print) {
         throw new IdempotencyKeyReused(`Idempotency-Key ${JSON.stringify(key)} was used for a different request in session ${sessionId}`, { field: 'Idempotency-Key' })
       }
-      const original = this.log.commitBySeq(stored.commitSeq)
+      const original = await this.log.commitBySeq(stored.commitSeq)
       if (original === undefined) throw new StorageFault('the commit an idempotency key points to is missing from the log')
       return { record: original, replayed: true }
     })

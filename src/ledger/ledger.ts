@@ -2,7 +2,7 @@
 // health and the background work (canary, scrub, deadlines), and reports every error of that work.
 import { v7 as uuidv7 } from 'uuid'
 import { ReadBackMismatch, SessionNotFound } from '../domain/errors.js'
-import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, ExpectChange } from '../domain/model.js'
+import type { ArtifactVersion, CommitError, CommitWithTransitions, ExpectChange } from '../domain/model.js'
 import { assertSessionId } from '../domain/names.js'
 import type { BackgroundPath, CommitFilter, EndedAttempt, LedgerObserver, LedgerPorts, ScrubRecord } from '../domain/ports.js'
 import { BackgroundErrors, type LedgerLogger } from './background-errors.js'
@@ -46,7 +46,7 @@ const DEFAULT_DEADLINE_CHECK_MS = 1000
 
 export class Ledger {
   readonly state = new ServiceState()
-  readonly reader: Reader
+  private readonly reader: Reader
   private readonly observers = new ObserverSet()
   private readonly committer: Committer
   private readonly sessions: Sessions
@@ -90,8 +90,8 @@ export class Ledger {
     })
     this.scrubber = new Scrubber({
       verify: (throttle) => verifyStorage(this.verifyParts, { repair: true, throttle }),
-      onResult: (summary) => {
-        storage.bookkeeping.recordScrub(summary)
+      onResult: async (summary) => {
+        await storage.bookkeeping.recordScrub(summary)
         this.background.succeeded('scrub')
       },
       onError: (error) => {
@@ -120,7 +120,7 @@ export class Ledger {
       this.reportBackground('recovery', error)
     }
     if (this.state.lastRecovery.abortedCommits > 0) this.observers.commitsAborted(this.state.lastRecovery.abortedCommits)
-    this.sessions.closeDue()
+    await this.sessions.closeDue()
     this.state.phase = 'ready'
     this.canary.start(this.settings.canaryIntervalMs ?? 0)
     this.scrubber.start(this.settings.scrubIntervalMs ?? 0)
@@ -130,7 +130,7 @@ export class Ledger {
   private startDeadlines(intervalMs: number): void {
     if (intervalMs <= 0) return
     this.deadlineTimer = setInterval(() => {
-      this.closeDueSessions('deadlines')
+      void this.closeDueSessions('deadlines')
     }, intervalMs)
     this.deadlineTimer.unref()
   }
@@ -140,10 +140,10 @@ export class Ledger {
    * state, so no read shows a session open past its deadline; a failure is reported, never thrown
    * into the read that asked.
    */
-  private closeDueSessions(path: BackgroundPath): void {
+  private async closeDueSessions(path: BackgroundPath): Promise<void> {
     if (this.state.phase !== 'ready') return
     try {
-      this.sessions.closeDue()
+      await this.sessions.closeDue()
       this.background.succeeded(path)
     } catch (error) {
       this.reportBackground(path, error)
@@ -160,7 +160,7 @@ export class Ledger {
 
   private async pruneCanary(keep: number): Promise<void> {
     await this.storage.coordination.sessions.withLock(CANARY_SESSION_ID, async () => {
-      this.storage.bookkeeping.pruneSessionHistory(CANARY_SESSION_ID, keep)
+      await this.storage.bookkeeping.pruneSessionHistory(CANARY_SESSION_ID, keep)
       await collectGarbage(this.storage)
     })
   }
@@ -175,39 +175,39 @@ export class Ledger {
     return this.write(() => this.committer.put(sessionId, request))
   }
 
-  putSession(sessionId: string, changes: SessionChanges, options: { ifMatch?: string[] } = {}): { session: SessionRecord; created: boolean } {
-    this.closeDueSessions('reads')
+  async putSession(sessionId: string, changes: SessionChanges, options: { ifMatch?: string[] } = {}): Promise<{ session: SessionRecord; created: boolean }> {
+    await this.closeDueSessions('reads')
     return this.sessions.put(sessionId, changes, options)
   }
 
-  changeExpected(sessionId: string, change: Partial<ExpectChange>): SessionRecord {
-    this.closeDueSessions('reads')
+  async changeExpected(sessionId: string, change: Partial<ExpectChange>): Promise<SessionRecord> {
+    await this.closeDueSessions('reads')
     return this.sessions.changeExpected(sessionId, change)
   }
 
-  getSession(sessionId: string): SessionRecord {
-    this.closeDueSessions('reads')
+  async getSession(sessionId: string): Promise<SessionRecord> {
+    await this.closeDueSessions('reads')
     return this.sessions.get(sessionId)
   }
 
   /** The writer closes its session; with `error`, it reports that it failed and the session closes `failed`. */
-  completeSession(sessionId: string, error?: WriterError): SessionRecord {
-    this.closeDueSessions('reads')
+  async completeSession(sessionId: string, error?: WriterError): Promise<SessionRecord> {
+    await this.closeDueSessions('reads')
     return this.sessions.close(sessionId, error)
   }
 
-  listSessions(filter: { state?: SessionState; cursor?: string; limit: number }): SessionPage {
-    this.closeDueSessions('reads')
+  async listSessions(filter: { state?: SessionState; cursor?: string; limit: number }): Promise<SessionPage> {
+    await this.closeDueSessions('reads')
     return this.sessions.list(filter)
   }
 
   async status(): Promise<StatusReport> {
-    this.closeDueSessions('reads')
+    await this.closeDueSessions('reads')
     const { log, sessions, bookkeeping, probes } = this.storage
-    const counts = log.commitCounts(CANARY_SESSION_ID)
-    const last = log.lastCommit(CANARY_SESSION_ID)
-    const failure = log.lastFailure(CANARY_SESSION_ID)
-    const objects = bookkeeping.objectTotals()
+    const counts = await log.commitCounts(CANARY_SESSION_ID)
+    const last = await log.lastCommit(CANARY_SESSION_ID)
+    const failure = await log.lastFailure(CANARY_SESSION_ID)
+    const objects = await bookkeeping.objectTotals()
     const disk = await probes.diskSpace().catch((error: unknown) => {
       // Shown as unknown (null) here; readiness fails on the same error and says why.
       this.reportBackground('reads', error)
@@ -228,16 +228,16 @@ export class Ledger {
       storage: {
         objectCount: objects.count,
         objectBytes: objects.bytes,
-        databaseBytes: bookkeeping.databaseBytes(),
+        databaseBytes: await bookkeeping.databaseBytes(),
         freeBytes: disk?.freeBytes ?? null,
         totalBytes: disk?.totalBytes ?? null,
       },
       sessions: {
-        ...sessions.sessionCounts(CANARY_SESSION_ID),
-        incompleteIds: sessions.recentSessionIds('incomplete', CANARY_SESSION_ID, 100),
-        failedIds: sessions.recentSessionIds('failed', CANARY_SESSION_ID, 100),
+        ...(await sessions.sessionCounts(CANARY_SESSION_ID)),
+        incompleteIds: await sessions.recentSessionIds('incomplete', CANARY_SESSION_ID, 100),
+        failedIds: await sessions.recentSessionIds('failed', CANARY_SESSION_ID, 100),
       },
-      lastScrub: bookkeeping.lastScrub() ?? null,
+      lastScrub: (await bookkeeping.lastScrub()) ?? null,
       scrubRunning: this.scrubber.isRunning,
       canary: this.state.canary ?? null,
       recovery: this.state.lastRecovery ?? null,
@@ -272,7 +272,7 @@ export class Ledger {
     const state = error.code === 'client_timeout' || error.code === 'client_disconnected' ? 'aborted' : 'failed'
     const attempt: EndedAttempt = { id, sessionId, state, error, artifacts: [], newSessionDeadline: this.sessions.defaultDeadline(sessionId) }
     try {
-      this.storage.log.recordEnded(attempt)
+      await this.storage.log.recordEnded(attempt)
     } catch (logError) {
       this.reportBackground('record-failure', logError)
       await this.owed.owe({ kind: 'ended', attempt })
@@ -281,29 +281,44 @@ export class Ledger {
     return id
   }
 
-  listArtifacts(sessionId: string, atSeq?: number): SessionArtifacts {
+  listArtifacts(sessionId: string, atSeq?: number): Promise<SessionArtifacts> {
     return this.reader.listArtifacts(sessionId, atSeq)
   }
 
-  resolveArtifact(sessionId: string, name: string, selector?: ArtifactSelector): ArtifactVersion {
+  resolveArtifact(sessionId: string, name: string, selector?: ArtifactSelector): Promise<ArtifactVersion> {
     return this.reader.resolveArtifact(sessionId, name, selector)
   }
 
-  history(sessionId: string, name: string): ArtifactVersion[] {
+  history(sessionId: string, name: string): Promise<ArtifactVersion[]> {
     return this.reader.history(sessionId, name)
   }
 
-  getCommit(id: string): CommitWithTransitions {
+  /** Refuses an object already known to be corrupt or missing, before any header says it is there. */
+  assertServable(version: ArtifactVersion): Promise<void> {
+    return this.reader.assertNotKnownBad(version.sha256)
+  }
+
+  /** A small artifact's bytes, hashed before they are handed out. */
+  readArtifact(version: ArtifactVersion): Promise<Buffer> {
+    return this.reader.readWhole(version)
+  }
+
+  /** A large artifact as a stream whose last chunk waits for the digest check. */
+  streamArtifact(version: ArtifactVersion): Promise<NodeJS.ReadableStream> {
+    return this.reader.streamVerified(version)
+  }
+
+  streamArtifactRange(version: ArtifactVersion, range: { start: number; end: number }): Promise<NodeJS.ReadableStream> {
+    return this.reader.streamRange(version, range)
+  }
+
+  getCommit(id: string): Promise<CommitWithTransitions> {
     return this.reader.commit(id)
   }
 
-  listCommits(filter: Omit<CommitFilter, 'afterSeq'> & { cursor?: string; sinceSeq?: number }): CommitPage {
+  listCommits(filter: Omit<CommitFilter, 'afterSeq'> & { cursor?: string; sinceSeq?: number }): Promise<CommitPage> {
     // The canary's commits are the service's own; they show only when asked for by session.
     return this.reader.listCommits({ ...filter, excludeSessionId: CANARY_SESSION_ID })
-  }
-
-  commitBySeq(seq: number): CommitRecord | undefined {
-    return this.storage.log.commitBySeq(seq)
   }
 
   private get verifyParts(): VerifyParts {
@@ -314,7 +329,7 @@ export class Ledger {
     const { sessionId, repair = true, repairObjects = false } = options
     if (sessionId !== undefined) {
       assertSessionId(sessionId)
-      if (!this.storage.log.sessionExists(sessionId)) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
+      if (!(await this.storage.log.sessionExists(sessionId))) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
     }
     return verifyStorage(this.verifyParts, { repair, repairObjects, ...(sessionId === undefined ? {} : { sessionId }) })
   }
@@ -389,6 +404,6 @@ export class Ledger {
     clearInterval(this.deadlineTimer)
     await Promise.all([this.canary.stop(), this.scrubber.stop()])
     await this.committer.drain()
-    this.storage.log.close()
+    await this.storage.log.close()
   }
 }

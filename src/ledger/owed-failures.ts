@@ -5,6 +5,8 @@ import type { CommitLog, FailureJournal, OwedFailure } from '../domain/ports.js'
 
 export class OwedFailures {
   private readonly owed: OwedFailure[] = []
+  /** The settle in progress: callers share it, so no failure is written, and taken off the list, twice. */
+  private settling: Promise<number> | undefined
 
   constructor(
     private readonly log: CommitLog,
@@ -27,10 +29,17 @@ export class OwedFailures {
   }
 
   /** Writes every owed failure into the log, oldest first; throws on the first the log refuses, keeping it and the rest. */
-  async settle(): Promise<number> {
+  settle(): Promise<number> {
+    this.settling ??= this.writeOwed().finally(() => {
+      this.settling = undefined
+    })
+    return this.settling
+  }
+
+  private async writeOwed(): Promise<number> {
     let written = 0
     for (let failure = this.owed[0]; failure !== undefined; failure = this.owed[0]) {
-      this.write(failure)
+      await this.write(failure)
       this.owed.shift()
       written++
     }
@@ -42,14 +51,14 @@ export class OwedFailures {
   /** At start-up, before pending commits are aborted: failures a previous process still owed the log. */
   async replayJournal(): Promise<number> {
     const failures = await this.journal.readAll()
-    for (const failure of failures) this.write(failure)
+    for (const failure of failures) await this.write(failure)
     if (failures.length > 0) await this.journal.clear()
     return failures.length
   }
 
-  private write(failure: OwedFailure): void {
+  private async write(failure: OwedFailure): Promise<void> {
     // Both are no-ops when the entry is already final or present: replaying twice records once.
-    if (failure.kind === 'pending') this.log.markFailed(failure.seq, failure.error, failure.settled)
-    else this.log.recordEnded(failure.attempt)
+    if (failure.kind === 'pending') await this.log.markFailed(failure.seq, failure.error, failure.settled)
+    else await this.log.recordEnded(failure.attempt)
   }
 }

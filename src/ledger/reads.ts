@@ -38,34 +38,34 @@ export class Reader {
     private readonly observer: LedgerObserver,
   ) {}
 
-  private assertSession(sessionId: string): void {
+  private async assertSession(sessionId: string): Promise<void> {
     assertSessionId(sessionId)
-    if (!this.log.sessionExists(sessionId)) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
+    if (!(await this.log.sessionExists(sessionId))) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
   }
 
-  listArtifacts(sessionId: string, atSeq?: number): SessionArtifacts {
-    this.assertSession(sessionId)
-    const headSeq = this.log.headSeq(sessionId)
+  async listArtifacts(sessionId: string, atSeq?: number): Promise<SessionArtifacts> {
+    await this.assertSession(sessionId)
+    const headSeq = await this.log.headSeq(sessionId)
     return {
       sessionId,
       headSeq,
       etag: headEtag(headSeq),
       atSeq: atSeq ?? null,
-      artifacts: this.log.latestVersions(sessionId, atSeq),
+      artifacts: await this.log.latestVersions(sessionId, atSeq),
     }
   }
 
-  resolveArtifact(sessionId: string, name: string, selector: ArtifactSelector = {}): ArtifactVersion {
-    this.assertSession(sessionId)
+  async resolveArtifact(sessionId: string, name: string, selector: ArtifactSelector = {}): Promise<ArtifactVersion> {
+    await this.assertSession(sessionId)
     assertArtifactName(name)
     if (selector.version !== undefined) {
-      const found = this.log.version(sessionId, name, selector.version)
+      const found = await this.log.version(sessionId, name, selector.version)
       if (found === undefined || (selector.atSeq !== undefined && found.seq > selector.atSeq)) {
         throw new VersionNotFound(`artifact ${JSON.stringify(name)} has no version ${selector.version}`, { name, version: selector.version })
       }
       return found
     }
-    const found = this.log.latestVersion(sessionId, name, selector.atSeq)
+    const found = await this.log.latestVersion(sessionId, name, selector.atSeq)
     if (found === undefined) {
       const when = selector.atSeq === undefined ? '' : ` as of seq ${selector.atSeq}`
       throw new ArtifactNotFound(`session ${sessionId} has no artifact ${JSON.stringify(name)}${when}`, { name })
@@ -73,21 +73,21 @@ export class Reader {
     return found
   }
 
-  history(sessionId: string, name: string): ArtifactVersion[] {
-    this.assertSession(sessionId)
+  async history(sessionId: string, name: string): Promise<ArtifactVersion[]> {
+    await this.assertSession(sessionId)
     assertArtifactName(name)
-    const versions = this.log.versionHistory(sessionId, name)
+    const versions = await this.log.versionHistory(sessionId, name)
     if (versions.length === 0) throw new ArtifactNotFound(`session ${sessionId} has no artifact ${JSON.stringify(name)}`, { name })
     return versions
   }
 
-  commit(id: string): CommitWithTransitions {
-    const found = this.log.commitById(id)
+  async commit(id: string): Promise<CommitWithTransitions> {
+    const found = await this.log.commitById(id)
     if (found === undefined) throw new CommitNotFound(`no commit has id ${id}`, { id })
     return found
   }
 
-  listCommits(filter: Omit<CommitFilter, 'afterSeq'> & { cursor?: string; sinceSeq?: number }): CommitPage {
+  async listCommits(filter: Omit<CommitFilter, 'afterSeq'> & { cursor?: string; sinceSeq?: number }): Promise<CommitPage> {
     let afterSeq = filter.sinceSeq
     if (filter.cursor !== undefined) {
       if (!/^\d{1,15}$/.test(filter.cursor)) throw new InvalidQuery('cursor must be a value returned as nextCursor', { field: 'cursor' })
@@ -95,7 +95,7 @@ export class Reader {
     }
     const { cursor, sinceSeq, ...rest } = filter
     // One extra row tells whether another page exists without a COUNT.
-    const rows = this.log.listCommits({ ...rest, ...(afterSeq === undefined ? {} : { afterSeq }), limit: filter.limit + 1 })
+    const rows = await this.log.listCommits({ ...rest, ...(afterSeq === undefined ? {} : { afterSeq }), limit: filter.limit + 1 })
     const commits = rows.slice(0, filter.limit)
     const last = commits.at(-1)
     return { commits, nextCursor: rows.length > filter.limit && last !== undefined ? String(last.seq) : null }
@@ -107,10 +107,10 @@ export class Reader {
     try {
       for await (const chunk of this.objects.readStream(version.sha256)) chunks.push(chunk as Buffer)
     } catch (error) {
-      throw this.readFailure(version.sha256, error)
+      throw await this.readFailure(version.sha256, error)
     }
     const bytes = Buffer.concat(chunks)
-    if (createHash('sha256').update(bytes).digest('hex') !== version.sha256) throw this.markCorrupt(version.sha256)
+    if (createHash('sha256').update(bytes).digest('hex') !== version.sha256) throw await this.markCorrupt(version.sha256)
     return bytes
   }
 
@@ -118,42 +118,48 @@ export class Reader {
    * A stream of the whole object that withholds its last chunk until the digest is checked: on a
    * mismatch the response is cut short, so a client never receives a complete body that is wrong.
    */
-  streamVerified(version: ArtifactVersion): NodeJS.ReadableStream {
-    this.assertNotKnownBad(version.sha256)
+  async streamVerified(version: ArtifactVersion): Promise<NodeJS.ReadableStream> {
+    await this.assertNotKnownBad(version.sha256)
     const verifier = new VerifyingStream(version.sha256, () => this.markCorrupt(version.sha256))
     const source = this.objects.readStream(version.sha256)
-    source.on('error', (error) => verifier.destroy(this.readFailure(version.sha256, error)))
+    source.on('error', (error) => {
+      this.readFailure(version.sha256, error).then((failure) => verifier.destroy(failure), (failure: unknown) => verifier.destroy(asError(failure)))
+    })
     return source.pipe(verifier)
   }
 
   /** Part of an object: it cannot be hashed, so only objects not already known to be bad are served. */
-  streamRange(version: ArtifactVersion, range: { start: number; end: number }): NodeJS.ReadableStream {
-    this.assertNotKnownBad(version.sha256)
+  async streamRange(version: ArtifactVersion, range: { start: number; end: number }): Promise<NodeJS.ReadableStream> {
+    await this.assertNotKnownBad(version.sha256)
     return this.objects.readStream(version.sha256, range)
   }
 
-  assertNotKnownBad(sha256: string): void {
-    const state = this.bookkeeping.objectState(sha256)
+  async assertNotKnownBad(sha256: string): Promise<void> {
+    const state = await this.bookkeeping.objectState(sha256)
     if (state === 'corrupt') throw objectCorrupt(sha256)
     if (state === 'missing') throw objectMissing(sha256)
   }
 
-  private markCorrupt(sha256: string): Error {
-    this.bookkeeping.setObjectState(sha256, 'corrupt')
+  /** Recorded before the caller is told, so the next read refuses the object at once. */
+  private async markCorrupt(sha256: string): Promise<Error> {
+    await this.bookkeeping.setObjectState(sha256, 'corrupt')
     this.observer.integrityProblem('object_corrupt')
     return objectCorrupt(sha256)
   }
 
-  private readFailure(sha256: string, error: unknown): Error {
+  private async readFailure(sha256: string, error: unknown): Promise<Error> {
     if (isNotFoundError(error)) {
-      this.bookkeeping.setObjectState(sha256, 'missing')
+      await this.bookkeeping.setObjectState(sha256, 'missing')
       this.observer.integrityProblem('object_missing')
       return objectMissing(sha256)
     }
-    return error instanceof Error ? error : new Error(String(error))
+    return asError(error)
   }
 }
 
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}
 
 function objectCorrupt(sha256: string): ObjectCorrupt {
   return new ObjectCorrupt(`stored object ${sha256} does not hash to its digest: it will not be served`, { sha256 })
@@ -169,7 +175,7 @@ class VerifyingStream extends Transform {
 
   constructor(
     private readonly expected: string,
-    private readonly onMismatch: () => Error,
+    private readonly onMismatch: () => Promise<Error>,
   ) {
     super()
   }
@@ -183,7 +189,7 @@ class VerifyingStream extends Transform {
 
   override _flush(callback: TransformCallback): void {
     if (this.hash.digest('hex') !== this.expected) {
-      callback(this.onMismatch())
+      this.onMismatch().then((mismatch) => callback(mismatch), (failure: unknown) => callback(asError(failure)))
       return
     }
     if (this.held !== undefined) this.push(this.held)

@@ -25,10 +25,10 @@ export const ABORT_REASON = 'the service stopped before this commit finished; ab
 export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOutcome> {
   const started = performance.now()
   const { recovery } = parts.coordination
-  const pending = await recovery.mine(parts.log.pendingCommits())
-  for (const { seq } of pending) parts.log.markAborted(seq, { code: 'service_restarted', detail: ABORT_REASON })
+  const pending = await recovery.mine(await parts.log.pendingCommits())
+  for (const { seq } of pending) await parts.log.markAborted(seq, { code: 'service_restarted', detail: ABORT_REASON })
   const abortedCommits = pending.length
-  const unsettled = await recovery.mine(parts.log.unsettledCommits())
+  const unsettled = await recovery.mine(await parts.log.unsettledCommits())
   // Every temp file under the data dir, not only those in folders an unfinished commit names: nothing
   // writes yet, and a temp whose own cleanup failed may sit in a folder the log no longer points to.
   let removedTemps = await parts.objects.removeAbandonedTemps()
@@ -54,14 +54,14 @@ export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOu
 
 /** True when nothing needs the object: no commit in flight claims it and no committed version refers to it. */
 export async function isUnneeded(parts: Pick<RecoveryParts, 'log' | 'coordination'>, sha256: string): Promise<boolean> {
-  return !(await parts.coordination.objects.isClaimed(sha256)) && !parts.log.isObjectReferenced(sha256)
+  return !(await parts.coordination.objects.isClaimed(sha256)) && !(await parts.log.isObjectReferenced(sha256))
 }
 
 /** Deletes objects queued by a history prune, unless something has come to reference them again. */
 export async function collectGarbage(parts: RecoveryParts): Promise<void> {
-  for (const sha256 of parts.bookkeeping.objectsToCollect()) {
+  for (const sha256 of await parts.bookkeeping.objectsToCollect()) {
     if (await isUnneeded(parts, sha256)) await parts.objects.remove(sha256)
-    parts.bookkeeping.objectCollected(sha256)
+    await parts.bookkeeping.objectCollected(sha256)
   }
 }
 
@@ -74,13 +74,13 @@ export async function settleCommit(parts: RecoveryParts, commit: UnsettledCommit
     const sha256 = artifact.sha256
     if (sha256 !== null && (await isUnneeded(parts, sha256))) await parts.objects.remove(sha256)
   }
-  parts.log.markSettled(commit.seq)
+  await parts.log.markSettled(commit.seq)
   return removed
 }
 
 /** Makes one plain file equal to the latest committed version, or removes it when there is none. */
 export async function reconcileName(parts: RecoveryParts, sessionId: string, name: string): Promise<boolean> {
-  const latest = parts.log.latestVersion(sessionId, name)
+  const latest = await parts.log.latestVersion(sessionId, name)
   if (latest === undefined) {
     // Also when no file is there: a crash can leave the folders of a new nested name behind, and an
     // empty folder `a/` would later stop a file named `a` from being written.
@@ -98,13 +98,13 @@ export async function reconcileName(parts: RecoveryParts, sessionId: string, nam
  * in place, and the session's unsettled commits are settled. Runs under the session's lock.
  */
 export async function reconcileSession(parts: RecoveryParts, sessionId: string): Promise<void> {
-  const latest = new Set(parts.log.latestVersions(sessionId).map((v) => v.name))
+  const latest = new Set((await parts.log.latestVersions(sessionId)).map((v) => v.name))
   // Temp files and names from commits that never committed have no place in the view.
   for (const file of await parts.plain.listFiles(sessionId)) {
     if (!latest.has(file)) await parts.plain.removeStray(sessionId, file)
   }
   for (const name of latest) await reconcileName(parts, sessionId, name)
-  for (const commit of parts.log.unsettledCommits()) {
+  for (const commit of await parts.log.unsettledCommits()) {
     if (commit.sessionId === sessionId) await settleCommit(parts, commit)
   }
 }

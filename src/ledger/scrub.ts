@@ -4,7 +4,7 @@ import type { VerifyReport } from './verify.js'
 
 export interface ScrubParts {
   verify: (throttle: (bytes: number) => Promise<void>) => Promise<VerifyReport>
-  onResult: (summary: ScrubSummary, report: VerifyReport) => void
+  onResult: (summary: ScrubSummary, report: VerifyReport) => Promise<void>
   onError: (error: unknown) => void
 }
 
@@ -54,7 +54,7 @@ export class Scrubber {
     this.running ??= (async () => {
       const report = await this.parts.verify(rateLimiter(this.bytesPerSecond, this.stopping.signal))
       const summary = summarize(report)
-      this.parts.onResult(summary, report)
+      await this.parts.onResult(summary, report)
       return summary
     })().finally(() => {
       this.running = undefined

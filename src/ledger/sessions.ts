@@ -59,8 +59,8 @@ export class Sessions {
     return new Date(Date.now() + this.defaultDeadlineSeconds * 1000).toISOString()
   }
 
-  private record(row: SessionRow): SessionRecord {
-    const artifacts = this.log.latestVersions(row.id)
+  private async record(row: SessionRow): Promise<SessionRecord> {
+    const artifacts = await this.log.latestVersions(row.id)
     return {
       ...row,
       etag: headEtag(row.headSeq),
@@ -69,30 +69,31 @@ export class Sessions {
     }
   }
 
-  put(sessionId: string, changes: SessionChanges, options: { ifMatch?: string[] } = {}): { session: SessionRecord; created: boolean } {
+  async put(sessionId: string, changes: SessionChanges, options: { ifMatch?: string[] } = {}): Promise<{ session: SessionRecord; created: boolean }> {
     assertCallerSessionId(sessionId)
     const expected = changes.expectedArtifacts
     expected?.forEach((name, index) => assertArtifactName(name, `expectedArtifacts[${index}]`))
     if (changes.metadata !== undefined) canonicalJson(changes.metadata, 'metadata')
     const deadline = changes.deadline === undefined ? undefined : futureDeadline(changes.deadline)
-    const { row, created } = this.store.updateSession(sessionId, {
+    const update = {
       ...(expected === undefined ? {} : { expectedArtifacts: [...new Set(expected)] }),
       ...(changes.metadata === undefined ? {} : { metadata: changes.metadata }),
       ...(deadline === undefined ? {} : { deadline }),
-    }, {
-      newSessionDeadline: deadline ?? this.defaultDeadline(sessionId),
-      precondition: (current) => {
-        assertSessionMatches(options.ifMatch, current)
-        if (current !== undefined && current.state !== 'open' && deadline !== undefined && deadline !== current.deadline) {
-          throw new SessionClosed(`session ${sessionId} is ${current.state}: a closed session has no deadline to move`, { field: 'deadline', state: current.state })
-        }
-      },
+    }
+    // The checks and the change are one unit of work: nothing can change the session in between.
+    const { row, created } = await this.store.withTransaction(async (tx) => {
+      const current = await tx.session(sessionId)
+      assertSessionMatches(options.ifMatch, current)
+      if (current !== undefined && current.state !== 'open' && deadline !== undefined && deadline !== current.deadline) {
+        throw new SessionClosed(`session ${sessionId} is ${current.state}: a closed session has no deadline to move`, { field: 'deadline', state: current.state })
+      }
+      return tx.updateSession(sessionId, update, { newSessionDeadline: deadline ?? this.defaultDeadline(sessionId) })
     })
-    return { session: this.record(row), created }
+    return { session: await this.record(row), created }
   }
 
   /** Adds and removes expected names in one transaction: concurrent writers never lose each other's names. */
-  changeExpected(sessionId: string, change: Partial<ExpectChange>): SessionRecord {
+  async changeExpected(sessionId: string, change: Partial<ExpectChange>): Promise<SessionRecord> {
     assertCallerSessionId(sessionId)
     const add = change.add ?? []
     const remove = change.remove ?? []
@@ -101,15 +102,15 @@ export class Sessions {
     const adding = new Set(add)
     const both = remove.findIndex((name) => adding.has(name))
     if (both >= 0) throw new InvalidContent(`${JSON.stringify(remove[both])} is both added and removed`, { field: `remove[${both}]` })
-    const row = this.store.changeExpected(sessionId, { add: [...adding], remove: [...new Set(remove)] }, {
+    const row = await this.store.withTransaction((tx) => tx.changeExpected(sessionId, { add: [...adding], remove: [...new Set(remove)] }, {
       newSessionDeadline: this.defaultDeadline(sessionId),
-    })
+    }))
     return this.record(row)
   }
 
-  get(sessionId: string): SessionRecord {
+  async get(sessionId: string): Promise<SessionRecord> {
     assertSessionId(sessionId)
-    const row = this.store.session(sessionId)
+    const row = await this.store.session(sessionId)
     if (row === undefined) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
     return this.record(row)
   }
@@ -119,34 +120,32 @@ export class Sessions {
    * it reports. A report of failure is taken even for a session nothing was written to yet, and even
    * after the session closed: it is what explains the missing artifacts.
    */
-  close(sessionId: string, error?: WriterError): SessionRecord {
+  async close(sessionId: string, error?: WriterError): Promise<SessionRecord> {
     assertCallerSessionId(sessionId)
-    const { row, closed } = this.store.closeSession(sessionId, { by: 'writer', ...(error === undefined ? {} : { error }) }, {
-      newSessionDeadline: this.defaultDeadline(sessionId),
-      precondition: (current) => {
-        if (current === undefined && error === undefined) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
-      },
+    const { row, closed } = await this.store.withTransaction(async (tx) => {
+      if (error === undefined && (await tx.session(sessionId)) === undefined) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
+      return tx.closeSession(sessionId, { by: 'writer', ...(error === undefined ? {} : { error }) }, { newSessionDeadline: this.defaultDeadline(sessionId) })
     })
     if (closed && row.state !== 'open') this.observer.sessionClosed(row.state, 'writer')
     return this.record(row)
   }
 
   /** Closes every open session whose deadline has passed; returns how many it closed. */
-  closeDue(): number {
+  async closeDue(): Promise<number> {
     let total = 0
     for (;;) {
-      const closed = this.store.closeDueSessions(new Date().toISOString(), CLOSE_BATCH)
+      const closed = await this.store.closeDueSessions(new Date().toISOString(), CLOSE_BATCH)
       for (const row of closed) if (row.state !== 'open') this.observer.sessionClosed(row.state, 'deadline')
       total += closed.length
       if (closed.length < CLOSE_BATCH) return total
     }
   }
 
-  list(filter: { state?: SessionState; cursor?: string; limit: number }): SessionPage {
+  async list(filter: { state?: SessionState; cursor?: string; limit: number }): Promise<SessionPage> {
     if (filter.cursor !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(filter.cursor)) {
       throw new InvalidQuery('cursor must be a value returned as nextCursor', { field: 'cursor' })
     }
-    const rows = this.store.listSessions({
+    const rows = await this.store.listSessions({
       limit: filter.limit + 1,
       exclude: CANARY_SESSION_ID,
       ...(filter.state === undefined ? {} : { state: filter.state }),
@@ -154,7 +153,7 @@ export class Sessions {
     })
     const page = rows.slice(0, filter.limit)
     const last = page.at(-1)
-    return { sessions: page.map((row) => this.record(row)), nextCursor: rows.length > filter.limit && last !== undefined ? last.id : null }
+    return { sessions: await Promise.all(page.map((row) => this.record(row))), nextCursor: rows.length > filter.limit && last !== undefined ? last.id : null }
   }
 }
 

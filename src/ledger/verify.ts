@@ -68,27 +68,27 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
   // Objects first: a plain file is only rewritten from an object that just proved intact.
   const referenced = new Set<string>()
   const badObjects = new Map<string, 'missing' | 'corrupt'>()
-  for (const { sha256, size } of [...log.referencedObjects(sessionId)]) {
+  for (const { sha256, size } of await log.referencedObjects(sessionId)) {
     referenced.add(sha256)
     const state = await objects.check(sha256)
     report.checked.objects++
     report.checked.bytes += size
     await options.throttle?.(size)
-    parts.bookkeeping.setObjectState(sha256, state)
+    await parts.bookkeeping.setObjectState(sha256, state)
     if (state !== 'ok') {
       badObjects.set(sha256, state)
       observer.integrityProblem(state === 'missing' ? 'object_missing' : 'object_corrupt')
     }
   }
 
-  for (const { sessionId: sid, name } of [...log.latestForVerify(sessionId)]) {
+  for (const { sessionId: sid, name } of await log.latestForVerify(sessionId)) {
     await parts.coordination.sessions.withLock(sid, () => checkPlainFile(parts, report, badObjects, sid, name, options))
   }
 
   for (const [sha256, state] of badObjects) {
     const finding = { kind: 'object' as const, path: objects.relativePathOf(sha256), sha256 }
     const fixed = options.repairObjects === true && (await restoreObjectFromPlainCopy(parts, sha256))
-    if (fixed) parts.bookkeeping.setObjectState(sha256, 'ok')
+    if (fixed) await parts.bookkeeping.setObjectState(sha256, 'ok')
     record(report, state, finding, fixed)
   }
 
@@ -98,7 +98,7 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
   for (const sid of sessionDirs) {
     // Plain files change only under the session lock: inside it, a file the log does not know is stray.
     const strays = await parts.coordination.sessions.withLock(sid, async () => {
-      const current = new Set(log.latestVersions(sid).map((v) => v.name))
+      const current = new Set((await log.latestVersions(sid)).map((v) => v.name))
       return (await plain.listFiles(sid)).filter((file) => !current.has(file))
     })
     for (const file of strays) {
@@ -133,7 +133,7 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
 async function checkPlainFile(
   parts: VerifyParts, report: VerifyReport, badObjects: Map<string, string>, sid: string, name: string, options: VerifyOptions,
 ): Promise<void> {
-  const latest = parts.log.latestVersion(sid, name)
+  const latest = await parts.log.latestVersion(sid, name)
   if (latest === undefined) return
   const path = `sessions/${sid}/${name}`
   const actual = await parts.plain.digestOf(sid, name)
@@ -158,7 +158,7 @@ function record(report: VerifyReport, state: 'missing' | 'corrupt', finding: Ver
 
 /** A bad object can be rebuilt from any plain file that still holds exactly its bytes. */
 async function restoreObjectFromPlainCopy(parts: VerifyParts, sha256: string): Promise<boolean> {
-  for (const { sessionId, name } of [...parts.log.latestForVerify()].filter((l) => l.sha256 === sha256)) {
+  for (const { sessionId, name } of (await parts.log.latestForVerify()).filter((l) => l.sha256 === sha256)) {
     const restored = await parts.coordination.sessions.withLock(sessionId, async () => {
       if ((await parts.plain.digestOf(sessionId, name)) !== sha256) return false
       await parts.objects.restore(parts.plain.readStream(sessionId, name), sha256)

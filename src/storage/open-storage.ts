@@ -1,4 +1,5 @@
-// Opens everything under DATA_DIR: ledger.db, objects/, sessions/, and the probes over them.
+// The one wiring place of storage: ledger.db, objects/, sessions/ under DATA_DIR, the probes over
+// them, and in-process coordination (one writer per data dir).
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { LedgerPorts } from '../domain/ports.js'
@@ -6,12 +7,13 @@ import { realFs, type DurableFs } from './files/fs-seam.js'
 import { FileFailureJournal } from './files/failure-journal.js'
 import { ObjectStore } from './files/object-store.js'
 import { PlainView } from './files/plain-view.js'
-import { Bookkeeping } from './sqlite/bookkeeping.js'
-import { SqliteCommitLog } from './sqlite/commit-log.js'
-import { SessionRows } from './sqlite/session-rows.js'
-import { SqlRunner } from './sqlite/sql-runner.js'
-import { openLedgerDb, type Db } from './sqlite/ledger-db.js'
 import { inProcessCoordination } from './in-process/coordination.js'
+import { SqliteBookkeeping } from './sqlite/bookkeeping.js'
+import { SqliteCommitLog } from './sqlite/commit-log.js'
+import { openLedgerDb, type Db } from './sqlite/ledger-db.js'
+import { SqliteLogProbe } from './sqlite/log-probe.js'
+import { SqliteSessionStore } from './sqlite/session-store.js'
+import { SqlRunner } from './sqlite/sql-runner.js'
 import { RealStorageProbes } from './storage-probes.js'
 
 /** The storage a ledger runs on, plus the database handle for tools and tests that need it. */
@@ -20,15 +22,15 @@ export function openStorage(dataDir: string, fs: DurableFs = realFs): LedgerPort
   const db = openLedgerDb(join(dataDir, 'ledger.db'))
   const objects = new ObjectStore(dataDir, fs)
   const run = new SqlRunner(db)
-  const sessions = new SessionRows(run)
+  const sessions = new SqliteSessionStore(run)
   return {
     db,
-    log: new SqliteCommitLog(db, run, sessions),
+    log: new SqliteCommitLog(run, sessions),
     sessions,
-    bookkeeping: new Bookkeeping(run),
+    bookkeeping: new SqliteBookkeeping(run),
     objects,
     plain: new PlainView(dataDir, objects, fs),
-    probes: new RealStorageProbes(dataDir, db, fs),
+    probes: new RealStorageProbes(dataDir, new SqliteLogProbe(run), fs),
     failureJournal: new FileFailureJournal(dataDir),
     coordination: inProcessCoordination(),
   }

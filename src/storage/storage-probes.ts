@@ -1,17 +1,16 @@
-// Readiness probes of the real storage: a verified write, a database write lock, free space.
+// Readiness probes of the real storage: a verified file write, a durable log write, free space.
 import { constants } from 'node:fs'
 import { access, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { StorageProbes } from '../domain/ports.js'
 import { realFs, type DurableFs } from './files/fs-seam.js'
 import { removeTempFiles, writeVerified } from './files/verified-write.js'
-import type { Db } from './sqlite/ledger-db.js'
-import { toStorageFailure } from './sqlite/sql-runner.js'
+import type { SqliteLogProbe } from './sqlite/log-probe.js'
 
 export class RealStorageProbes implements StorageProbes {
   constructor(
     private readonly root: string,
-    private readonly db: Db,
+    private readonly log: SqliteLogProbe,
     private readonly fs: DurableFs = realFs,
   ) {}
 
@@ -24,16 +23,11 @@ export class RealStorageProbes implements StorageProbes {
   async probeWrite(): Promise<void> {
     const at = new Date().toISOString()
     await writeVerified(join(this.root, 'health', 'probe'), Buffer.from(`probe ${at}\n`), { fs: this.fs, root: this.root })
-    try {
-      this.db.prepare('INSERT INTO health_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at').run(at)
-    } catch (error) {
-      throw toStorageFailure('probe-database', error)
-    }
+    await this.log.probeWrite(at)
   }
 
-  checkDatabase(): void {
-    // BEGIN IMMEDIATE takes the write lock: it fails when the file is read-only, locked or broken.
-    this.db.exec('BEGIN IMMEDIATE; ROLLBACK')
+  checkDatabase(): Promise<void> {
+    return this.log.checkWritable()
   }
 
   async checkDataDir(): Promise<void> {

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { GroupCommit } from '../../src/storage/sqlite/group-commit.js'
 import { openLedgerDb, type Db } from '../../src/storage/sqlite/ledger-db.js'
+import { SqlRunner } from '../../src/storage/sqlite/sql-runner.js'
 import { makeDataDir } from '../support/start-ledger.js'
 
 let db: Db
@@ -9,7 +10,7 @@ let group: GroupCommit
 beforeEach(async () => {
   db = openLedgerDb(join(await makeDataDir(), 'ledger.db'))
   db.exec('CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT)')
-  group = new GroupCommit(db, (error) => new Error(`commit failed: ${String(error)}`))
+  group = new GroupCommit(new SqlRunner(db), (error) => new Error(`commit failed: ${String(error)}`))
 })
 afterEach(() => {
   db.close()

@@ -13,19 +13,24 @@ export interface ScrubRecord {
   repaired: number
 }
 
+/** Kept in the log, beside the entries; every write is durable once it resolves. */
 export interface StorageBookkeeping {
-  setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): void
-  objectState(sha256: string): 'ok' | 'corrupt' | 'missing' | undefined
-  objectTotals(): { count: number; bytes: number }
-  databaseBytes(): number
-  recordScrub(summary: ScrubRecord): void
-  lastScrub(): ScrubRecord | undefined
+  /** What the last check of an object found; objects are `ok` when a commit first refers to them. */
+  setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): Promise<void>
+  objectState(sha256: string): Promise<'ok' | 'corrupt' | 'missing' | undefined>
+  objectTotals(): Promise<{ count: number; bytes: number }>
+  /** The size of the log itself. */
+  databaseBytes(): Promise<number>
+  recordScrub(summary: ScrubRecord): Promise<void>
+  lastScrub(): Promise<ScrubRecord | undefined>
   /**
-   * Deletes all but the newest `keep` commits of a session. Digests it leaves unreferenced are queued
-   * for collection in the same transaction (see objectsToCollect) and returned.
+   * Deletes all but the newest `keep` entries of a session, except those still unsettled. Digests it
+   * leaves unreferenced are queued for collection in the same transaction and returned.
    * Crash: the queue is durable with the deletion, so a crash before the objects go leaves them queued.
    */
-  pruneSessionHistory(sessionId: string, keep: number): string[]
-  objectsToCollect(): string[]
-  objectCollected(sha256: string): void
+  pruneSessionHistory(sessionId: string, keep: number): Promise<string[]>
+  /** Digests queued by pruneSessionHistory and not yet collected. */
+  objectsToCollect(): Promise<string[]>
+  /** Takes a digest off the queue, once its object is gone or referenced again. */
+  objectCollected(sha256: string): Promise<void>
 }

@@ -64,50 +64,68 @@ export interface StoredIdempotencyKey {
   commitSeq: number
 }
 
+/**
+ * The log of entries. Every method is asynchronous: the SQLite adapter runs in this thread, another may
+ * run on a worker thread or a server. Reads see every write that has resolved (rule 1 in ../ports.ts).
+ */
 export interface CommitLog {
-  headSeq(sessionId: string): number
-  sessionExists(sessionId: string): boolean
-  latestVersions(sessionId: string, atSeq?: number): ArtifactVersion[]
-  latestVersion(sessionId: string, name: string, atSeq?: number): ArtifactVersion | undefined
-  version(sessionId: string, name: string, version: number): ArtifactVersion | undefined
-  versionHistory(sessionId: string, name: string): ArtifactVersion[]
+  headSeq(sessionId: string): Promise<number>
+  sessionExists(sessionId: string): Promise<boolean>
+  latestVersions(sessionId: string, atSeq?: number): Promise<ArtifactVersion[]>
+  latestVersion(sessionId: string, name: string, atSeq?: number): Promise<ArtifactVersion | undefined>
+  version(sessionId: string, name: string, version: number): Promise<ArtifactVersion | undefined>
+  versionHistory(sessionId: string, name: string): Promise<ArtifactVersion[]>
   /** An existing name that is a directory prefix of one of `names`, or has one of them as a prefix. */
-  findNameConflict(sessionId: string, names: readonly string[]): { name: string; existing: string } | undefined
+  findNameConflict(sessionId: string, names: readonly string[]): Promise<{ name: string; existing: string } | undefined>
 
   /**
-   * Appends a pending entry and returns its seq; concurrent calls may share one transaction.
-   * Crash: once it resolves the row is durable; before, it is absent or pending (recovery ends it).
+   * Appends a pending entry (creating its session, with `newSessionDeadline`, if needed) and returns its
+   * seq. Concurrent calls may share one transaction, and one flush: an adapter must let them.
+   * Crash: once it resolves the entry is durable; before, it is absent or pending (recovery ends it).
    */
   insertPending(commit: PendingCommit): Promise<number>
   /**
    * One transaction: versions assigned, latest updated, key stored, `expect` names added to the
    * session's expected set, the session state re-derived and its head moved, the entry `committed`.
+   * Batched with concurrent writes like insertPending. Rejects when the entry is not pending.
    * Crash: once it resolves all of it is durable; before, none of it is (the entry is still pending).
    */
   markCommitted(seq: number, options?: { idempotency?: { key: string; fingerprint: string }; expect?: string[] }): Promise<void>
-  /** Ends a pending entry as failed; does nothing when it is no longer pending (so it may be repeated). Durable once it returns. */
-  markFailed(seq: number, error: CommitError, settled: boolean): void
-  /** Ends a pending entry as aborted, its files unsettled; does nothing when it is no longer pending. Durable once it returns. */
-  markAborted(seq: number, error: CommitError): void
-  /** The entry's files are settled: recovery has nothing left to do for it. Durable once it returns. */
-  markSettled(seq: number): void
-  /** Records an attempt that ended before its pending row; does nothing when its id is already logged. Durable once it returns. */
-  recordEnded(attempt: EndedAttempt): void
-  pendingCommits(): PendingEntry[]
-  unsettledCommits(): UnsettledCommit[]
+  /**
+   * Ends a pending entry as failed; `settled` says its files are back in line. Does nothing when the
+   * entry is no longer pending, so it may be repeated (an owed failure replayed). Durable once resolved.
+   */
+  markFailed(seq: number, error: CommitError, settled: boolean): Promise<void>
+  /** Ends a pending entry as aborted, its files unsettled; does nothing when it is no longer pending. Durable once resolved. */
+  markAborted(seq: number, error: CommitError): Promise<void>
+  /** The entry's files are settled: recovery has nothing left to do for it. Durable once resolved. */
+  markSettled(seq: number): Promise<void>
+  /**
+   * Appends an attempt that ended before it had a pending row, already failed or aborted; does nothing
+   * when its id is already logged, so it may be repeated. Durable once resolved.
+   */
+  recordEnded(attempt: EndedAttempt): Promise<void>
+  /** Every pending entry, in seq order. */
+  pendingCommits(): Promise<PendingEntry[]>
+  /** Every entry whose files are not known to be settled, in seq order. */
+  unsettledCommits(): Promise<UnsettledCommit[]>
   /** True when a committed version refers to the object. */
-  isObjectReferenced(sha256: string): boolean
+  isObjectReferenced(sha256: string): Promise<boolean>
 
-  idempotencyKey(sessionId: string, key: string): StoredIdempotencyKey | undefined
-  commitById(id: string): CommitWithTransitions | undefined
-  commitBySeq(seq: number): CommitRecord | undefined
-  listCommits(filter: CommitFilter): CommitRecord[]
+  idempotencyKey(sessionId: string, key: string): Promise<StoredIdempotencyKey | undefined>
+  commitById(id: string): Promise<CommitWithTransitions | undefined>
+  commitBySeq(seq: number): Promise<CommitRecord | undefined>
+  /** Entries in seq order, after `afterSeq`, up to `limit`. */
+  listCommits(filter: CommitFilter): Promise<CommitRecord[]>
 
-  referencedObjects(sessionId?: string): Iterable<{ sha256: string; size: number }>
-  latestForVerify(sessionId?: string): Iterable<{ sessionId: string; name: string; sha256: string }>
+  /** Every object a committed version refers to (of one session, or all), by digest. */
+  referencedObjects(sessionId?: string): Promise<{ sha256: string; size: number }[]>
+  /** The latest version of every artifact (of one session, or all). */
+  latestForVerify(sessionId?: string): Promise<{ sessionId: string; name: string; sha256: string }[]>
   /** Commits of bytes (kind `artifacts`) by state. */
-  commitCounts(exclude: string): Record<CommitState, number>
-  lastCommit(exclude: string): CommitRecord | undefined
-  lastFailure(exclude: string): CommitRecord | undefined
-  close(): void
+  commitCounts(exclude: string): Promise<Record<CommitState, number>>
+  lastCommit(exclude: string): Promise<CommitRecord | undefined>
+  lastFailure(exclude: string): Promise<CommitRecord | undefined>
+  /** Once every write has resolved; nothing is called after it. */
+  close(): Promise<void>
 }

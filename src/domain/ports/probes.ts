@@ -6,7 +6,7 @@ export interface StorageProbes {
   /** A small write through the whole verified path, to prove the disk takes writes (again). */
   probeWrite(): Promise<void>
   /** Throws unless the database accepts a write transaction. */
-  checkDatabase(): void
+  checkDatabase(): Promise<void>
   /** Throws unless the data directory is writable. */
   checkDataDir(): Promise<void>
   diskSpace(): Promise<{ freeBytes: number; totalBytes: number }>

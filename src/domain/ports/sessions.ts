@@ -13,29 +13,43 @@ export interface SessionUpdate {
 export interface SessionWriteOptions {
   /** The deadline a session created by this write gets. */
   newSessionDeadline: string | null
-  /** Runs inside the write's transaction with the session as it is (or undefined); throws to refuse the write. */
-  precondition?: (current: SessionRow | undefined) => void
 }
 
 export type SessionCounts = Record<SessionState, number> & { total: number; closedByDeadline: number }
 
 /**
- * Sessions: declared expectations, deadlines, closes and the state derived from them. Every method that
- * changes a session writes its log entry (`expect`, `session`, `close`) in the same transaction, and
- * writes nothing when nothing changes, so a retried request leaves one entry.
+ * The writes of a session change, inside one unit of work (SessionStore.withTransaction). Every write
+ * creates the session if needed and appends its log entry (`expect`, `session`, `close`) in the same
+ * transaction, and appends nothing when nothing changes, so a retried request leaves one entry.
  */
-export interface SessionStore {
-  session(sessionId: string): SessionRow | undefined
-  /** Creates the session if needed and applies the update; a closed session's state is re-derived. */
-  updateSession(sessionId: string, update: SessionUpdate, options: SessionWriteOptions): { row: SessionRow; created: boolean }
-  /** Removes then adds names in one transaction: concurrent changes never lose one another's names. */
-  changeExpected(sessionId: string, change: ExpectChange, options: SessionWriteOptions): SessionRow
+export interface SessionTransaction {
+  /** The session as this transaction sees it: what the unit of work decides on. */
+  session(sessionId: string): Promise<SessionRow | undefined>
+  /** Applies the update; a closed session's state is re-derived. */
+  updateSession(sessionId: string, update: SessionUpdate, options: SessionWriteOptions): Promise<{ row: SessionRow; created: boolean }>
+  /** Removes, then adds names: concurrent changes never lose one another's names. */
+  changeExpected(sessionId: string, change: ExpectChange, options: SessionWriteOptions): Promise<SessionRow>
   /** Closes (or, to report a failure, re-closes) a session; `closed` is false when nothing changed. */
-  closeSession(sessionId: string, request: CloseRequest, options: SessionWriteOptions): { row: SessionRow; closed: boolean }
-  /** Closes, by deadline, up to `limit` open sessions whose deadline is at or before `now`; returns them. */
-  closeDueSessions(now: string, limit: number): SessionRow[]
-  listSessions(filter: { state?: SessionState; afterId?: string; limit: number; exclude: string }): SessionRow[]
-  sessionCounts(exclude: string): SessionCounts
+  closeSession(sessionId: string, request: CloseRequest, options: SessionWriteOptions): Promise<{ row: SessionRow; closed: boolean }>
+}
+
+export interface SessionStore {
+  session(sessionId: string): Promise<SessionRow | undefined>
+  /**
+   * Runs `work` as one transaction: every write it makes through `tx` lands when it resolves, none when
+   * it rejects (and its rejection is passed on), so a check that throws refuses the change. Units of
+   * work on the store run one at a time and see each other's results whole. `work` only reads and
+   * writes through `tx` and decides: the adapter may hold a lock, or the whole log, while it runs.
+   * Crash: before it resolves, none of its writes; once it resolves, all of them, durably.
+   */
+  withTransaction<T>(work: (tx: SessionTransaction) => Promise<T>): Promise<T>
+  /**
+   * Closes, by deadline, up to `limit` open sessions whose deadline is at or before `now`, each with its
+   * `close` entry, in one transaction; returns them. Crash: all of the batch or none of it.
+   */
+  closeDueSessions(now: string, limit: number): Promise<SessionRow[]>
+  listSessions(filter: { state?: SessionState; afterId?: string; limit: number; exclude: string }): Promise<SessionRow[]>
+  sessionCounts(exclude: string): Promise<SessionCounts>
   /** The most recently changed sessions in a state, newest first. */
-  recentSessionIds(state: SessionState, exclude: string, limit: number): string[]
+  recentSessionIds(state: SessionState, exclude: string, limit: number): Promise<string[]>
 }

@@ -79,7 +79,7 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
       response: { 200: sessionResponse('the artifacts, with the session head ETag', ArtifactList), ...problemResponses(400, 404, 422) },
     },
   }, async (req, reply) => {
-    const listing = ledger.listArtifacts(req.params.sid, parseAtSeq(req.query.at))
+    const listing = await ledger.listArtifacts(req.params.sid, parseAtSeq(req.query.at))
     return reply.header('ETag', listing.etag).send(listing)
   })
 
@@ -137,12 +137,12 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
     const { sid } = req.params
     const name = req.params['*']
     if (req.query.versions !== undefined) {
-      const history = JSON.stringify({ sessionId: sid, name, versions: ledger.history(sid, name) })
+      const history = JSON.stringify({ sessionId: sid, name, versions: await ledger.history(sid, name) })
       reply.type('application/json')
       if (req.method === 'HEAD') return reply.header('Content-Length', String(Buffer.byteLength(history))).send()
       return reply.send(history)
     }
-    const version = ledger.resolveArtifact(sid, name, {
+    const version = await ledger.resolveArtifact(sid, name, {
       ...(req.query.version === undefined ? {} : { version: Number(req.query.version) }),
       ...(req.query.at === undefined ? {} : { atSeq: parseAtSeq(req.query.at) ?? 0 }),
     })
@@ -177,7 +177,7 @@ async function sendArtifact(
   const ifNoneMatch = parseEntityTags(req.headers['if-none-match'], 'If-None-Match')
   if (ifNoneMatch !== undefined && weakMatch(ifNoneMatch, etag)) return reply.code(304).send()
 
-  ledger.reader.assertNotKnownBad(version.sha256)
+  await ledger.assertServable(version)
   reply.type(version.mediaType)
   const ifRange = req.headers['if-range']
   const range = ifRange === undefined || ifRange === etag ? parseRange(req.headers.range, version.size) : undefined
@@ -190,18 +190,18 @@ async function sendArtifact(
     const length = range.end - range.start + 1
     reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${version.size}`)
     if (version.size <= VERIFY_BEFORE_SEND_BYTES && !head) {
-      const whole = await ledger.reader.readWhole(version)
+      const whole = await ledger.readArtifact(version)
       const part = whole.subarray(range.start, range.end + 1)
       return reply.header('Content-Digest', digestHeader(sha256Of(part))).send(part)
     }
     reply.header('Content-Length', String(length))
-    return head ? reply.send() : reply.send(ledger.reader.streamRange(version, range))
+    return head ? reply.send() : reply.send(await ledger.streamArtifactRange(version, range))
   }
   reply.header('Content-Digest', digestHeader(version.sha256))
   if (head) return reply.header('Content-Length', String(version.size)).send()
-  if (version.size <= VERIFY_BEFORE_SEND_BYTES) return reply.send(await ledger.reader.readWhole(version))
+  if (version.size <= VERIFY_BEFORE_SEND_BYTES) return reply.send(await ledger.readArtifact(version))
   reply.header('Content-Length', String(version.size))
-  return reply.send(ledger.reader.streamVerified(version))
+  return reply.send(await ledger.streamArtifact(version))
 }
 
 function sha256Of(bytes: Uint8Array): string {

@@ -27,7 +27,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
     },
   }, async (req, reply) => {
     const ifMatch = parseEntityTags(req.headers['if-match'], 'If-Match')
-    const { session, created } = ledger.putSession(req.params.sid, req.body, ifMatch === undefined ? {} : { ifMatch: strongTagValues(ifMatch).map(quoted) })
+    const { session, created } = await ledger.putSession(req.params.sid, req.body, ifMatch === undefined ? {} : { ifMatch: strongTagValues(ifMatch).map(quoted) })
     return reply.code(created ? 201 : 200).header('ETag', session.etag).send(session)
   })
 
@@ -42,7 +42,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
       response: { 200: sessionResponse('the session after the change', SessionRecord), ...problemResponses(400, 408, 413, 415, 422, 503) },
     },
   }, async (req, reply) => {
-    const session = ledger.changeExpected(req.params.sid, req.body)
+    const session = await ledger.changeExpected(req.params.sid, req.body)
     return reply.header('ETag', session.etag).send(session)
   })
 
@@ -57,7 +57,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
       response: { 200: sessionResponse('the session, with its ETag', SessionRecord), ...problemResponses(400, 404, 422) },
     },
   }, async (req, reply) => {
-    const session = ledger.getSession(req.params.sid)
+    const session = await ledger.getSession(req.params.sid)
     return reply.header('ETag', session.etag).send(session)
   })
 
@@ -79,7 +79,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
       response: { 200: sessionResponse('the closed session', SessionRecord), ...problemResponses(400, 404, 408, 413, 415, 422, 503) },
     },
   }, async (req, reply) => {
-    const session = ledger.completeSession(req.params.sid, req.body.error)
+    const session = await ledger.completeSession(req.params.sid, req.body.error)
     return reply.header('ETag', session.etag).send(session)
   })
 

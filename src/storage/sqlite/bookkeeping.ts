@@ -2,43 +2,43 @@
 import type { ScrubRecord, StorageBookkeeping } from '../../domain/ports.js'
 import type { SqlRunner } from './sql-runner.js'
 
-export class Bookkeeping implements StorageBookkeeping {
+export class SqliteBookkeeping implements StorageBookkeeping {
   constructor(private readonly run: SqlRunner) {}
 
-  setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): void {
-    this.run.write('log-object-state', () => {
+  setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): Promise<void> {
+    return this.run.write('log-object-state', () => {
       this.run.sql('UPDATE objects SET state = ?, checked_at = ? WHERE sha256 = ?').run(state, this.run.now(), sha256)
     })
   }
 
-  objectState(sha256: string): 'ok' | 'corrupt' | 'missing' | undefined {
-    const row = this.run.sql('SELECT state FROM objects WHERE sha256 = ?').get(sha256) as { state: 'ok' | 'corrupt' | 'missing' } | undefined
-    return row?.state
+  objectState(sha256: string): Promise<'ok' | 'corrupt' | 'missing' | undefined> {
+    return this.run.read('log-read', () => (this.run.sql('SELECT state FROM objects WHERE sha256 = ?').get(sha256) as { state: 'ok' | 'corrupt' | 'missing' } | undefined)?.state)
   }
 
-  objectTotals(): { count: number; bytes: number } {
-    const row = this.run.sql('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM objects').get() as { count: number; bytes: number }
-    return row
+  objectTotals(): Promise<{ count: number; bytes: number }> {
+    return this.run.read('log-read', () => this.run.sql('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM objects').get() as { count: number; bytes: number })
   }
 
-  databaseBytes(): number {
-    const pages = this.run.db.pragma('page_count', { simple: true }) as number
-    const size = this.run.db.pragma('page_size', { simple: true }) as number
-    return pages * size
+  databaseBytes(): Promise<number> {
+    return this.run.read('log-read', () => {
+      const pages = this.run.db.pragma('page_count', { simple: true }) as number
+      const size = this.run.db.pragma('page_size', { simple: true }) as number
+      return pages * size
+    })
   }
 
-  objectsToCollect(): string[] {
-    return (this.run.sql('SELECT sha256 FROM object_gc').all() as { sha256: string }[]).map((r) => r.sha256)
+  objectsToCollect(): Promise<string[]> {
+    return this.run.read('log-read', () => (this.run.sql('SELECT sha256 FROM object_gc').all() as { sha256: string }[]).map((r) => r.sha256))
   }
 
-  objectCollected(sha256: string): void {
-    this.run.write('log-object-gc', () => {
+  objectCollected(sha256: string): Promise<void> {
+    return this.run.write('log-object-gc', () => {
       this.run.sql('DELETE FROM object_gc WHERE sha256 = ?').run(sha256)
     })
   }
 
-  recordScrub(summary: ScrubRecord): void {
-    this.run.write('log-scrub', () => {
+  recordScrub(summary: ScrubRecord): Promise<void> {
+    return this.run.write('log-scrub', () => {
       this.run.sql('INSERT INTO scrub_runs (started_at, finished_at, ok, summary) VALUES (?, ?, ?, ?)')
         .run(summary.startedAt, summary.finishedAt, summary.ok ? 1 : 0, JSON.stringify(summary))
       // Only the recent past matters for status; keep the table small.
@@ -46,12 +46,14 @@ export class Bookkeeping implements StorageBookkeeping {
     })
   }
 
-  lastScrub(): ScrubRecord | undefined {
-    const row = this.run.sql('SELECT summary FROM scrub_runs ORDER BY id DESC LIMIT 1').get() as { summary: string } | undefined
-    return row === undefined ? undefined : (JSON.parse(row.summary) as ScrubRecord)
+  lastScrub(): Promise<ScrubRecord | undefined> {
+    return this.run.read('log-read', () => {
+      const row = this.run.sql('SELECT summary FROM scrub_runs ORDER BY id DESC LIMIT 1').get() as { summary: string } | undefined
+      return row === undefined ? undefined : (JSON.parse(row.summary) as ScrubRecord)
+    })
   }
 
-  pruneSessionHistory(sessionId: string, keep: number): string[] {
+  pruneSessionHistory(sessionId: string, keep: number): Promise<string[]> {
     return this.run.write('log-prune', () => {
       const cutoff = this.run.sql('SELECT seq FROM commits WHERE session_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?').get(sessionId, keep - 1) as { seq: number } | undefined
       if (cutoff === undefined) return []

@@ -1,6 +1,7 @@
 // Group commit: writes submitted in the same event-loop turn share one SQLite transaction, and so
 // one WAL fsync, the way PostgreSQL batches WAL flushes. A lone writer waits for nothing.
 import type { Db } from './ledger-db.js'
+import type { SqlRunner } from './sql-runner.js'
 
 interface Submitted {
   work: () => unknown
@@ -16,11 +17,15 @@ export class GroupCommit {
   /** Transactions flushed and writes they carried, for the benchmark and metrics. */
   readonly stats = { flushes: 0, writes: 0 }
 
+  private readonly db: Db
+
   constructor(
-    private readonly db: Db,
+    private readonly run: Pick<SqlRunner, 'db' | 'isFree' | 'whenFree'>,
     /** Maps a failure of the shared COMMIT (disk full, I/O error) to what every member is told. */
     private readonly commitFailure: (error: unknown) => unknown,
-  ) {}
+  ) {
+    this.db = run.db
+  }
 
   /** Runs `work` inside the next shared transaction; resolves once that transaction is durable. */
   submit<T>(work: () => T): Promise<T> {
@@ -37,6 +42,11 @@ export class GroupCommit {
   }
 
   private flush(): void {
+    if (!this.run.isFree) {
+      // A unit of work holds the connection: this batch would run inside its transaction. After it.
+      void this.run.whenFree().then(() => this.flush())
+      return
+    }
     this.scheduled = false
     const batch = this.queue
     this.queue = []

@@ -1,7 +1,7 @@
 // The sessions table: what each writer said it would produce, whether it did, and how it closed.
 // Every change of a session is a log entry in the same transaction (see log-entries.ts).
 import type { ExpectChange, SessionChange } from '../../domain/model.js'
-import type { SessionCounts, SessionStore, SessionUpdate, SessionWriteOptions } from '../../domain/ports.js'
+import type { SessionCounts, SessionStore, SessionTransaction, SessionUpdate, SessionWriteOptions } from '../../domain/ports.js'
 import {
   closedState, missingArtifacts, settledState, type ClosedBy, type CloseRequest, type SessionRow, type SessionState, type WriterError,
 } from '../../domain/session.js'
@@ -38,8 +38,20 @@ function toSession(row: SessionDbRow): SessionRow {
   }
 }
 
-export class SessionRows implements SessionStore {
+/**
+ * Sessions in SQLite. The log's writes call the synchronous parts (ensure, rederive, addExpected) inside
+ * their own transactions; the port's writes run in a unit of work that holds the connection.
+ */
+export class SqliteSessionStore implements SessionStore {
   constructor(private readonly run: SqlRunner) {}
+
+  session(sessionId: string): Promise<SessionRow | undefined> {
+    return this.run.read('log-read', () => this.current(sessionId))
+  }
+
+  withTransaction<T>(work: (tx: SessionTransaction) => Promise<T>): Promise<T> {
+    return this.run.unitOfWork('log-session', () => work(new SqliteSessionTransaction(this)))
+  }
 
   /** Sessions come into being with their first commit attempt or declaration, with the deadline given. */
   ensure(sessionId: string, now: string, deadline: string | null): boolean {
@@ -78,23 +90,21 @@ export class SessionRows implements SessionStore {
     return added
   }
 
-  session(sessionId: string): SessionRow | undefined {
+  /** The session as the connection sees it now (inside a unit of work: as that transaction sees it). */
+  current(sessionId: string): SessionRow | undefined {
     const row = this.row(sessionId)
     return row === undefined ? undefined : toSession(row)
   }
 
-  /** Creates the session if needed, checks the precondition, then applies what differs, as one entry. */
+  /** Creates the session if needed, then applies what differs, as one entry; inside the caller's unit of work. */
   private change<T>(sessionId: string, options: SessionWriteOptions, apply: (current: SessionRow, created: boolean, now: string) => T): { row: SessionRow; created: boolean; result: T } {
-    return this.run.write('log-session', () => {
-      const now = this.run.now()
-      options.precondition?.(this.session(sessionId))
-      const created = this.ensure(sessionId, now, options.newSessionDeadline)
-      const result = apply(this.must(sessionId), created, now)
-      return { row: this.must(sessionId), created, result }
-    })
+    const now = this.run.now()
+    const created = this.ensure(sessionId, now, options.newSessionDeadline)
+    const result = apply(this.must(sessionId), created, now)
+    return { row: this.must(sessionId), created, result }
   }
 
-  updateSession(sessionId: string, update: SessionUpdate, options: SessionWriteOptions): { row: SessionRow; created: boolean } {
+  updateSessionNow(sessionId: string, update: SessionUpdate, options: SessionWriteOptions): { row: SessionRow; created: boolean } {
     const { row, created } = this.change(sessionId, options, (current, created, now) => {
       const expect = update.expectedArtifacts === undefined ? undefined : diffExpected(current.expectedArtifacts, update.expectedArtifacts)
       const metadataChanged = update.metadata !== undefined && JSON.stringify(update.metadata) !== JSON.stringify(current.metadata)
@@ -115,7 +125,7 @@ export class SessionRows implements SessionStore {
     return { row, created }
   }
 
-  changeExpected(sessionId: string, change: ExpectChange, options: SessionWriteOptions): SessionRow {
+  changeExpectedNow(sessionId: string, change: ExpectChange, options: SessionWriteOptions): SessionRow {
     return this.change(sessionId, options, (current, created, now) => {
       const removing = new Set(change.remove)
       const kept = current.expectedArtifacts.filter((name) => !removing.has(name))
@@ -140,12 +150,12 @@ export class SessionRows implements SessionStore {
     this.rederive(sessionId, now)
   }
 
-  closeSession(sessionId: string, request: CloseRequest, options: SessionWriteOptions): { row: SessionRow; closed: boolean } {
+  closeSessionNow(sessionId: string, request: CloseRequest, options: SessionWriteOptions): { row: SessionRow; closed: boolean } {
     const { row, result } = this.change(sessionId, options, (current, _created, now) => this.close(current, request, now))
     return { row, closed: result }
   }
 
-  closeDueSessions(now: string, limit: number): SessionRow[] {
+  closeDueSessions(now: string, limit: number): Promise<SessionRow[]> {
     return this.run.write('log-deadline', () => {
       const due = this.run.sql("SELECT * FROM sessions WHERE state = 'open' AND deadline <= ? ORDER BY deadline LIMIT ?").all(now, limit) as SessionDbRow[]
       const closed: SessionRow[] = []
@@ -169,35 +179,61 @@ export class SessionRows implements SessionStore {
   }
 
   private must(sessionId: string): SessionRow {
-    const session = this.session(sessionId)
+    const session = this.current(sessionId)
     if (session === undefined) throw new Error(`session ${sessionId} vanished`)
     return session
   }
 
-  listSessions(filter: { state?: SessionState; afterId?: string; limit: number; exclude: string }): SessionRow[] {
-    const where = ['id != ?', 'id > ?']
-    const params: (string | number)[] = [filter.exclude, filter.afterId ?? '']
-    if (filter.state !== undefined) {
-      where.push('state = ?')
-      params.push(filter.state)
-    }
-    const rows = this.run.sql(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...params, filter.limit) as SessionDbRow[]
-    return rows.map(toSession)
+  listSessions(filter: { state?: SessionState; afterId?: string; limit: number; exclude: string }): Promise<SessionRow[]> {
+    return this.run.read('log-read', () => {
+      const where = ['id != ?', 'id > ?']
+      const params: (string | number)[] = [filter.exclude, filter.afterId ?? '']
+      if (filter.state !== undefined) {
+        where.push('state = ?')
+        params.push(filter.state)
+      }
+      const rows = this.run.sql(`SELECT * FROM sessions WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...params, filter.limit) as SessionDbRow[]
+      return rows.map(toSession)
+    })
   }
 
-  sessionCounts(exclude: string): SessionCounts {
-    const counts: SessionCounts = { total: 0, open: 0, complete: 0, incomplete: 0, failed: 0, closedByDeadline: 0 }
-    for (const row of this.run.sql('SELECT state, COUNT(*) AS n FROM sessions WHERE id != ? GROUP BY state').all(exclude) as { state: SessionState; n: number }[]) {
-      counts[row.state] = row.n
-      counts.total += row.n
-    }
-    const byDeadline = this.run.sql("SELECT COUNT(*) AS n FROM sessions WHERE closed_by = 'deadline' AND id != ?").get(exclude) as { n: number }
-    counts.closedByDeadline = byDeadline.n
-    return counts
+  sessionCounts(exclude: string): Promise<SessionCounts> {
+    return this.run.read('log-read', () => {
+      const counts: SessionCounts = { total: 0, open: 0, complete: 0, incomplete: 0, failed: 0, closedByDeadline: 0 }
+      for (const row of this.run.sql('SELECT state, COUNT(*) AS n FROM sessions WHERE id != ? GROUP BY state').all(exclude) as { state: SessionState; n: number }[]) {
+        counts[row.state] = row.n
+        counts.total += row.n
+      }
+      const byDeadline = this.run.sql("SELECT COUNT(*) AS n FROM sessions WHERE closed_by = 'deadline' AND id != ?").get(exclude) as { n: number }
+      counts.closedByDeadline = byDeadline.n
+      return counts
+    })
   }
 
-  recentSessionIds(state: SessionState, exclude: string, limit: number): string[] {
-    return (this.run.sql('SELECT id FROM sessions WHERE state = ? AND id != ? ORDER BY updated_at DESC LIMIT ?').all(state, exclude, limit) as { id: string }[]).map((r) => r.id)
+  recentSessionIds(state: SessionState, exclude: string, limit: number): Promise<string[]> {
+    return this.run.read('log-read', () =>
+      (this.run.sql('SELECT id FROM sessions WHERE state = ? AND id != ? ORDER BY updated_at DESC LIMIT ?').all(state, exclude, limit) as { id: string }[]).map((r) => r.id))
+  }
+}
+
+/** A session change inside a unit of work: the connection is held, so each call runs at once. */
+class SqliteSessionTransaction implements SessionTransaction {
+  constructor(private readonly store: SqliteSessionStore) {}
+
+  async session(sessionId: string): Promise<SessionRow | undefined> {
+    return this.store.current(sessionId)
+  }
+
+  async updateSession(sessionId: string, update: SessionUpdate, options: SessionWriteOptions): Promise<{ row: SessionRow; created: boolean }> {
+    return this.store.updateSessionNow(sessionId, update, options)
+  }
+
+  async changeExpected(sessionId: string, change: ExpectChange, options: SessionWriteOptions): Promise<SessionRow> {
+    return this.store.changeExpectedNow(sessionId, change, options)
+  }
+
+  async closeSession(sessionId: string, request: CloseRequest, options: SessionWriteOptions): Promise<{ row: SessionRow; closed: boolean }> {
+    return this.store.closeSessionNow(sessionId, request, options)
   }
 }
 
