@@ -16,6 +16,14 @@ export function recordedAs(error: unknown): string | undefined {
   return typeof commitId === 'string' ? commitId : undefined
 }
 
+/**
+ * A fault of the storage underneath (disk, database, object store), as opposed to a caller's mistake:
+ * readiness fails until a probe write passes again. Adapters raise these at their edge.
+ */
+export function isStorageFault(error: unknown): boolean {
+  return error instanceof StorageFault || error instanceof InsufficientStorage || error instanceof ReadBackMismatch || error instanceof ObjectCorrupt
+}
+
 export abstract class LedgerError extends Error {
   abstract readonly code: string
   /** Extra members for the problem body (field names, expected digests…). */

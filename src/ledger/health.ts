@@ -54,15 +54,16 @@ export function report(version: string, checks: Record<string, HealthCheck>): He
   }
 }
 
-/** Runs a probe; returns why it failed (an errno such as EROFS, or the domain's detail), if it did. */
+/** Runs a probe; returns why it failed (the errno of a storage failure, such as EROFS, or the domain's detail), if it did. */
 async function attempt(action: () => unknown): Promise<string | undefined> {
   try {
     await action()
     return undefined
   } catch (error) {
     const described = describeError(error)
-    if (described.code !== 'internal') return described.detail
-    return error instanceof Error && 'code' in error ? String(error.code) : 'the probe failed'
+    const errno = described.facts?.['errno']
+    if (typeof errno === 'string') return errno
+    return described.code === 'internal' ? 'the probe failed' : described.detail
   }
 }
 

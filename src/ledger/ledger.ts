@@ -1,7 +1,7 @@
 // The ledger: the one object routes talk to. It wires commits, sessions, reads, recovery, verify,
 // health and the background work (canary, scrub, deadlines), and reports every error of that work.
 import { v7 as uuidv7 } from 'uuid'
-import { ReadBackMismatch, SessionNotFound } from '../domain/errors.js'
+import { isStorageFault, ReadBackMismatch, SessionNotFound } from '../domain/errors.js'
 import type { ArtifactVersion, CommitError, CommitWithTransitions, ExpectChange } from '../domain/model.js'
 import { assertSessionId } from '../domain/names.js'
 import type { BackgroundPath, CommitFilter, EndedAttempt, LedgerObserver, LedgerPorts, ScrubRecord } from '../domain/ports.js'
@@ -19,7 +19,6 @@ import { Scrubber } from './scrub.js'
 import { assertCallerSessionId, Sessions, type SessionChanges, type SessionPage } from './sessions.js'
 import type { CanarySummary, StatusReport } from './status.js'
 import { CANARY_SESSION_ID, type SessionRecord, type SessionState, type WriterError } from '../domain/session.js'
-import { isStorageFault } from './storage-errors.js'
 import { verifyStorage, type VerifyParts, type VerifyReport } from './verify.js'
 
 export interface LedgerSettings {

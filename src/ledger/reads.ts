@@ -7,7 +7,6 @@ import {
 import { headEtag, type ArtifactVersion, type CommitRecord, type CommitWithTransitions } from '../domain/model.js'
 import { assertArtifactName, assertSessionId } from '../domain/names.js'
 import type { CommitFilter, CommitLog, LedgerObserver, ObjectFiles, StorageBookkeeping } from '../domain/ports.js'
-import { isNotFoundError } from './storage-errors.js'
 
 /** Objects up to this size are read whole and checked before the first byte is sent. */
 export const VERIFY_BEFORE_SEND_BYTES = 8 * 1024 * 1024
@@ -148,10 +147,9 @@ export class Reader {
   }
 
   private async readFailure(sha256: string, error: unknown): Promise<Error> {
-    if (isNotFoundError(error)) {
+    if (error instanceof ObjectMissing) {
       await this.bookkeeping.setObjectState(sha256, 'missing')
       this.observer.integrityProblem('object_missing')
-      return objectMissing(sha256)
     }
     return asError(error)
   }

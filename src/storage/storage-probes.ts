@@ -4,6 +4,7 @@ import { access, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { StorageProbes } from '../domain/ports.js'
 import { realFs, type DurableFs } from './files/fs-seam.js'
+import { storageFailure } from './files/io-errors.js'
 import { removeTempFiles, writeVerified } from './files/verified-write.js'
 import type { SqliteLogProbe } from './sqlite/log-probe.js'
 
@@ -31,9 +32,14 @@ export class RealStorageProbes implements StorageProbes {
   }
 
   async checkDataDir(): Promise<void> {
-    await access(this.root, constants.W_OK)
+    try {
+      await access(this.root, constants.W_OK)
+    } catch (error) {
+      throw storageFailure('check-data-dir', '.', error)
+    }
   }
 
+  /** A statfs that fails is not a fault of the stored data: it passes as it is, an unexpected error. */
   async diskSpace(): Promise<{ freeBytes: number; totalBytes: number }> {
     const stats = await statfs(this.root)
     return { freeBytes: stats.bavail * stats.bsize, totalBytes: stats.blocks * stats.bsize }

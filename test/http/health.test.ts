@@ -50,7 +50,7 @@ describe('health probes', () => {
     try {
       const ready = await t.app.inject('/health/ready')
       expect(ready.statusCode).toBe(503)
-      expect(ready.json().checks['database:writable'][0]).toMatchObject({ status: 'fail' })
+      expect(ready.json().checks['database:writable'][0]).toMatchObject({ status: 'fail', output: 'SQLITE_BUSY' })
     } finally {
       other.exec('ROLLBACK')
       other.close()

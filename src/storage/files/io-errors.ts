@@ -16,7 +16,7 @@ export function isNotFound(error: unknown): boolean {
 
 export function isNoSpace(error: unknown): boolean {
   const code = errnoOf(error)
-  return code !== undefined && (NO_SPACE.has(code) || code === 'SQLITE_FULL')
+  return code !== undefined && NO_SPACE.has(code)
 }
 
 /**

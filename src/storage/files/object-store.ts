@@ -1,8 +1,8 @@
 // Immutable content-addressed blobs at objects/sha256/ab/cdef…: every version of every artifact.
-import { createReadStream } from 'node:fs'
+import { ReadStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
-import { ObjectCorrupt } from '../../domain/errors.js'
+import { ObjectCorrupt, ObjectMissing } from '../../domain/errors.js'
 import type { ObjectFiles } from '../../domain/ports.js'
 import { realFs, type DurableFs } from './fs-seam.js'
 import { isNotFound, storageFailure } from './io-errors.js'
@@ -87,8 +87,9 @@ export class ObjectStore implements ObjectFiles {
     }
   }
 
+  /** The object's bytes (or a range); a missing object is an ObjectMissing error on the stream. */
   readStream(sha256: string, range?: { start: number; end: number }): NodeJS.ReadableStream {
-    return createReadStream(this.pathOf(sha256), range ?? {})
+    return new ObjectReadStream(this.pathOf(sha256), range ?? {}, sha256)
   }
 
   async remove(sha256: string): Promise<void> {
@@ -135,6 +136,22 @@ export class ObjectStore implements ObjectFiles {
       if (isNotFound(error)) return { relativePath, sha256: undefined }
       throw storageFailure('stat', relativePath, error)
     }
+  }
+}
+
+// fs.ReadStream's constructor, which @types/node leaves undeclared.
+const FileReadStream = ReadStream as unknown as new (path: string, options: { start?: number; end?: number }) => ReadStream
+
+/** fs.ReadStream whose failure to find the file is the domain's ObjectMissing (the file opens lazily, on first read). */
+class ObjectReadStream extends FileReadStream {
+  constructor(path: string, range: { start?: number; end?: number }, private readonly sha256: string) {
+    super(path, range)
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    super._destroy(error, (failure) => {
+      callback(isNotFound(failure) ? new ObjectMissing(`stored object ${this.sha256} is missing from disk`, { sha256: this.sha256 }, { cause: failure }) : failure)
+    })
   }
 }
 

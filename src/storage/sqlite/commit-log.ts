@@ -11,7 +11,8 @@ import { addTransition, moveSessionHead } from './log-entries.js'
 import * as query from './log-queries.js'
 import type { CommitRow } from './rows.js'
 import type { SqliteSessionStore } from './session-store.js'
-import { toStorageFailure, type SqlRunner } from './sql-runner.js'
+import type { SqlRunner } from './sql-runner.js'
+import { toStorageFailure } from './sqlite-errors.js'
 
 export class SqliteCommitLog implements CommitLog {
   private readonly group: GroupCommit

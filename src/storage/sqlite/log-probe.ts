@@ -1,5 +1,6 @@
 // Readiness probes of the log: a durable write, and whether a write transaction can start at all.
 import type { SqlRunner } from './sql-runner.js'
+import { toStorageFailure } from './sqlite-errors.js'
 
 export class SqliteLogProbe {
   constructor(private readonly run: SqlRunner) {}
@@ -13,7 +14,11 @@ export class SqliteLogProbe {
 
   async checkWritable(): Promise<void> {
     await this.run.whenFree()
-    // BEGIN IMMEDIATE takes the write lock: it fails when the file is read-only, locked or broken.
-    this.run.db.exec('BEGIN IMMEDIATE; ROLLBACK')
+    try {
+      // BEGIN IMMEDIATE takes the write lock: it fails when the file is read-only, locked or broken.
+      this.run.db.exec('BEGIN IMMEDIATE; ROLLBACK')
+    } catch (error) {
+      throw toStorageFailure('check-database', error)
+    }
   }
 }

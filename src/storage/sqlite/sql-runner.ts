@@ -1,13 +1,8 @@
 // The one SQLite connection: prepared statements (cached), reads and write transactions whose
 // SQLite failures become the domain's, and units of work that hold the connection while they run.
 import type { Statement } from 'better-sqlite3'
-import { errnoOf, storageFailure } from '../files/io-errors.js'
 import type { Db } from './ledger-db.js'
-
-/** SQLite's own failures become the domain's: SQLITE_FULL → insufficient storage, the rest storage faults. */
-export function toStorageFailure(step: string, error: unknown): unknown {
-  return errnoOf(error)?.startsWith('SQLITE_') === true ? storageFailure(step, 'ledger.db', error) : error
-}
+import { toStorageFailure } from './sqlite-errors.js'
 
 export class SqlRunner {
   private readonly statements = new Map<string, Statement>()
