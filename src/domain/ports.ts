@@ -27,8 +27,8 @@ import type { StorageBookkeeping } from './ports/bookkeeping.js'
 import type { Coordination } from './ports/coordination.js'
 import type { FailureJournal } from './ports/failure-journal.js'
 import type { CommitLog } from './ports/log.js'
-import type { ObjectFiles } from './ports/objects.js'
-import type { PlainFiles } from './ports/plain-view.js'
+import type { ObjectStore } from './ports/objects.js'
+import type { PlainView } from './ports/plain-view.js'
 import type { StorageProbes } from './ports/probes.js'
 import type { SessionStore } from './ports/sessions.js'
 
@@ -47,8 +47,8 @@ export interface LedgerPorts {
   log: CommitLog
   sessions: SessionStore
   bookkeeping: StorageBookkeeping
-  objects: ObjectFiles
-  plain: PlainFiles
+  objects: ObjectStore
+  view: PlainView
   probes: StorageProbes
   failureJournal: FailureJournal
   coordination: Coordination

@@ -9,7 +9,7 @@ import { headEtag, type CommitRecord } from '../domain/model.js'
 import { assertArtifactName, assertSessionId, conflictingName } from '../domain/names.js'
 import type { ObserverSet } from './observers.js'
 import type {
-  BackgroundPath, CommitLog, Coordination, ObjectFiles, OwedFailure, PlainFiles, PlannedArtifact, StagedContent,
+  BackgroundPath, CommitLog, Coordination, ObjectStore, OwedFailure, PlainView, PlannedArtifact, StagedContent,
 } from '../domain/ports.js'
 import { describeError } from './describe-error.js'
 import { fingerprint, IdempotencyGate } from './idempotency.js'
@@ -56,13 +56,10 @@ interface PreparedArtifact extends PlannedArtifact {
   write: (sessionId: string) => Promise<unknown>
 }
 
-/** A streamed upload is staged as two copies at once: its object's, then its plain file's. */
-const STAGED_COPIES = ['object', 'plain']
-
 export interface CommitterParts {
   log: CommitLog
-  objects: ObjectFiles
-  plain: PlainFiles
+  objects: ObjectStore
+  view: PlainView
   coordination: Coordination
   state: ServiceState
   maxArtifactBytes: number
@@ -152,12 +149,11 @@ export class Committer {
     this.assertAcceptingWrites()
     assertSessionId(sessionId)
     assertArtifactName(request.name)
-    const [object, plain] = await this.stage(request)
-    const published = new Set<StagedContent>()
+    const staged = await this.stage(request)
     try {
       const key = request.idempotencyKey
       const print = key === undefined ? '' : fingerprint({
-        kind: 'put', name: request.name, sha256: object.sha256, mediaType: request.mediaType,
+        kind: 'put', name: request.name, sha256: staged.sha256, mediaType: request.mediaType,
         createOnly: request.createOnly ?? false, ifMatch: request.ifMatchSha256 ?? null,
       })
       return await this.idempotency.run(sessionId, key, print, () =>
@@ -165,18 +161,15 @@ export class Committer {
           await this.checkArtifactPreconditions(sessionId, request)
           const artifact: PreparedArtifact = {
             name: request.name,
-            sha256: object.sha256,
-            size: object.size,
+            sha256: staged.sha256,
+            size: staged.size,
             mediaType: request.mediaType,
-            // Renamed into place side by side, then read back in one pass: the object hashed, the plain
-            // file compared with it. The upload is neither copied nor hashed a second time.
-            write: async (sid) => {
-              const placed = await settleAll([
-                this.parts.objects.place(object).then((file) => (published.add(object), file)),
-                this.parts.plain.place(sid, request.name, plain).then((file) => (published.add(plain), file)),
-              ])
-              await this.parts.objects.readBack(placed)
-            },
+            // Side by side: a local store staged the plain file's copy with the object's, puts both in
+            // place and reads them back in one pass, so the upload is neither copied nor hashed again.
+            write: (sid) => settleAll([
+              this.parts.objects.publish(staged),
+              this.parts.view.showStaged(sid, request.name, staged),
+            ]),
           }
           return this.apply(sessionId, [artifact], {
             message: null,
@@ -186,8 +179,8 @@ export class Committer {
         }),
       )
     } finally {
-      // A copy that was not published (a replay, a failed precondition, a fault) goes now.
-      await Promise.all([object, plain].filter((copy) => !published.has(copy)).map((copy) => this.discardQuietly(copy)))
+      // Whatever was not published (a replay, a failed precondition, a fault) goes now.
+      await this.discardQuietly(staged)
     }
   }
 
@@ -200,13 +193,10 @@ export class Committer {
     }
   }
 
-  /**
-   * Streams the body into objects/incoming as two copies, the object's and the plain file's, so the
-   * plain file is not copied again after the upload. A disk fault here is a fault like any other write's.
-   */
-  private async stage(request: PutRequest): Promise<[StagedContent, StagedContent]> {
+  /** Streams the body into the object store's staging while hashing it. A fault here is a fault like any other write's. */
+  private async stage(request: PutRequest): Promise<StagedContent> {
     try {
-      const [object, plain] = await this.parts.objects.stageCopies(request.body, STAGED_COPIES, {
+      return await this.parts.objects.stage(request.body, {
         limit: {
           bytes: this.parts.maxArtifactBytes,
           error: () => new PayloadTooLarge(`the artifact is larger than the ${this.parts.maxArtifactBytes}-byte limit`, { limit: this.parts.maxArtifactBytes }),
@@ -223,8 +213,6 @@ export class Committer {
           `the client went away before the request body was complete: ${error instanceof Error ? error.message : 'stream error'}`,
         )),
       })
-      if (object === undefined || plain === undefined) throw new StorageFault('staging returned fewer copies than asked for')
-      return [object, plain]
     } catch (error) {
       this.parts.noteFault(error)
       throw error
@@ -252,8 +240,8 @@ export class Committer {
         // Object and plain file are written at once: their thread-pool round trips overlap (measured:
         // 2.4 ms of file time per commit at c=1, against 3.6 ms one after the other).
         write: (sid) => settleAll([
-          this.parts.objects.putBytes(content.bytes, content.sha256),
-          this.parts.plain.replace(sid, input.name, content.sha256, content.bytes),
+          this.parts.objects.put(content.bytes, content.sha256),
+          this.parts.view.show(sid, input.name, { sha256: content.sha256, bytes: content.bytes }),
         ]),
       }
     })
@@ -351,13 +339,13 @@ export class Committer {
    * dirty and is reconciled before its next commit, and at start-up.
    */
   private async undo(sessionId: string, touched: string[], sha256s: string[]): Promise<boolean> {
-    const { log, plain, objects } = this.parts
+    const { log, view, objects } = this.parts
     let settled = true
     try {
       for (const name of touched) {
         const previous = await log.latestVersion(sessionId, name)
-        if (previous === undefined) await plain.remove(sessionId, name)
-        else await plain.replace(sessionId, name, previous.sha256)
+        if (previous === undefined) await view.remove(sessionId, name)
+        else await view.show(sessionId, name, { sha256: previous.sha256 })
       }
     } catch (undoError) {
       this.parts.reportBackground('undo', undoError)

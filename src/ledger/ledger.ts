@@ -67,7 +67,7 @@ export class Ledger {
     this.committer = new Committer({
       log: storage.log,
       objects: storage.objects,
-      plain: storage.plain,
+      view: storage.view,
       coordination: storage.coordination,
       state: this.state,
       maxArtifactBytes: settings.maxArtifactBytes,

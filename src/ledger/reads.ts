@@ -6,7 +6,7 @@ import {
 } from '../domain/errors.js'
 import { headEtag, type ArtifactVersion, type CommitRecord, type CommitWithTransitions } from '../domain/model.js'
 import { assertArtifactName, assertSessionId } from '../domain/names.js'
-import type { CommitFilter, CommitLog, LedgerObserver, ObjectFiles, StorageBookkeeping } from '../domain/ports.js'
+import type { CommitFilter, CommitLog, LedgerObserver, ObjectStore, StorageBookkeeping } from '../domain/ports.js'
 
 /** Objects up to this size are read whole and checked before the first byte is sent. */
 export const VERIFY_BEFORE_SEND_BYTES = 8 * 1024 * 1024
@@ -33,7 +33,7 @@ export class Reader {
   constructor(
     private readonly log: CommitLog,
     private readonly bookkeeping: StorageBookkeeping,
-    private readonly objects: ObjectFiles,
+    private readonly objects: ObjectStore,
     private readonly observer: LedgerObserver,
   ) {}
 
@@ -104,7 +104,7 @@ export class Reader {
   async readWhole(version: ArtifactVersion): Promise<Buffer> {
     const chunks: Buffer[] = []
     try {
-      for await (const chunk of this.objects.readStream(version.sha256)) chunks.push(chunk as Buffer)
+      for await (const chunk of this.objects.read(version.sha256)) chunks.push(chunk as Buffer)
     } catch (error) {
       throw await this.readFailure(version.sha256, error)
     }
@@ -120,7 +120,7 @@ export class Reader {
   async streamVerified(version: ArtifactVersion): Promise<NodeJS.ReadableStream> {
     await this.assertNotKnownBad(version.sha256)
     const verifier = new VerifyingStream(version.sha256, () => this.markCorrupt(version.sha256))
-    const source = this.objects.readStream(version.sha256)
+    const source = this.objects.read(version.sha256)
     source.on('error', (error) => {
       this.readFailure(version.sha256, error).then((failure) => verifier.destroy(failure), (failure: unknown) => verifier.destroy(asError(failure)))
     })
@@ -130,7 +130,7 @@ export class Reader {
   /** Part of an object: it cannot be hashed, so only objects not already known to be bad are served. */
   async streamRange(version: ArtifactVersion, range: { start: number; end: number }): Promise<NodeJS.ReadableStream> {
     await this.assertNotKnownBad(version.sha256)
-    return this.objects.readStream(version.sha256, range)
+    return this.objects.read(version.sha256, range)
   }
 
   async assertNotKnownBad(sha256: string): Promise<void> {

@@ -1,7 +1,7 @@
 // Brings files back in line with the log: after a crash at start-up, after a failed rollback at run time.
 import type { LedgerPorts, UnsettledCommit } from '../domain/ports.js'
 
-export type RecoveryParts = Pick<LedgerPorts, 'log' | 'bookkeeping' | 'objects' | 'plain' | 'probes' | 'coordination'>
+export type RecoveryParts = Pick<LedgerPorts, 'log' | 'bookkeeping' | 'objects' | 'view' | 'probes' | 'coordination'>
 
 export interface RecoveryReport {
   abortedCommits: number
@@ -29,11 +29,11 @@ export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOu
   for (const { seq } of pending) await parts.log.markAborted(seq, { code: 'service_restarted', detail: ABORT_REASON })
   const abortedCommits = pending.length
   const unsettled = await recovery.mine(await parts.log.unsettledCommits())
-  // Every temp file under the data dir, not only those in folders an unfinished commit names: nothing
-  // writes yet, and a temp whose own cleanup failed may sit in a folder the log no longer points to.
-  let removedTemps = await parts.objects.removeAbandonedTemps()
-  removedTemps += await parts.plain.removeAbandonedTemps()
-  removedTemps += await parts.probes.removeAbandonedTemps()
+  // Every leftover, not only those beside names an unfinished commit wrote: nothing writes yet, and a
+  // leftover whose own cleanup failed may sit where the log no longer points.
+  let removedTemps = await parts.objects.removeLeftovers()
+  removedTemps += await parts.view.removeLeftovers()
+  removedTemps += await parts.probes.removeLeftovers()
   await collectGarbage(parts)
   let settledCommits = 0
   const failures: RecoveryOutcome['failures'] = []
@@ -68,7 +68,7 @@ export async function collectGarbage(parts: RecoveryParts): Promise<void> {
 /** Undoes whatever an unfinished commit left on disk. Returns how many temp files it removed. */
 export async function settleCommit(parts: RecoveryParts, commit: UnsettledCommit): Promise<number> {
   const names = commit.artifacts.map((a) => a.name)
-  const removed = await parts.plain.removeAbandonedTemps(commit.sessionId, names)
+  const removed = await parts.view.removeLeftovers(commit.sessionId, names)
   for (const name of names) await reconcileName(parts, commit.sessionId, name)
   for (const artifact of commit.artifacts) {
     const sha256 = artifact.sha256
@@ -79,18 +79,16 @@ export async function settleCommit(parts: RecoveryParts, commit: UnsettledCommit
 }
 
 /** Makes one plain file equal to the latest committed version, or removes it when there is none. */
-export async function reconcileName(parts: RecoveryParts, sessionId: string, name: string): Promise<boolean> {
+async function reconcileName(parts: RecoveryParts, sessionId: string, name: string): Promise<void> {
   const latest = await parts.log.latestVersion(sessionId, name)
   if (latest === undefined) {
     // Also when no file is there: a crash can leave the folders of a new nested name behind, and an
     // empty folder `a/` would later stop a file named `a` from being written.
-    await parts.plain.remove(sessionId, name)
-    return true
+    await parts.view.remove(sessionId, name)
+    return
   }
-  const onDisk = await parts.plain.digestOf(sessionId, name)
-  if (onDisk === latest.sha256) return false
-  await parts.plain.replace(sessionId, name, latest.sha256)
-  return true
+  if ((await parts.view.digestOf(sessionId, name)) === latest.sha256) return
+  await parts.view.show(sessionId, name, { sha256: latest.sha256 })
 }
 
 /**
@@ -99,9 +97,9 @@ export async function reconcileName(parts: RecoveryParts, sessionId: string, nam
  */
 export async function reconcileSession(parts: RecoveryParts, sessionId: string): Promise<void> {
   const latest = new Set((await parts.log.latestVersions(sessionId)).map((v) => v.name))
-  // Temp files and names from commits that never committed have no place in the view.
-  for (const file of await parts.plain.listFiles(sessionId)) {
-    if (!latest.has(file)) await parts.plain.removeStray(sessionId, file)
+  // Leftovers and names from commits that never committed have no place in the view.
+  for (const file of await parts.view.listFiles(sessionId)) {
+    if (!latest.has(file.name)) await parts.view.removeStray(sessionId, file.name)
   }
   for (const name of latest) await reconcileName(parts, sessionId, name)
   for (const commit of await parts.log.unsettledCommits()) {

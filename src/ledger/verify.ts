@@ -3,9 +3,6 @@
 import type { LedgerObserver, LedgerPorts } from '../domain/ports.js'
 import { isUnneeded } from './recovery.js'
 
-/** Temp files younger than this belong to writes in progress. */
-export const TEMP_GRACE_MS = 60_000
-
 export interface VerifyFinding {
   kind: 'object' | 'plain' | 'temp'
   path: string
@@ -34,7 +31,7 @@ export interface VerifyReport {
 }
 
 /** Plain-file checks and repairs run under the session's lock (coordination.sessions), so they never race a commit. */
-export interface VerifyParts extends Pick<LedgerPorts, 'log' | 'bookkeeping' | 'objects' | 'plain' | 'coordination'> {
+export interface VerifyParts extends Pick<LedgerPorts, 'log' | 'bookkeeping' | 'objects' | 'view' | 'coordination'> {
   observer: LedgerObserver
 }
 
@@ -48,7 +45,7 @@ export interface VerifyOptions {
 }
 
 export async function verifyStorage(parts: VerifyParts, options: VerifyOptions): Promise<VerifyReport> {
-  const { log, objects, plain, observer } = parts
+  const { log, objects, view, observer } = parts
   const { sessionId, repair } = options
   const startedAt = new Date()
   const report: VerifyReport = {
@@ -81,12 +78,14 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
     }
   }
 
-  for (const { sessionId: sid, name } of await log.latestForVerify(sessionId)) {
+  // A view that is off has nothing to check, stray or rebuild from.
+  const latest = view.isOn ? await log.latestForVerify(sessionId) : []
+  for (const { sessionId: sid, name } of latest) {
     await parts.coordination.sessions.withLock(sid, () => checkPlainFile(parts, report, badObjects, sid, name, options))
   }
 
   for (const [sha256, state] of badObjects) {
-    const finding = { kind: 'object' as const, path: objects.relativePathOf(sha256), sha256 }
+    const finding = { kind: 'object' as const, path: objects.locationOf(sha256), sha256 }
     const fixed = options.repairObjects === true && (await restoreObjectFromPlainCopy(parts, sha256))
     if (fixed) await parts.bookkeeping.setObjectState(sha256, 'ok')
     record(report, state, finding, fixed)
@@ -94,31 +93,26 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
 
   // Stray files. Commits go on while we walk, so anything not in the snapshot is checked again
   // against the log before it is called an orphan.
-  const sessionDirs = sessionId === undefined ? await plain.listSessionDirs() : [sessionId]
-  for (const sid of sessionDirs) {
+  const sessionsInView = !view.isOn ? [] : sessionId === undefined ? await view.listSessions() : [sessionId]
+  for (const sid of sessionsInView) {
     // Plain files change only under the session lock: inside it, a file the log does not know is stray.
     const strays = await parts.coordination.sessions.withLock(sid, async () => {
       const current = new Set((await log.latestVersions(sid)).map((v) => v.name))
-      return (await plain.listFiles(sid)).filter((file) => !current.has(file))
+      return (await view.listFiles(sid)).filter((file) => !current.has(file.name))
     })
-    for (const file of strays) {
-      const kind = file.split('/').some((segment) => segment.startsWith('.tmp-')) ? 'temp' : 'plain'
-      report.orphaned.push({ kind, path: `sessions/${sid}/${file}`, sessionId: sid })
-    }
+    for (const file of strays) report.orphaned.push({ kind: file.isLeftover ? 'temp' : 'plain', path: file.location, sessionId: sid })
   }
 
   if (sessionId === undefined) {
-    const now = Date.now()
-    for await (const entry of objects.walk()) {
-      const { sha256 } = entry
-      if (sha256 !== undefined) {
+    for await (const entry of objects.list()) {
+      if (entry.kind === 'object') {
+        const { sha256 } = entry
         if (referenced.has(sha256) || !(await isUnneeded(parts, sha256))) continue
-        report.orphaned.push({ kind: 'object', path: entry.relativePath, sha256 })
-        continue
+        report.orphaned.push({ kind: 'object', path: entry.location, sha256 })
+      } else if (entry.stale) {
+        // A leftover of a write in progress is not an orphan; one untouched for a while is.
+        report.orphaned.push({ kind: 'temp', path: entry.location })
       }
-      // A temp file being written right now is not an orphan; one untouched for a while is.
-      if (entry.modifiedMs === undefined || now - entry.modifiedMs < TEMP_GRACE_MS) continue
-      report.orphaned.push({ kind: 'temp', path: entry.relativePath })
     }
   }
 
@@ -135,8 +129,8 @@ async function checkPlainFile(
 ): Promise<void> {
   const latest = await parts.log.latestVersion(sid, name)
   if (latest === undefined) return
-  const path = `sessions/${sid}/${name}`
-  const actual = await parts.plain.digestOf(sid, name)
+  const path = parts.view.locationOf(sid, name)
+  const actual = await parts.view.digestOf(sid, name)
   report.checked.plainFiles++
   await options.throttle?.(latest.size)
   if (actual === latest.sha256) return
@@ -145,7 +139,7 @@ async function checkPlainFile(
   }
   parts.observer.integrityProblem(actual === undefined ? 'plain_missing' : 'plain_mismatch')
   const fixable = options.repair && !badObjects.has(latest.sha256)
-  if (fixable) await parts.plain.replace(sid, name, latest.sha256)
+  if (fixable) await parts.view.show(sid, name, { sha256: latest.sha256 })
   record(report, actual === undefined ? 'missing' : 'corrupt', finding, fixable)
 }
 
@@ -158,10 +152,11 @@ function record(report: VerifyReport, state: 'missing' | 'corrupt', finding: Ver
 
 /** A bad object can be rebuilt from any plain file that still holds exactly its bytes. */
 async function restoreObjectFromPlainCopy(parts: VerifyParts, sha256: string): Promise<boolean> {
+  if (!parts.view.isOn) return false
   for (const { sessionId, name } of (await parts.log.latestForVerify()).filter((l) => l.sha256 === sha256)) {
     const restored = await parts.coordination.sessions.withLock(sessionId, async () => {
-      if ((await parts.plain.digestOf(sessionId, name)) !== sha256) return false
-      await parts.objects.restore(parts.plain.readStream(sessionId, name), sha256)
+      if ((await parts.view.digestOf(sessionId, name)) !== sha256) return false
+      await parts.objects.restore(parts.view.read(sessionId, name), sha256)
       return true
     })
     if (restored) return true

@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import type { LedgerPorts } from '../domain/ports.js'
 import { realFs, type DurableFs } from './files/fs-seam.js'
 import { FileFailureJournal } from './files/failure-journal.js'
-import { ObjectStore } from './files/object-store.js'
-import { PlainView } from './files/plain-view.js'
+import { FileObjectStore } from './files/object-store.js'
+import { FilePlainView } from './files/plain-view.js'
 import { inProcessCoordination } from './in-process/coordination.js'
 import { SqliteBookkeeping } from './sqlite/bookkeeping.js'
 import { SqliteCommitLog } from './sqlite/commit-log.js'
@@ -20,7 +20,8 @@ import { RealStorageProbes } from './storage-probes.js'
 export function openStorage(dataDir: string, fs: DurableFs = realFs): LedgerPorts & { db: Db } {
   mkdirSync(dataDir, { recursive: true })
   const db = openLedgerDb(join(dataDir, 'ledger.db'))
-  const objects = new ObjectStore(dataDir, fs)
+  // The plain view is on: uploads stage its copy beside the object's, in the same pass.
+  const objects = new FileObjectStore(dataDir, { fs, stagesViewCopy: true })
   const run = new SqlRunner(db)
   const sessions = new SqliteSessionStore(run)
   return {
@@ -29,7 +30,7 @@ export function openStorage(dataDir: string, fs: DurableFs = realFs): LedgerPort
     sessions,
     bookkeeping: new SqliteBookkeeping(run),
     objects,
-    plain: new PlainView(dataDir, objects, fs),
+    view: new FilePlainView(dataDir, (sha256) => objects.contentOf(sha256), fs),
     probes: new RealStorageProbes(dataDir, new SqliteLogProbe(run), fs),
     failureJournal: new FileFailureJournal(dataDir),
     coordination: inProcessCoordination(),

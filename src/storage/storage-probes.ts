@@ -16,7 +16,7 @@ export class RealStorageProbes implements StorageProbes {
   ) {}
 
   /** Probe writes go to health/, whose temps only a crash in the middle of a probe leaves behind. */
-  removeAbandonedTemps(): Promise<number> {
+  removeLeftovers(): Promise<number> {
     return removeTempFiles(join(this.root, 'health'), this.root, this.fs)
   }
 

@@ -1,21 +1,48 @@
-// The plain per-session view: sessions/{sid}/{name} equals the latest committed version.
-import type { PlacedFile, StagedContent } from './objects.js'
+// The plain view: a projection of the log, sessions/{sid}/{name} holding the latest committed version
+// of each artifact for tools that read files. It can be off; recovery rebuilds it from the log.
+import type { StagedContent } from './objects.js'
 
-export interface PlainFiles {
-  /** Atomically replaces the plain file with the object's bytes (given, or read from the object). */
-  replace(sessionId: string, name: string, sha256: string, bytes?: Uint8Array): Promise<void>
-  /** Moves a staged copy (see `ObjectFiles.stageCopies`) into place: rename, fsync the folder; read back by `ObjectFiles.readBack`. */
-  place(sessionId: string, name: string, staged: StagedContent): Promise<PlacedFile>
-  remove(sessionId: string, name: string): Promise<void>
-  /** Removes any file in the session folder (a temp file, a name the log does not know). */
-  removeStray(sessionId: string, relativePath: string): Promise<void>
-  digestOf(sessionId: string, name: string): Promise<string | undefined>
-  readStream(sessionId: string, name: string): AsyncIterable<Uint8Array>
-  listFiles(sessionId: string): Promise<string[]>
-  listSessionDirs(): Promise<string[]>
+/** A file found in a session's part of the view. */
+export interface ViewFile {
+  /** The artifact name it would be, relative to the session. */
+  name: string
+  /** Where it is, for people reading a report. */
+  location: string
+  /** A leftover of a write that never finished, rather than a name. */
+  isLeftover: boolean
+}
+
+export interface PlainView {
+  /** False when the view is off: it shows nothing, and verify does not look for it. */
+  readonly isOn: boolean
+  /** Where a session's file is (or would be), for people reading a report. */
+  locationOf(sessionId: string, name: string): string
   /**
-   * Removes temp files in the folders of these names (safe while the session's lock is held), or,
-   * without arguments, in every folder of the view (safe only while nothing writes: at start-up).
+   * Makes the file hold this content, atomically: the bytes given, or else the object's, read from the
+   * object store; read back before it resolves (an object that does not hash right is ObjectCorrupt).
+   * Crash: the old bytes or all the new ones, never a mix.
    */
-  removeAbandonedTemps(sessionId?: string, names?: Iterable<string>): Promise<number>
+  show(sessionId: string, name: string, content: { sha256: string; bytes?: Uint8Array }): Promise<void>
+  /**
+   * Shows content staged by the object store, called side by side with ObjectStore.publish of the same
+   * content: a local store staged this copy in the same pass, and the two are read back together.
+   * Crash: the old bytes or all the new ones.
+   */
+  showStaged(sessionId: string, name: string, staged: StagedContent): Promise<void>
+  /** Removes the file of a name that has no committed version; nothing when there is none. */
+  remove(sessionId: string, name: string): Promise<void>
+  /** Removes a file found in the session's part of the view (a leftover, a name the log does not know). */
+  removeStray(sessionId: string, name: string): Promise<void>
+  /** The digest of what the file holds, or undefined when there is none. */
+  digestOf(sessionId: string, name: string): Promise<string | undefined>
+  read(sessionId: string, name: string): AsyncIterable<Uint8Array>
+  /** Every file in a session's part of the view, leftovers included. */
+  listFiles(sessionId: string): Promise<ViewFile[]>
+  /** Every session that has a part of the view. */
+  listSessions(): Promise<string[]>
+  /**
+   * Removes leftovers beside these names (safe while the session's lock is held), or, without
+   * arguments, everywhere in the view (safe only while nothing writes: at start-up).
+   */
+  removeLeftovers(sessionId?: string, names?: Iterable<string>): Promise<number>
 }

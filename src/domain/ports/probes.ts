@@ -1,8 +1,8 @@
 // Cheap checks of the storage underneath, for readiness.
 
 export interface StorageProbes {
-  /** Removes temp files a probe write left behind (a crash in the middle of one); only safe while no probe runs. */
-  removeAbandonedTemps(): Promise<number>
+  /** Removes what a probe write left behind (a crash in the middle of one); only safe while no probe runs. */
+  removeLeftovers(): Promise<number>
   /** A small write through the whole verified path, to prove the disk takes writes (again). */
   probeWrite(): Promise<void>
   /** Throws unless the database accepts a write transaction. */

@@ -1,63 +1,76 @@
 // Immutable content-addressed blobs at objects/sha256/ab/cdef…: every version of every artifact.
+// Uploads are staged in objects/incoming, with the plain view's copy beside the object's when the view
+// is on (staged-copies.ts).
 import { ReadStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
 import { ObjectCorrupt, ObjectMissing } from '../../domain/errors.js'
-import type { ObjectFiles } from '../../domain/ports.js'
+import type { ObjectCheck, ObjectStore, StagedContent, StageOptions, StoredEntry } from '../../domain/ports.js'
 import { realFs, type DurableFs } from './fs-seam.js'
 import { isNotFound, storageFailure } from './io-errors.js'
-import { discardStaged, hashFile, placeStaged, readBackCopies, removeTempFilesBelow, stageCopies, writeVerified, type StagedFile, type WriteOptions, type WrittenFile } from './verified-write.js'
-
-export type StageOptions = Pick<WriteOptions, 'limit' | 'expectedSha256' | 'expectedMismatch' | 'sourceFailure'>
+import { readLazily } from './lazy-read.js'
+import { StagedCopies, type CopyLabel } from './staged-copies.js'
+import { hashFile, removeTempFilesBelow, stageCopies, writeVerified } from './verified-write.js'
 
 const SHA256_HEX = /^[0-9a-f]{64}$/
 
-export class ObjectStore implements ObjectFiles {
-  readonly dir: string
+/** A file in objects/ that is not an object, younger than this, may belong to a write in progress. */
+export const LEFTOVER_GRACE_MS = 60_000
+
+export interface FileObjectStoreOptions {
+  fs?: DurableFs
+  /** Stage a copy for the plain view beside each upload (FilePlainView.showStaged puts it in place). */
+  stagesViewCopy: boolean
+}
+
+export class FileObjectStore implements ObjectStore {
+  private readonly dir: string
   /** Streamed uploads land here until their digest, and so their name, is known. */
-  readonly incomingDir: string
+  private readonly incomingDir: string
+  private readonly fs: DurableFs
+  private readonly copies: CopyLabel[]
 
   constructor(
-    readonly root: string,
-    private readonly fs: DurableFs = realFs,
+    private readonly root: string,
+    options: FileObjectStoreOptions,
   ) {
     this.dir = join(root, 'objects', 'sha256')
     this.incomingDir = join(root, 'objects', 'incoming')
+    this.fs = options.fs ?? realFs
+    this.copies = options.stagesViewCopy ? ['object', 'plain'] : ['object']
   }
 
-  pathOf(sha256: string): string {
+  private pathOf(sha256: string): string {
     if (!SHA256_HEX.test(sha256)) throw new Error(`not a sha256 hex digest: ${sha256}`)
     return join(this.dir, sha256.slice(0, 2), sha256.slice(2))
   }
 
-  relativePathOf(sha256: string): string {
+  locationOf(sha256: string): string {
     return `objects/sha256/${sha256.slice(0, 2)}/${sha256.slice(2)}`
   }
 
   /** Stores bytes whose digest is already known; an intact existing copy is reused, a bad one replaced. */
-  async putBytes(bytes: Uint8Array, sha256: string): Promise<WrittenFile> {
-    const path = this.pathOf(sha256)
-    if (await this.isIntact(sha256)) return { path, sha256, size: bytes.byteLength }
-    return writeVerified(path, bytes, { fs: this.fs, root: this.root, expectedSha256: sha256 })
+  async put(bytes: Uint8Array, sha256: string): Promise<void> {
+    if (await this.isIntact(sha256)) return
+    await writeVerified(this.pathOf(sha256), bytes, { fs: this.fs, root: this.root, expectedSha256: sha256 })
   }
 
   /** Streams bytes into objects/incoming as identical copies while hashing them; nothing is named until published. */
-  async stageCopies(source: Uint8Array | AsyncIterable<Uint8Array>, labels: string[], options: StageOptions): Promise<StagedFile[]> {
-    return stageCopies(this.incomingDir, source, labels, { fs: this.fs, root: this.root, ...options })
+  async stage(source: Uint8Array | AsyncIterable<Uint8Array>, options: StageOptions): Promise<StagedCopies> {
+    const files = await stageCopies(this.incomingDir, source, this.copies, { fs: this.fs, root: this.root, ...options })
+    const [first] = files
+    if (first === undefined || files.length !== this.copies.length) throw new Error('staging returned fewer copies than asked for')
+    const temps = new Map(files.map((file, i) => [this.copies[i] ?? 'object', file.tempPath]))
+    return new StagedCopies(first.sha256, first.size, temps, { fs: this.fs, root: this.root })
   }
 
-  /** Names a staged upload by its digest: rename, fsync the folder. `readBack` must follow. */
-  async place(staged: StagedFile): Promise<WrittenFile> {
-    return placeStaged(staged, this.pathOf(staged.sha256), { fs: this.fs, root: this.root })
+  /** Names a staged upload by its digest: rename, fsync the folder, read back (with the view's copy, if staged). */
+  async publish(staged: StagedContent): Promise<void> {
+    await asStagedHere(staged).place('object', this.pathOf(staged.sha256))
   }
 
-  /** Reads placed copies of one content back in one pass: the first is hashed, the rest compared with it. */
-  async readBack(files: WrittenFile[]): Promise<void> {
-    await readBackCopies(files, { fs: this.fs, root: this.root })
-  }
-
-  async discard(staged: StagedFile): Promise<void> {
-    await discardStaged(staged, { fs: this.fs, root: this.root })
+  async discard(staged: StagedContent): Promise<void> {
+    await asStagedHere(staged).discard()
   }
 
   async restore(source: AsyncIterable<Uint8Array>, sha256: string): Promise<void> {
@@ -66,18 +79,23 @@ export class ObjectStore implements ObjectFiles {
     })
   }
 
+  /** The object's bytes (or a range); a missing object is an ObjectMissing error on the stream. */
+  read(sha256: string, range?: { start: number; end: number }): NodeJS.ReadableStream {
+    return new ObjectReadStream(this.pathOf(sha256), range ?? {}, sha256)
+  }
+
+  /** The object's bytes as a source for another write (the plain view's), opened lazily. */
+  contentOf(sha256: string): AsyncIterable<Uint8Array> {
+    return readLazily(this.pathOf(sha256), this.locationOf(sha256))
+  }
+
   /** True when the object exists and still hashes to its name. */
-  async isIntact(sha256: string): Promise<boolean> {
-    try {
-      return (await hashFile(this.pathOf(sha256), this.root, this.fs)).sha256 === sha256
-    } catch (error) {
-      if (isNotFound((error as { cause?: unknown }).cause)) return false
-      throw error
-    }
+  private async isIntact(sha256: string): Promise<boolean> {
+    return (await this.check(sha256)) === 'ok'
   }
 
   /** Hashes a stored object and says what is wrong with it, if anything. */
-  async check(sha256: string): Promise<'ok' | 'missing' | 'corrupt'> {
+  async check(sha256: string): Promise<ObjectCheck> {
     try {
       const { sha256: actual } = await hashFile(this.pathOf(sha256), this.root, this.fs)
       return actual === sha256 ? 'ok' : 'corrupt'
@@ -87,56 +105,60 @@ export class ObjectStore implements ObjectFiles {
     }
   }
 
-  /** The object's bytes (or a range); a missing object is an ObjectMissing error on the stream. */
-  readStream(sha256: string, range?: { start: number; end: number }): NodeJS.ReadableStream {
-    return new ObjectReadStream(this.pathOf(sha256), range ?? {}, sha256)
-  }
-
   async remove(sha256: string): Promise<void> {
     const path = this.pathOf(sha256)
     try {
       await this.fs.unlink(path)
     } catch (error) {
       if (isNotFound(error)) return
-      throw storageFailure('unlink', this.relativePathOf(sha256), error)
+      throw storageFailure('unlink', this.locationOf(sha256), error)
     }
     try {
       await this.fs.fsyncDir(dirname(path))
     } catch (error) {
-      throw storageFailure('fsync-dir', this.relativePathOf(sha256), error)
+      throw storageFailure('fsync-dir', this.locationOf(sha256), error)
     }
   }
 
-  async removeAbandonedTemps(): Promise<number> {
+  async removeLeftovers(): Promise<number> {
     return removeTempFilesBelow(join(this.root, 'objects'), this.root, this.fs)
   }
 
-  corrupt(sha256: string): ObjectCorrupt {
+  private corrupt(sha256: string): ObjectCorrupt {
     return new ObjectCorrupt(`stored object ${sha256} no longer hashes to its name`, { sha256 })
   }
 
-  /** Every file under objects/: content objects by digest, and anything else that does not belong. */
-  async *walk(): AsyncGenerator<{ relativePath: string; sha256: string | undefined; modifiedMs?: number }> {
+  /** Every file under objects/: content objects by digest, and anything else as a leftover, stale once old enough. */
+  async *list(): AsyncGenerator<StoredEntry> {
+    const now = Date.now()
     for (const prefix of await readdirOrEmpty(this.dir)) {
       for (const rest of await readdirOrEmpty(join(this.dir, prefix))) {
         const sha256 = `${prefix}${rest}`
-        if (SHA256_HEX.test(sha256)) yield { relativePath: `objects/sha256/${prefix}/${rest}`, sha256 }
-        else yield await this.strayEntry(join(this.dir, prefix, rest), `objects/sha256/${prefix}/${rest}`)
+        const location = `objects/sha256/${prefix}/${rest}`
+        if (SHA256_HEX.test(sha256)) yield { kind: 'object', location, sha256 }
+        else yield await this.leftover(join(this.dir, prefix, rest), location, now)
       }
     }
     for (const name of await readdirOrEmpty(this.incomingDir)) {
-      yield await this.strayEntry(join(this.incomingDir, name), `objects/incoming/${name}`)
+      yield await this.leftover(join(this.incomingDir, name), `objects/incoming/${name}`, now)
     }
   }
 
-  private async strayEntry(path: string, relativePath: string): Promise<{ relativePath: string; sha256: undefined; modifiedMs?: number }> {
+  /** A leftover untouched for LEFTOVER_GRACE_MS is stale; one gone meanwhile is not. */
+  private async leftover(path: string, location: string, now: number): Promise<StoredEntry> {
     try {
-      return { relativePath, sha256: undefined, modifiedMs: (await stat(path)).mtimeMs }
+      return { kind: 'leftover', location, stale: now - (await stat(path)).mtimeMs >= LEFTOVER_GRACE_MS }
     } catch (error) {
-      if (isNotFound(error)) return { relativePath, sha256: undefined }
-      throw storageFailure('stat', relativePath, error)
+      if (isNotFound(error)) return { kind: 'leftover', location, stale: false }
+      throw storageFailure('stat', location, error)
     }
   }
+}
+
+/** Staged content reaching a file store came from a file store: the ledger wires one pair (open-storage.ts). */
+export function asStagedHere(staged: StagedContent): StagedCopies {
+  if (!(staged instanceof StagedCopies)) throw new Error(`content ${staged.sha256} was not staged by the file object store`)
+  return staged
 }
 
 // fs.ReadStream's constructor, which @types/node leaves undeclared.
@@ -155,7 +177,7 @@ class ObjectReadStream extends FileReadStream {
   }
 }
 
-export async function readdirOrEmpty(dir: string): Promise<string[]> {
+async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
     return await readdir(dir)
   } catch (error) {

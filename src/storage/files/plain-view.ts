@@ -1,60 +1,55 @@
 // sessions/{sid}/{name}: the latest committed version of each artifact as a plain file, for tools.
-import { createReadStream } from 'node:fs'
 import { readdir, rmdir } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
+import { ObjectCorrupt } from '../../domain/errors.js'
 import { assertArtifactName, assertSessionId } from '../../domain/names.js'
-import type { PlacedFile, PlainFiles, StagedContent } from '../../domain/ports.js'
+import type { PlainView, StagedContent, ViewFile } from '../../domain/ports.js'
 import { realFs, type DurableFs } from './fs-seam.js'
 import { isNotFound, storageFailure } from './io-errors.js'
-import type { ObjectStore } from './object-store.js'
-import { hashFile, placeStaged, removeTempFiles, removeTempFilesBelow, writeVerified } from './verified-write.js'
+import { readLazily } from './lazy-read.js'
+import { asStagedHere } from './object-store.js'
+import { hashFile, isTempName, removeTempFiles, removeTempFilesBelow, writeVerified } from './verified-write.js'
 
-/**
- * A file's bytes, opened only when the first chunk is asked for and closed when iteration stops:
- * a write that fails before reading leaves no open descriptor and no unhandled stream error.
- */
-async function* readLazily(path: string, shownAs: string): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of createReadStream(path)) yield chunk as Buffer
-  } catch (error) {
-    throw storageFailure('read', shownAs, error)
-  }
-}
-
-export class PlainView implements PlainFiles {
-  readonly dir: string
+export class FilePlainView implements PlainView {
+  readonly isOn = true
+  private readonly dir: string
 
   constructor(
-    readonly root: string,
-    private readonly objects: ObjectStore,
+    private readonly root: string,
+    /** An object's bytes, from whichever object store holds them: what `show` copies when it is given no bytes. */
+    private readonly objectContent: (sha256: string) => AsyncIterable<Uint8Array>,
     private readonly fs: DurableFs = realFs,
   ) {
     this.dir = join(root, 'sessions')
   }
 
-  pathOf(sid: string, name: string): string {
+  private pathOf(sid: string, name: string): string {
     // Validated names cannot escape, but the path is built only from validated parts all the same.
     assertSessionId(sid)
     assertArtifactName(name)
     return join(this.dir, sid, ...name.split('/'))
   }
 
-  /** Atomically replaces the plain file with a verified copy of the object. */
-  async replace(sid: string, name: string, sha256: string, bytes?: Uint8Array): Promise<void> {
-    const target = this.pathOf(sid, name)
-    const source = bytes ?? readLazily(this.objects.pathOf(sha256), this.objects.relativePathOf(sha256))
-    await writeVerified(target, source, {
+  locationOf(sid: string, name: string): string {
+    return `sessions/${sid}/${name}`
+  }
+
+  /** Atomically replaces the plain file with a verified copy of the given bytes, or of the object. */
+  async show(sid: string, name: string, content: { sha256: string; bytes?: Uint8Array }): Promise<void> {
+    const { sha256, bytes } = content
+    await writeVerified(this.pathOf(sid, name), bytes ?? this.objectContent(sha256), {
       fs: this.fs,
       root: this.root,
       expectedSha256: sha256,
-      expectedMismatch: () => this.objects.corrupt(sha256),
+      expectedMismatch: () => new ObjectCorrupt(`stored object ${sha256} no longer hashes to its name`, { sha256 }),
     })
   }
 
-  /** Moves a copy staged in objects/incoming into place and fsyncs the folder; it is read back with its object. */
-  async place(sid: string, name: string, staged: StagedContent): Promise<PlacedFile> {
-    const target = this.pathOf(sid, name)
-    return placeStaged(staged, target, { fs: this.fs, root: this.root })
+  /** Moves the copy staged beside the object into place and fsyncs the folder; it is read back with its object. */
+  async showStaged(sid: string, name: string, staged: StagedContent): Promise<void> {
+    const copies = asStagedHere(staged)
+    if (!copies.hasCopy('plain')) throw new Error(`content ${staged.sha256} was staged without a copy for the plain view`)
+    await copies.place('plain', this.pathOf(sid, name))
   }
 
   /** Removes the plain file of a name that has no committed version, and the folders it leaves empty. */
@@ -62,11 +57,11 @@ export class PlainView implements PlainFiles {
     await this.unlinkAndPrune(sid, this.pathOf(sid, name))
   }
 
-  async removeStray(sid: string, relativePath: string): Promise<void> {
+  async removeStray(sid: string, name: string): Promise<void> {
     assertSessionId(sid)
     const sessionDir = join(this.dir, sid)
-    const path = resolve(sessionDir, ...relativePath.split('/'))
-    if (!path.startsWith(sessionDir + sep)) throw new Error(`refusing to remove ${relativePath}: outside the session folder`)
+    const path = resolve(sessionDir, ...name.split('/'))
+    if (!path.startsWith(sessionDir + sep)) throw new Error(`refusing to remove ${name}: outside the session folder`)
     await this.unlinkAndPrune(sid, path)
   }
 
@@ -110,7 +105,7 @@ export class PlainView implements PlainFiles {
     }
   }
 
-  async removeAbandonedTemps(sid?: string, names?: Iterable<string>): Promise<number> {
+  async removeLeftovers(sid?: string, names?: Iterable<string>): Promise<number> {
     if (sid === undefined || names === undefined) return removeTempFilesBelow(sid === undefined ? this.dir : join(this.dir, sid), this.root, this.fs)
     const dirs = new Set<string>()
     for (const name of names) dirs.add(dirname(this.pathOf(sid, name)))
@@ -129,15 +124,15 @@ export class PlainView implements PlainFiles {
     }
   }
 
-  readStream(sid: string, name: string): AsyncIterable<Uint8Array> {
+  read(sid: string, name: string): AsyncIterable<Uint8Array> {
     const path = this.pathOf(sid, name)
     return readLazily(path, relative(this.root, path))
   }
 
-  /** Relative paths (within the session) of every file in a session's folder, temp files included. */
-  async listFiles(sid: string): Promise<string[]> {
+  /** Every file in a session's folder, temp files included, by its path relative to the folder. */
+  async listFiles(sid: string): Promise<ViewFile[]> {
     const base = join(this.dir, sid)
-    const found: string[] = []
+    const found: ViewFile[] = []
     const visit = async (dir: string): Promise<void> => {
       let entries
       try {
@@ -149,14 +144,17 @@ export class PlainView implements PlainFiles {
       for (const entry of entries) {
         const full = join(dir, entry.name)
         if (entry.isDirectory()) await visit(full)
-        else found.push(relative(base, full).split(sep).join('/'))
+        else {
+          const name = relative(base, full).split(sep).join('/')
+          found.push({ name, location: this.locationOf(sid, name), isLeftover: name.split('/').some(isTempName) })
+        }
       }
     }
     await visit(base)
     return found
   }
 
-  async listSessionDirs(): Promise<string[]> {
+  async listSessions(): Promise<string[]> {
     try {
       return (await readdir(this.dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
     } catch (error) {

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { dirname, join, relative, sep } from 'node:path'
 import { readdir, rmdir, type FileHandle } from 'node:fs/promises'
 import { LedgerError, ReadBackMismatch } from '../../domain/errors.js'
+import { receive } from '../../domain/staging.js'
 import { realFs, type DurableFs } from './fs-seam.js'
 import { errnoOf, isNotFound, storageFailure } from './io-errors.js'
 
@@ -197,7 +198,8 @@ export async function stageCopies(
       opened.push({ rel, handle: await step('open', rel, () => inFolder(tempDir, root, fs, () => fs.openTemp(path))) })
     }
     let flushedUpTo = 0
-    for await (const chunk of coalesce(readSource(source, options), WRITE_BATCH)) {
+    // The limit is checked on every chunk as it arrives; a failure of the source is the source's, not the disk's.
+    for await (const chunk of coalesce(receive(source, options), WRITE_BATCH)) {
       const position = size
       size += chunk.byteLength
       hash.update(chunk)
@@ -317,32 +319,6 @@ async function* coalesce(chunks: AsyncIterable<Uint8Array>, batchBytes: number):
     }
   }
   if (pendingBytes > 0) yield pending.length === 1 && pending[0] !== undefined ? pending[0] : Buffer.concat(pending, pendingBytes)
-}
-
-/**
- * Errors raised by the source itself (a client that hung up) are the source's, not the disk's. The
- * size limit is checked on every chunk as it arrives, before anything is buffered or written.
- */
-async function* readSource(source: Uint8Array | AsyncIterable<Uint8Array>, options: WriteOptions): AsyncGenerator<Uint8Array> {
-  if (source instanceof Uint8Array) {
-    if (options.limit !== undefined && source.byteLength > options.limit.bytes) throw options.limit.error()
-    yield source
-    return
-  }
-  let received = 0
-  const iterator = source[Symbol.asyncIterator]()
-  for (;;) {
-    let next: IteratorResult<Uint8Array>
-    try {
-      next = await iterator.next()
-    } catch (error) {
-      throw options.sourceFailure?.(error) ?? error
-    }
-    if (next.done === true) return
-    received += next.value.byteLength
-    if (options.limit !== undefined && received > options.limit.bytes) throw options.limit.error()
-    yield next.value
-  }
 }
 
 /** Renames a staged file to its real name, fsyncs the directory and reads the bytes back. */
