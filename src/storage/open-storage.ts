@@ -1,5 +1,6 @@
-// The one wiring place of storage: ledger.db, objects/, sessions/ under DATA_DIR, the probes over
-// them, and in-process coordination (one writer per data dir).
+// The one wiring place of storage: which adapter fills each port. By default ledger.db, objects/ and
+// sessions/ under DATA_DIR with the probes over them; or everything in memory. Coordination is
+// in-process either way (one writer per data dir).
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { LedgerPorts } from '../domain/ports.js'
@@ -8,6 +9,13 @@ import { FileFailureJournal } from './files/failure-journal.js'
 import { FileObjectStore } from './files/object-store.js'
 import { FilePlainView } from './files/plain-view.js'
 import { inProcessCoordination } from './in-process/coordination.js'
+import { MemoryCommitLog } from './memory/commit-log.js'
+import { MemoryFailureJournal } from './memory/failure-journal.js'
+import { MemoryLogState } from './memory/log-state.js'
+import { MemoryObjectStore } from './memory/object-store.js'
+import { MemoryProbes } from './memory/probes.js'
+import { MemoryBookkeeping, MemorySessionStore } from './memory/session-store.js'
+import { PlainViewOff } from './plain-view-off.js'
 import { SqliteBookkeeping } from './sqlite/bookkeeping.js'
 import { SqliteCommitLog } from './sqlite/commit-log.js'
 import { openLedgerDb, type Db } from './sqlite/ledger-db.js'
@@ -16,16 +24,20 @@ import { SqliteSessionStore } from './sqlite/session-store.js'
 import { SqlRunner } from './sqlite/sql-runner.js'
 import { RealStorageProbes } from './storage-probes.js'
 
-/** The storage a ledger runs on, plus the database handle for tools and tests that need it. */
-export function openStorage(dataDir: string, fs: DurableFs = realFs): LedgerPorts & { db: Db } {
+/** The ports a ledger runs on by default: SQLite, files under DATA_DIR, in-process coordination. */
+export function openStorage(dataDir: string, fs: DurableFs = realFs): LedgerPorts {
+  return openLocalStorage(dataDir, fs).ports
+}
+
+/** The same, with the database handle beside the ports, for the tests of the SQLite adapter's own faults. */
+export function openLocalStorage(dataDir: string, fs: DurableFs = realFs): { ports: LedgerPorts; db: Db } {
   mkdirSync(dataDir, { recursive: true })
   const db = openLedgerDb(join(dataDir, 'ledger.db'))
   // The plain view is on: uploads stage its copy beside the object's, in the same pass.
   const objects = new FileObjectStore(dataDir, { fs, stagesViewCopy: true })
   const run = new SqlRunner(db)
   const sessions = new SqliteSessionStore(run)
-  return {
-    db,
+  const ports: LedgerPorts = {
     log: new SqliteCommitLog(run, sessions),
     sessions,
     bookkeeping: new SqliteBookkeeping(run),
@@ -33,6 +45,25 @@ export function openStorage(dataDir: string, fs: DurableFs = realFs): LedgerPort
     view: new FilePlainView(dataDir, (sha256) => objects.contentOf(sha256), fs),
     probes: new RealStorageProbes(dataDir, new SqliteLogProbe(run), fs),
     failureJournal: new FileFailureJournal(dataDir),
+    coordination: inProcessCoordination(),
+  }
+  return { ports, db }
+}
+
+/**
+ * A whole ledger's ports in memory, the plain view off. Nothing survives the process: for tools that
+ * need a ledger but no data (rendering openapi.yaml), and tests showing the ledger runs on any adapters.
+ */
+export function openMemoryStorage(): LedgerPorts {
+  const state = new MemoryLogState()
+  return {
+    log: new MemoryCommitLog(state),
+    sessions: new MemorySessionStore(state),
+    bookkeeping: new MemoryBookkeeping(state),
+    objects: new MemoryObjectStore(),
+    view: new PlainViewOff(),
+    probes: new MemoryProbes(),
+    failureJournal: new MemoryFailureJournal(),
     coordination: inProcessCoordination(),
   }
 }

@@ -4,14 +4,10 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { buildApp } from '../../src/app.js'
 import { ConfigError } from '../../src/config.js'
 import { loadTokens, parseEnvTokens, parseTokenFile, requiredScope, type AuthSettings } from '../../src/http/auth.js'
-import { Ledger } from '../../src/ledger/ledger.js'
-import { openStorage } from '../../src/storage/open-storage.js'
 import { commitBody, sha256, textArtifact } from '../support/factories.js'
-import { RecordingLogger } from '../support/recording-logger.js'
-import { makeDataDir, startLedger, type TestLedger } from '../support/start-ledger.js'
+import { startLedger, type TestLedger } from '../support/start-ledger.js'
 
 const READ = 'r3ad-t0ken-for-tests'
 const WRITE = 'wr1te-t0ken-for-tests'
@@ -164,15 +160,9 @@ describe('bearer-token auth', () => {
         done()
       },
     })
-    const dataDir = await makeDataDir()
-    const ledger = new Ledger(openStorage(dataDir), { version: 'test', maxArtifactBytes: 1024 * 1024, disk: { hardReserveBytes: 0, softReserveBytes: 0 }, logger: new RecordingLogger() })
-    const app = await buildApp({ ledger, bodyLimitBytes: 1024 * 1024, maxArtifactBytes: 1024 * 1024, logger: pino({ level: 'info' }, sink), auth: { tokens } })
-    cleanups.push(async () => {
-      await app.close()
-      await ledger.close()
-      await rm(dataDir, { recursive: true, force: true })
-    })
-    await ledger.recover()
+    const t = await startLedger({ maxArtifactBytes: 1024 * 1024, bodyLimitBytes: 1024 * 1024, appLogger: pino({ level: 'info' }, sink), auth: { tokens } })
+    cleanups.push(() => t.cleanup())
+    const { app } = t
     expect((await app.inject({ url: '/v1/commits', headers: bearer(READ) })).statusCode).toBe(200)
     expect((await app.inject({ method: 'POST', url: '/v1/verify', headers: bearer(READ) })).statusCode).toBe(403)
     expect((await app.inject({ url: '/v1/commits', headers: bearer('not-a-configured-token') })).statusCode).toBe(401)

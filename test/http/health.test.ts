@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { SqliteFaults } from '../support/sqlite-faults.js'
 import { startLedger, type TestLedger } from '../support/start-ledger.js'
 
 let t: TestLedger
@@ -40,20 +41,15 @@ describe('health probes', () => {
   })
 
   it('fails while the database cannot take a write transaction', async () => {
-    t = await startLedger()
-    // Another connection holding the write lock is what a wedged or read-only database looks like.
-    const { default: Database } = await import('better-sqlite3')
-    const other = new Database(`${t.dataDir}/ledger.db`)
-    other.pragma('busy_timeout = 0')
-    t.db.pragma('busy_timeout = 0')
-    other.exec('BEGIN IMMEDIATE')
+    const sqlite = new SqliteFaults()
+    t = await startLedger({ storage: sqlite.open })
+    const release = sqlite.holdWriteLock()
     try {
       const ready = await t.app.inject('/health/ready')
       expect(ready.statusCode).toBe(503)
       expect(ready.json().checks['database:writable'][0]).toMatchObject({ status: 'fail', output: 'SQLITE_BUSY' })
     } finally {
-      other.exec('ROLLBACK')
-      other.close()
+      release()
     }
     expect((await t.app.inject('/health/ready')).statusCode).toBe(200)
   })

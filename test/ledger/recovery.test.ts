@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openStorage } from '../../src/storage/open-storage.js'
-import { openLedgerDb } from '../../src/storage/sqlite/ledger-db.js'
 import { sha256 } from '../support/factories.js'
+import { SqliteFaults } from '../support/sqlite-faults.js'
 import { makeDataDir, startLedger, type TestLedger } from '../support/start-ledger.js'
 import { walk } from '../support/walk.js'
 
@@ -15,7 +16,7 @@ afterEach(async () => {
 
 /** Leaves the data dir as a crash in the middle of a commit would: a pending row and half-done files. */
 async function crashMidCommit(dataDir: string): Promise<void> {
-  const { db, log } = openStorage(dataDir)
+  const { log } = openStorage(dataDir)
   await log.insertPending({
     id: '01900000-0000-7000-8000-000000000001', sessionId: 's1', message: null, metadata: null,
     artifacts: [
@@ -24,7 +25,7 @@ async function crashMidCommit(dataDir: string): Promise<void> {
     ],
     newSessionDeadline: null,
   })
-  db.close()
+  await log.close()
   // The new bytes of a.txt reached the plain file, fresh/b.txt never committed, and temps were left.
   await writeFile(join(dataDir, 'sessions/s1/a.txt'), 'new-a')
   await mkdir(join(dataDir, 'sessions/s1/fresh'), { recursive: true })
@@ -176,12 +177,12 @@ describe('verify', () => {
 
 describe('a full database', () => {
   it('answers 507 insufficient_storage, keeps the plain files, and commits again once there is room', async () => {
-    t = await startLedger()
+    const sqlite = new SqliteFaults()
+    t = await startLedger({ storage: sqlite.open })
     const post = (text: string) => t!.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'a.txt', text }] } })
     expect((await post('before')).statusCode).toBe(201)
     // A real SQLITE_FULL: the database may not grow past the pages it has now.
-    const pages = t.db.pragma('page_count', { simple: true }) as number
-    t.db.pragma(`max_page_count = ${pages}`)
+    sqlite.fill()
     let full
     for (let i = 0; i < 1000 && full === undefined; i++) {
       const res = await post(`fill ${i}`)
@@ -193,7 +194,7 @@ describe('a full database', () => {
     // The plain file still holds the latest committed version, whatever the log could not take.
     const latest = await t.app.inject('/v1/sessions/s1/artifacts/a.txt')
     expect(await readFile(join(t.dataDir, 'sessions/s1/a.txt'), 'utf8')).toBe(latest.body)
-    t.db.pragma('max_page_count = 1073741823')
+    sqlite.makeRoom()
     expect((await post('after')).statusCode).toBe(201)
     expect(await readFile(join(t.dataDir, 'sessions/s1/a.txt'), 'utf8')).toBe('after')
   })
@@ -240,18 +241,25 @@ describe('leftovers a crash can leave', () => {
 
   it('collects objects a history prune queued but did not delete before a crash', async () => {
     const dataDir = await makeDataDir()
-    t = await startLedger({ dataDir })
-    await t.close()
+    // Through the ports, as the canary's prune does, stopping before the queued object is collected.
+    const storage = openStorage(dataDir)
+    for (const text of ['pruned canary bytes', 'kept canary bytes']) {
+      const bytes = Buffer.from(text)
+      await storage.objects.put(bytes, sha256(text))
+      await storage.view.show('c', 'canary.json', { sha256: sha256(text), bytes })
+      const seq = await storage.log.insertPending({
+        id: randomUUID(), sessionId: 'c', message: null, metadata: null, newSessionDeadline: null,
+        artifacts: [{ name: 'canary.json', sha256: sha256(text), size: bytes.byteLength, mediaType: 'application/json' }],
+      })
+      await storage.log.markCommitted(seq)
+    }
     const orphan = sha256('pruned canary bytes')
-    const dir = join(dataDir, 'objects/sha256', orphan.slice(0, 2))
-    await mkdir(dir, { recursive: true })
-    await writeFile(join(dir, orphan.slice(2)), 'pruned canary bytes')
-    const db = openLedgerDb(join(dataDir, 'ledger.db'))
-    db.prepare('INSERT INTO object_gc (sha256) VALUES (?)').run(orphan)
-    db.close()
+    expect(await storage.bookkeeping.pruneSessionHistory('c', 1)).toEqual([orphan])
+    expect(await storage.objects.check(orphan)).toBe('ok')
+    await storage.log.close()
 
     t = await startLedger({ dataDir })
-    expect(await readdir(dir)).toEqual([])
+    expect(await readdir(join(dataDir, 'objects/sha256', orphan.slice(0, 2)))).not.toContain(orphan.slice(2))
     expect((await t.app.inject({ method: 'POST', url: '/v1/verify' })).json()).toMatchObject({ ok: true, orphaned: [] })
   })
 })

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { FAILURE_JOURNAL_FILE } from '../../src/storage/files/failure-journal.js'
 import { parseExposition, sampleOf } from '../support/exposition.js'
 import { FaultyFs } from '../support/faulty-fs.js'
+import { SqliteFaults } from '../support/sqlite-faults.js'
 import { makeDataDir, startLedger, type TestLedger } from '../support/start-ledger.js'
 
 const ledgers: TestLedger[] = []
@@ -16,15 +17,6 @@ afterEach(async () => {
 
 function post(t: TestLedger, sid: string, text: string) {
   return t.app.inject({ method: 'POST', url: `/v1/sessions/${sid}/commits`, payload: { artifacts: [{ name: 'a.txt', text }] } })
-}
-
-/** Lets the database grow no further: every write transaction fails with a real SQLITE_FULL. */
-function fillDatabase(t: TestLedger): void {
-  t.db.pragma(`max_page_count = ${t.db.pragma('page_count', { simple: true }) as number}`)
-}
-
-function roomInDatabase(t: TestLedger): void {
-  t.db.pragma('max_page_count = 1073741823')
 }
 
 /** Commits until the full log refuses; returns the refusals (each a 507 that may carry a commitId). */
@@ -48,10 +40,12 @@ async function readyWithin(t: TestLedger, ms: number): Promise<number> {
 
 describe('failures the log could not record when they happened', () => {
   it('records a failed entry for every 5xx of a log fault once the log takes writes again, before ready turns 200', async () => {
-    const t = await startLedger()
+    // A real SQLITE_FULL: the database may grow no further.
+    const sqlite = new SqliteFaults()
+    const t = await startLedger({ storage: sqlite.open })
     ledgers.push(t)
     expect((await post(t, 's0', 'before')).statusCode).toBe(201)
-    fillDatabase(t)
+    sqlite.fill()
     const refused = await refusedWhileFull(t, 4)
     expect(refused.map((r) => r.statusCode)).toEqual([507, 507, 507, 507])
     // Every refusal names the entry it will be, even though the log could not take it yet.
@@ -64,7 +58,7 @@ describe('failures the log could not record when they happened', () => {
     expect(notReady.statusCode).toBe(503)
     expect(notReady.json().checks['storage:faults'][0].status).toBe('fail')
 
-    roomInDatabase(t)
+    sqlite.makeRoom()
     expect(await readyWithin(t, 5000)).toBe(200)
     for (const id of ids) {
       const entry = (await t.app.inject(`/v1/commits/${String(id)}`)).json()
@@ -77,9 +71,10 @@ describe('failures the log could not record when they happened', () => {
 
   it('records them after a crash too, from the journal beside the log, before pending commits are aborted', async () => {
     const dataDir = await makeDataDir()
-    const first = await startLedger({ dataDir })
+    const sqlite = new SqliteFaults()
+    const first = await startLedger({ dataDir, storage: sqlite.open })
     expect((await post(first, 's0', 'before')).statusCode).toBe(201)
-    fillDatabase(first)
+    sqlite.fill()
     const refused = await refusedWhileFull(first, 3)
     // The process ends with the log still full: only the journal holds these failures now.
     await first.close()

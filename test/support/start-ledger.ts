@@ -1,13 +1,15 @@
-// Test harness: a real ledger on a fresh mkdtemp data dir, real SQLite, real files, app.inject.
+// Test harness: a real ledger on a fresh mkdtemp data dir, real SQLite, real files, app.inject. It is
+// set up through the ports: which storage it runs on is one option, and nothing here knows SQL.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { FastifyBaseLogger } from 'fastify'
 import { buildApp, type App } from '../../src/app.js'
+import type { LedgerPorts } from '../../src/domain/ports.js'
 import type { AuthSettings } from '../../src/http/auth.js'
 import { Ledger, type LedgerSettings } from '../../src/ledger/ledger.js'
 import type { DurableFs } from '../../src/storage/files/fs-seam.js'
 import { openStorage } from '../../src/storage/open-storage.js'
-import type { Db } from '../../src/storage/sqlite/ledger-db.js'
 import { contractChecker } from './contract.js'
 import { RecordingLogger } from './recording-logger.js'
 
@@ -15,8 +17,6 @@ export interface TestLedger {
   app: App
   ledger: Ledger
   dataDir: string
-  /** The real database under the ledger, for tests that inject a database fault (e.g. a page limit). */
-  db: Db
   /** What the ledger logged (background errors and their recoveries). */
   logs: RecordingLogger
   /**
@@ -29,9 +29,16 @@ export interface TestLedger {
   cleanup(): Promise<void>
 }
 
+/** Opens the ports a ledger runs on, over a data dir and the fs seam. */
+export type OpenStorage = (dataDir: string, fs?: DurableFs) => LedgerPorts
+
 export interface StartOptions {
   dataDir?: string
   fs?: DurableFs
+  /** The storage to run on; the default is the service's own (SQLite and files under the data dir). */
+  storage?: OpenStorage
+  /** The app's request logger (pino); none by default. */
+  appLogger?: FastifyBaseLogger
   bodyLimitBytes?: number
   maxArtifactBytes?: number
   settings?: Partial<LedgerSettings>
@@ -57,7 +64,7 @@ export async function removeDataDirsMade(): Promise<void> {
 export async function startLedger(options: StartOptions = {}): Promise<TestLedger> {
   const dataDir = options.dataDir ?? (await makeDataDir())
   const maxArtifactBytes = options.maxArtifactBytes ?? 64 * 1024 * 1024
-  const storage = openStorage(dataDir, options.fs)
+  const storage = (options.storage ?? openStorage)(dataDir, options.fs)
   const logs = new RecordingLogger()
   const ledger = new Ledger(storage, {
     version: 'test',
@@ -73,6 +80,7 @@ export async function startLedger(options: StartOptions = {}): Promise<TestLedge
     ...(options.bodyIdleTimeoutMs === undefined ? {} : { bodyIdleTimeoutMs: options.bodyIdleTimeoutMs }),
     ...(options.maxConcurrentUploads === undefined ? {} : { maxConcurrentUploads: options.maxConcurrentUploads }),
     ...(options.auth === undefined ? {} : { auth: options.auth }),
+    ...(options.appLogger === undefined ? {} : { logger: options.appLogger }),
   })
   app.addHook('onClose', async () => {
     await ledger.close()
@@ -98,7 +106,6 @@ export async function startLedger(options: StartOptions = {}): Promise<TestLedge
     app,
     ledger,
     dataDir,
-    db: storage.db,
     logs,
     contractViolations,
     close,

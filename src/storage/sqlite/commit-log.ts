@@ -244,8 +244,7 @@ export class SqliteCommitLog implements CommitLog {
     })
   }
 
-  async close(): Promise<void> {
-    await this.run.whenFree()
-    this.run.db.close()
+  close(): Promise<void> {
+    return this.run.close()
   }
 }

@@ -1,6 +1,5 @@
 // Readiness probes of the log: a durable write, and whether a write transaction can start at all.
 import type { SqlRunner } from './sql-runner.js'
-import { toStorageFailure } from './sqlite-errors.js'
 
 export class SqliteLogProbe {
   constructor(private readonly run: SqlRunner) {}
@@ -12,13 +11,10 @@ export class SqliteLogProbe {
     })
   }
 
-  async checkWritable(): Promise<void> {
-    await this.run.whenFree()
-    try {
-      // BEGIN IMMEDIATE takes the write lock: it fails when the file is read-only, locked or broken.
+  checkWritable(): Promise<void> {
+    // BEGIN IMMEDIATE takes the write lock: it fails when the file is read-only, locked or broken.
+    return this.run.read('check-database', () => {
       this.run.db.exec('BEGIN IMMEDIATE; ROLLBACK')
-    } catch (error) {
-      throw toStorageFailure('check-database', error)
-    }
+    })
   }
 }

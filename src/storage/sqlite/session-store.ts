@@ -1,9 +1,10 @@
 // The sessions table: what each writer said it would produce, whether it did, and how it closed.
 // Every change of a session is a log entry in the same transaction (see log-entries.ts).
-import type { ExpectChange, SessionChange } from '../../domain/model.js'
+import type { ExpectChange } from '../../domain/model.js'
 import type { SessionCounts, SessionStore, SessionTransaction, SessionUpdate, SessionWriteOptions } from '../../domain/ports.js'
+import { planClose, planExpectChange, planUpdate, type SessionChangePlan } from '../../domain/session-changes.js'
 import {
-  closedState, missingArtifacts, settledState, type ClosedBy, type CloseRequest, type SessionRow, type SessionState, type WriterError,
+  missingArtifacts, settledState, type ClosedBy, type CloseRequest, type SessionRow, type SessionState, type WriterError,
 } from '../../domain/session.js'
 import { appendSessionEntry } from './log-entries.js'
 import type { SqlRunner } from './sql-runner.js'
@@ -105,49 +106,23 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   updateSessionNow(sessionId: string, update: SessionUpdate, options: SessionWriteOptions): { row: SessionRow; created: boolean } {
-    const { row, created } = this.change(sessionId, options, (current, created, now) => {
-      const expect = update.expectedArtifacts === undefined ? undefined : diffExpected(current.expectedArtifacts, update.expectedArtifacts)
-      const metadataChanged = update.metadata !== undefined && JSON.stringify(update.metadata) !== JSON.stringify(current.metadata)
-      const deadlineChanged = update.deadline !== undefined && update.deadline !== current.deadline
-      // The same names in another order is no change of the set, and no entry; the list is stored as given.
-      if (expect !== undefined || (update.expectedArtifacts !== undefined && update.expectedArtifacts.join('\0') !== current.expectedArtifacts.join('\0'))) {
-        this.setExpected(sessionId, update.expectedArtifacts ?? [], now)
-      }
-      if (metadataChanged) this.run.sql('UPDATE sessions SET metadata = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(update.metadata), now, sessionId)
-      if (deadlineChanged) this.run.sql('UPDATE sessions SET deadline = ?, updated_at = ? WHERE id = ?').run(update.deadline, now, sessionId)
-      const session: SessionChange | undefined = created || metadataChanged || deadlineChanged ? {
-        created,
-        deadline: created || deadlineChanged ? this.must(sessionId).deadline : null,
-        metadata: metadataChanged ? (update.metadata ?? null) : null,
-      } : undefined
-      this.recordChange(sessionId, expect, session, now)
-    })
+    const { row, created } = this.change(sessionId, options, (current, created, now) => this.apply(sessionId, planUpdate(current, created, update), now))
     return { row, created }
   }
 
   changeExpectedNow(sessionId: string, change: ExpectChange, options: SessionWriteOptions): SessionRow {
-    return this.change(sessionId, options, (current, created, now) => {
-      const removing = new Set(change.remove)
-      const kept = current.expectedArtifacts.filter((name) => !removing.has(name))
-      const next = [...new Set([...kept, ...change.add])]
-      const expect = diffExpected(current.expectedArtifacts, next)
-      if (expect !== undefined) this.setExpected(sessionId, next, now)
-      this.recordChange(sessionId, expect, created ? { created, deadline: current.deadline, metadata: null } : undefined, now)
-    }).row
+    return this.change(sessionId, options, (current, created, now) => this.apply(sessionId, planExpectChange(current, created, change), now)).row
   }
 
-  /**
-   * One request, one entry, and none when nothing changed: an expectation change is always an `expect`
-   * entry, whatever else changed with it; other changes of the session are a `session` entry.
-   */
-  private recordChange(sessionId: string, expect: ExpectChange | undefined, session: SessionChange | undefined, now: string): void {
-    if (expect !== undefined) appendSessionEntry(this.run, sessionId, 'expect', { expect, ...(session === undefined ? {} : { session }) }, now)
-    else if (session !== undefined) appendSessionEntry(this.run, sessionId, 'session', { session }, now)
-  }
-
-  private setExpected(sessionId: string, names: string[], now: string): void {
-    this.run.sql('UPDATE sessions SET expected = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(names), now, sessionId)
-    this.rederive(sessionId, now)
+  /** Applies what differs, then appends the one entry that records it (if anything changed). */
+  private apply(sessionId: string, plan: SessionChangePlan, now: string): void {
+    if (plan.expected !== undefined) {
+      this.run.sql('UPDATE sessions SET expected = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(plan.expected), now, sessionId)
+      this.rederive(sessionId, now)
+    }
+    if (plan.metadata !== undefined) this.run.sql('UPDATE sessions SET metadata = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(plan.metadata), now, sessionId)
+    if (plan.deadline !== undefined) this.run.sql('UPDATE sessions SET deadline = ?, updated_at = ? WHERE id = ?').run(plan.deadline, now, sessionId)
+    if (plan.entry !== undefined) appendSessionEntry(this.run, sessionId, plan.entry.kind, plan.entry.change, now)
   }
 
   closeSessionNow(sessionId: string, request: CloseRequest, options: SessionWriteOptions): { row: SessionRow; closed: boolean } {
@@ -168,13 +143,11 @@ export class SqliteSessionStore implements SessionStore {
 
   /** Closes one session inside the caller's transaction; false when the close changes nothing. */
   private close(current: SessionRow, request: CloseRequest, now: string): boolean {
-    const missing = missingArtifacts(current.expectedArtifacts, this.presentNames(current.id))
-    const state = closedState(current.state, request, missing)
-    if (state === undefined) return false
-    const error = request.error ?? null
+    const close = planClose(current, request, this.presentNames(current.id))
+    if (close === undefined) return false
     this.run.sql(`UPDATE sessions SET state = ?, closed_by = ?, error = ?, completed_at = COALESCE(completed_at, ?), updated_at = ?
-      WHERE id = ?`).run(state, request.by, error === null ? null : JSON.stringify(error), now, now, current.id)
-    appendSessionEntry(this.run, current.id, 'close', { close: { state, closedBy: request.by, missing, error } }, now)
+      WHERE id = ?`).run(close.state, close.closedBy, close.error === null ? null : JSON.stringify(close.error), now, now, current.id)
+    appendSessionEntry(this.run, current.id, 'close', { close }, now)
     return true
   }
 
@@ -235,13 +208,4 @@ class SqliteSessionTransaction implements SessionTransaction {
   async closeSession(sessionId: string, request: CloseRequest, options: SessionWriteOptions): Promise<{ row: SessionRow; closed: boolean }> {
     return this.store.closeSessionNow(sessionId, request, options)
   }
-}
-
-/** What changed between two expected sets, or undefined when nothing did. */
-function diffExpected(before: readonly string[], after: readonly string[]): ExpectChange | undefined {
-  const had = new Set(before)
-  const has = new Set(after)
-  const add = after.filter((name) => !had.has(name))
-  const remove = before.filter((name) => !has.has(name))
-  return add.length === 0 && remove.length === 0 ? undefined : { add, remove }
 }

@@ -2,12 +2,13 @@
 // SQLite failures become the domain's, and units of work that hold the connection while they run.
 import type { Statement } from 'better-sqlite3'
 import type { Db } from './ledger-db.js'
+import { UnitGate } from '../unit-gate.js'
 import { toStorageFailure } from './sqlite-errors.js'
 
 export class SqlRunner {
   private readonly statements = new Map<string, Statement>()
-  /** Set while a unit of work holds the connection: everything else waits, or it would run inside that transaction. */
-  private held: Promise<void> | undefined
+  /** Held by a unit of work: everything else waits, or it would run inside that transaction. */
+  private readonly gate = new UnitGate()
 
   constructor(readonly db: Db) {}
 
@@ -20,29 +21,29 @@ export class SqlRunner {
     return statement
   }
 
-  /** Resolves once no unit of work holds the connection. */
-  async whenFree(): Promise<void> {
-    while (this.held !== undefined) await this.held
+  /** Resolves once no unit of work holds the connection: a hint for callers that check `isFree` again. */
+  whenFree(): Promise<void> {
+    return this.gate.whenFree(() => undefined)
   }
 
   get isFree(): boolean {
-    return this.held === undefined
+    return this.gate.isFree
   }
 
   /** Runs statements that only read, once the connection is free. */
-  async read<T>(step: string, work: () => T): Promise<T> {
-    if (this.held !== undefined) await this.whenFree()
-    try {
-      return work()
-    } catch (error) {
-      throw toStorageFailure(step, error)
-    }
+  read<T>(step: string, work: () => T): Promise<T> {
+    return this.gate.whenFree(() => {
+      try {
+        return work()
+      } catch (error) {
+        throw toStorageFailure(step, error)
+      }
+    })
   }
 
   /** Runs a write transaction once the connection is free; durable (synchronous = FULL) when it resolves. */
-  async write<T>(step: string, work: () => T): Promise<T> {
-    if (this.held !== undefined) await this.whenFree()
-    return this.writeNow(step, work)
+  write<T>(step: string, work: () => T): Promise<T> {
+    return this.gate.whenFree(() => this.writeNow(step, work))
   }
 
   /**
@@ -62,25 +63,24 @@ export class SqlRunner {
    * One transaction around async work: BEGIN, `work`, COMMIT, or ROLLBACK when it throws. Nothing else
    * runs on the connection meanwhile, so `work` must only use the statements it is given and decide.
    */
-  async unitOfWork<T>(step: string, work: () => Promise<T>): Promise<T> {
-    await this.whenFree()
-    let release!: () => void
-    this.held = new Promise<void>((resolve) => {
-      release = resolve
+  unitOfWork<T>(step: string, work: () => Promise<T>): Promise<T> {
+    return this.gate.hold(async () => {
+      try {
+        this.sql('BEGIN').run()
+        const result = await work()
+        this.sql('COMMIT').run()
+        return result
+      } catch (error) {
+        // A failed COMMIT may have rolled back already (SQLITE_FULL): only an open transaction is undone.
+        if (this.db.inTransaction) this.sql('ROLLBACK').run()
+        throw toStorageFailure(step, error)
+      }
     })
-    try {
-      this.sql('BEGIN').run()
-      const result = await work()
-      this.sql('COMMIT').run()
-      return result
-    } catch (error) {
-      // A failed COMMIT may have rolled back already (SQLITE_FULL): only an open transaction is undone.
-      if (this.db.inTransaction) this.sql('ROLLBACK').run()
-      throw toStorageFailure(step, error)
-    } finally {
-      this.held = undefined
-      release()
-    }
+  }
+
+  /** Closes the connection once no unit of work holds it. */
+  close(): Promise<void> {
+    return this.gate.whenFree(() => this.db.close()).then(() => undefined)
   }
 
   now(): string {

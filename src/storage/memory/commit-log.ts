@@ -1,0 +1,244 @@
+// The log held in memory: nothing survives the process. For tests and tools, and the proof that the
+// log port (asynchronous, units of work) fits a backend other than SQLite: it passes the same contract.
+import type { CommitState } from '../../domain/commit-state.js'
+import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions } from '../../domain/model.js'
+import type {
+  CommitFilter, CommitLog, EndedAttempt, PendingCommit, PendingEntry, StoredIdempotencyKey, UnsettledCommit,
+} from '../../domain/ports.js'
+import {
+  append, byName, ensureSession, keyOf, moveHead, mustEntry, mustSession, now, rederive, toRecord, transition, versions,
+  type EntryRow, type LogData, type MemoryLogState,
+} from './log-state.js'
+
+export class MemoryCommitLog implements CommitLog {
+  constructor(private readonly state: MemoryLogState) {}
+
+  private run<T>(work: (data: LogData) => T): Promise<T> {
+    return this.state.run(work)
+  }
+
+  headSeq(sessionId: string): Promise<number> {
+    return this.run((data) => data.sessions.get(sessionId)?.headSeq ?? 0)
+  }
+
+  sessionExists(sessionId: string): Promise<boolean> {
+    return this.run((data) => data.sessions.has(sessionId))
+  }
+
+  latestVersions(sessionId: string, atSeq?: number): Promise<ArtifactVersion[]> {
+    return this.run((data) => {
+      const latest = new Map<string, ArtifactVersion>()
+      for (const v of versions(data, sessionId)) if (v.seq <= (atSeq ?? Infinity)) latest.set(v.name, v)
+      if (atSeq === undefined) {
+        // The latest version of a name whose entry a prune removed is gone with it.
+        const current = data.latest.get(sessionId) ?? new Map<string, number>()
+        for (const [name, v] of latest) if (current.get(name) !== v.seq) latest.delete(name)
+      }
+      return [...latest.values()].sort(byName)
+    })
+  }
+
+  latestVersion(sessionId: string, name: string, atSeq?: number): Promise<ArtifactVersion | undefined> {
+    return this.run((data) => [...versions(data, sessionId)].filter((v) => v.name === name && v.seq <= (atSeq ?? Infinity)).at(-1))
+  }
+
+  version(sessionId: string, name: string, version: number): Promise<ArtifactVersion | undefined> {
+    return this.run((data) => [...versions(data, sessionId)].find((v) => v.name === name && v.version === version))
+  }
+
+  versionHistory(sessionId: string, name: string): Promise<ArtifactVersion[]> {
+    return this.run((data) => [...versions(data, sessionId)].filter((v) => v.name === name))
+  }
+
+  findNameConflict(sessionId: string, names: readonly string[]): Promise<{ name: string; existing: string } | undefined> {
+    return this.run((data) => {
+      const present = [...(data.latest.get(sessionId)?.keys() ?? [])].sort()
+      for (const name of names) {
+        const existing = present.find((other) => name.startsWith(`${other}/`)) ?? present.find((other) => other.startsWith(`${name}/`))
+        if (existing !== undefined) return { name, existing }
+      }
+      return undefined
+    })
+  }
+
+  insertPending(commit: PendingCommit): Promise<number> {
+    return this.run((data) => {
+      const at = now()
+      ensureSession(data, commit.sessionId, at, commit.newSessionDeadline)
+      return append(data, {
+        id: commit.id, sessionId: commit.sessionId, kind: 'artifacts', state: 'pending', message: commit.message, metadata: commit.metadata,
+        error: null, change: {}, needsRecovery: true, at, finished: false, reason: null,
+        artifacts: commit.artifacts.map((a) => ({ ...a, version: null })),
+      }).seq
+    })
+  }
+
+  markCommitted(seq: number, options: { idempotency?: { key: string; fingerprint: string }; expect?: string[] } = {}): Promise<void> {
+    return this.run((data) => {
+      const entry = mustEntry(data, seq)
+      if (entry.state !== 'pending') throw new Error(`commit ${seq} is not pending`)
+      const { idempotency, expect } = options
+      if (idempotency !== undefined && data.idempotency.has(keyOf(entry.sessionId, idempotency.key))) {
+        throw new Error(`idempotency key ${idempotency.key} is already stored`)
+      }
+      const at = now()
+      const latest = data.latest.get(entry.sessionId) ?? new Map<string, number>()
+      data.latest.set(entry.sessionId, latest)
+      for (const artifact of entry.artifacts) {
+        const previous = latest.get(artifact.name)
+        const previousVersion = previous === undefined ? 0 : (mustEntry(data, previous).artifacts.find((a) => a.name === artifact.name)?.version ?? 0)
+        artifact.version = previousVersion + 1
+        latest.set(artifact.name, seq)
+        if (artifact.sha256 !== null) {
+          const object = data.objects.get(artifact.sha256)
+          if (object === undefined) data.objects.set(artifact.sha256, { size: artifact.size ?? 0, state: 'ok' })
+          else object.state = 'ok'
+        }
+      }
+      // The expectations a commit declares land with its bytes, so no reader sees one without the other.
+      const session = mustSession(data, entry.sessionId)
+      const have = new Set(session.expectedArtifacts)
+      const added = [...new Set(expect ?? [])].filter((name) => !have.has(name))
+      if (added.length > 0) Object.assign(session, { expectedArtifacts: [...session.expectedArtifacts, ...added], updatedAt: at })
+      entry.change = added.length === 0 ? {} : { expect: { add: added, remove: [] } }
+      Object.assign(entry, { finishedAt: at, needsRecovery: false })
+      transition(entry, 'committed', at, null)
+      moveHead(data, entry.sessionId, seq, at)
+      rederive(data, entry.sessionId, at)
+      if (idempotency !== undefined) data.idempotency.set(keyOf(entry.sessionId, idempotency.key), { fingerprint: idempotency.fingerprint, commitSeq: seq })
+    })
+  }
+
+  markFailed(seq: number, error: CommitError, settled: boolean): Promise<void> {
+    return this.finish(seq, 'failed', error, settled)
+  }
+
+  markAborted(seq: number, error: CommitError): Promise<void> {
+    return this.finish(seq, 'aborted', error, false)
+  }
+
+  private finish(seq: number, to: 'failed' | 'aborted', error: CommitError, settled: boolean): Promise<void> {
+    return this.run((data) => {
+      const entry = data.entries.get(seq)
+      if (entry?.state !== 'pending') return
+      const at = now()
+      Object.assign(entry, { finishedAt: at, error: structuredClone(error), needsRecovery: !settled })
+      transition(entry, to, at, `${error.code}: ${error.detail}`)
+    })
+  }
+
+  markSettled(seq: number): Promise<void> {
+    return this.run((data) => {
+      const entry = data.entries.get(seq)
+      if (entry !== undefined) entry.needsRecovery = false
+    })
+  }
+
+  recordEnded(attempt: EndedAttempt): Promise<void> {
+    return this.run((data) => {
+      // Recorded late, and perhaps more than once: one entry per id.
+      if ([...data.entries.values()].some((e) => e.id === attempt.id)) return
+      const at = now()
+      ensureSession(data, attempt.sessionId, at, attempt.newSessionDeadline)
+      append(data, {
+        id: attempt.id, sessionId: attempt.sessionId, kind: 'artifacts', state: attempt.state, error: structuredClone(attempt.error), change: {},
+        needsRecovery: false, artifacts: attempt.artifacts.map((a) => ({ ...a, version: null })), at, finished: true,
+        reason: `${attempt.error.code}: ${attempt.error.detail}`,
+      })
+    })
+  }
+
+  pendingCommits(): Promise<PendingEntry[]> {
+    return this.run((data) => this.entries(data, (e) => e.state === 'pending').map(({ seq, id, sessionId }) => ({ seq, id, sessionId })))
+  }
+
+  unsettledCommits(): Promise<UnsettledCommit[]> {
+    return this.run((data) => this.entries(data, (e) => e.needsRecovery).map(({ seq, id, sessionId, state, artifacts }) => ({
+      seq, id, sessionId, state, artifacts: artifacts.map(({ name, sha256 }) => ({ name, sha256 })),
+    })))
+  }
+
+  private entries(data: LogData, keep: (entry: EntryRow) => boolean): EntryRow[] {
+    return [...data.entries.values()].filter(keep)
+  }
+
+  isObjectReferenced(sha256: string): Promise<boolean> {
+    return this.run((data) => [...versions(data)].some((v) => v.sha256 === sha256))
+  }
+
+  idempotencyKey(sessionId: string, key: string): Promise<StoredIdempotencyKey | undefined> {
+    return this.run((data) => data.idempotency.get(keyOf(sessionId, key)))
+  }
+
+  commitById(id: string): Promise<CommitWithTransitions | undefined> {
+    return this.run((data) => {
+      const entry = [...data.entries.values()].find((e) => e.id === id)
+      return entry === undefined ? undefined : { ...toRecord(entry), transitions: entry.transitions }
+    })
+  }
+
+  commitBySeq(seq: number): Promise<CommitRecord | undefined> {
+    return this.run((data) => {
+      const entry = data.entries.get(seq)
+      return entry === undefined ? undefined : toRecord(entry)
+    })
+  }
+
+  listCommits(filter: CommitFilter): Promise<CommitRecord[]> {
+    return this.run((data) => this.entries(data, (e) =>
+      e.seq > (filter.afterSeq ?? 0) &&
+      (filter.sessionId !== undefined ? e.sessionId === filter.sessionId : e.sessionId !== filter.excludeSessionId) &&
+      (filter.state === undefined || e.state === filter.state) &&
+      (filter.kind === undefined || e.kind === filter.kind) &&
+      (filter.since === undefined || e.createdAt >= filter.since)).slice(0, filter.limit).map(toRecord))
+  }
+
+  referencedObjects(sessionId?: string): Promise<{ sha256: string; size: number }[]> {
+    return this.run((data) => {
+      const found = new Map<string, number>()
+      for (const v of versions(data, sessionId)) found.set(v.sha256, v.size)
+      return [...found].sort(([a], [b]) => (a < b ? -1 : 1)).map(([sha256, size]) => ({ sha256, size }))
+    })
+  }
+
+  latestForVerify(sessionId?: string): Promise<{ sessionId: string; name: string; sha256: string }[]> {
+    return this.run((data) => {
+      const found: { sessionId: string; name: string; sha256: string }[] = []
+      for (const [sid, names] of data.latest) {
+        if (sessionId !== undefined && sid !== sessionId) continue
+        for (const [name, seq] of names) {
+          const sha256 = data.entries.get(seq)?.artifacts.find((a) => a.name === name)?.sha256
+          if (sha256 !== undefined && sha256 !== null) found.push({ sessionId: sid, name, sha256 })
+        }
+      }
+      return found.sort((a, b) => (a.sessionId === b.sessionId ? byName(a, b) : a.sessionId < b.sessionId ? -1 : 1))
+    })
+  }
+
+  commitCounts(exclude: string): Promise<Record<CommitState, number>> {
+    return this.run((data) => {
+      const counts: Record<CommitState, number> = { pending: 0, committed: 0, failed: 0, aborted: 0 }
+      for (const e of data.entries.values()) if (e.kind === 'artifacts' && e.sessionId !== exclude) counts[e.state]++
+      return counts
+    })
+  }
+
+  lastCommit(exclude: string): Promise<CommitRecord | undefined> {
+    return this.lastOf((e) => e.state === 'committed' && e.kind === 'artifacts' && e.sessionId !== exclude)
+  }
+
+  lastFailure(exclude: string): Promise<CommitRecord | undefined> {
+    return this.lastOf((e) => (e.state === 'failed' || e.state === 'aborted') && e.sessionId !== exclude)
+  }
+
+  private lastOf(keep: (entry: EntryRow) => boolean): Promise<CommitRecord | undefined> {
+    return this.run((data) => {
+      const entry = this.entries(data, keep).at(-1)
+      return entry === undefined ? undefined : toRecord(entry)
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.state.gate.whenFree(() => undefined)
+  }
+}

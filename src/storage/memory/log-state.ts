@@ -1,0 +1,170 @@
+// The memory log's state: entries, sessions, versions and bookkeeping in plain maps, and the helpers
+// its writes share. One gate serialises units of work; a unit that throws puts the state back.
+import { v7 as uuidv7 } from 'uuid'
+import { canTransition, type CommitState } from '../../domain/commit-state.js'
+import type { ArtifactVersion, CommitError, CommitRecord, EntryChange, EntryKind, Transition } from '../../domain/model.js'
+import type { ScrubRecord } from '../../domain/ports.js'
+import { missingArtifacts, settledState, type SessionRow } from '../../domain/session.js'
+import { UnitGate } from '../unit-gate.js'
+
+export interface ArtifactRow {
+  name: string
+  version: number | null
+  sha256: string | null
+  size: number | null
+  mediaType: string | null
+}
+
+export interface EntryRow {
+  seq: number
+  id: string
+  sessionId: string
+  kind: EntryKind
+  state: CommitState
+  message: string | null
+  metadata: Record<string, unknown> | null
+  createdAt: string
+  finishedAt: string | null
+  error: CommitError | null
+  change: EntryChange
+  needsRecovery: boolean
+  artifacts: ArtifactRow[]
+  transitions: Transition[]
+}
+
+export interface LogData {
+  nextSeq: number
+  entries: Map<number, EntryRow>
+  sessions: Map<string, SessionRow>
+  /** session → name → the seq of the entry holding its latest version. */
+  latest: Map<string, Map<string, number>>
+  objects: Map<string, { size: number; state: 'ok' | 'corrupt' | 'missing' }>
+  idempotency: Map<string, { fingerprint: string; commitSeq: number }>
+  scrubs: ScrubRecord[]
+  toCollect: Set<string>
+}
+
+export function keyOf(sessionId: string, key: string): string {
+  return `${sessionId}\u0000${key}`
+}
+
+export class MemoryLogState {
+  data: LogData = {
+    nextSeq: 1, entries: new Map(), sessions: new Map(), latest: new Map(), objects: new Map(), idempotency: new Map(), scrubs: [], toCollect: new Set(),
+  }
+  readonly gate = new UnitGate()
+
+  /** A read or write once no unit of work holds the log; results are copies, never the state itself. */
+  run<T>(work: (data: LogData) => T): Promise<T> {
+    return this.gate.whenFree(() => structuredClone(work(this.data)))
+  }
+
+  /** A unit of work: one at a time, and all of it or nothing (the state is put back when it throws). */
+  unitOfWork<T>(work: () => Promise<T>): Promise<T> {
+    return this.gate.hold(async () => {
+      const before = structuredClone(this.data)
+      try {
+        return await work()
+      } catch (error) {
+        this.data = before
+        throw error
+      }
+    })
+  }
+}
+
+export function now(): string {
+  return new Date().toISOString()
+}
+
+export function mustEntry(data: LogData, seq: number): EntryRow {
+  const entry = data.entries.get(seq)
+  if (entry === undefined) throw new Error(`log entry ${seq} does not exist`)
+  return entry
+}
+
+export function mustSession(data: LogData, sessionId: string): SessionRow {
+  const session = data.sessions.get(sessionId)
+  if (session === undefined) throw new Error(`session ${sessionId} vanished`)
+  return session
+}
+
+export function transition(entry: EntryRow, to: CommitState, at: string, reason: string | null): void {
+  const from = entry.transitions.length === 0 ? null : entry.state
+  // The state machine is the domain's; a transition it forbids is a bug.
+  if (!canTransition(from, to, entry.kind)) throw new Error(`log entry ${entry.seq} (${entry.kind}): ${from ?? 'nothing'} → ${to} is not a transition`)
+  entry.transitions.push({ from, to, at, reason })
+  entry.state = to
+}
+
+/** Appends an entry, born in `state`; returns it. */
+export function append(data: LogData, fields: Pick<EntryRow, 'id' | 'sessionId' | 'kind' | 'state' | 'error' | 'change' | 'needsRecovery' | 'artifacts'> &
+  Partial<Pick<EntryRow, 'message' | 'metadata'>> & { at: string; finished: boolean; reason: string | null }): EntryRow {
+  const { at, finished, reason, state, ...rest } = fields
+  const entry: EntryRow = {
+    message: null, metadata: null, ...rest, seq: data.nextSeq++, state, createdAt: at, finishedAt: finished ? at : null, transitions: [],
+  }
+  transition(entry, state, at, reason)
+  data.entries.set(entry.seq, entry)
+  return entry
+}
+
+/** Sessions come into being with their first commit attempt or declaration, with the deadline given. */
+export function ensureSession(data: LogData, sessionId: string, at: string, deadline: string | null): boolean {
+  if (data.sessions.has(sessionId)) return false
+  data.sessions.set(sessionId, {
+    id: sessionId, state: 'open', createdAt: at, updatedAt: at, completedAt: null, headSeq: 0, metadata: null,
+    expectedArtifacts: [], deadline, closedBy: null, error: null,
+  })
+  return true
+}
+
+export function presentNames(data: LogData, sessionId: string): string[] {
+  return [...(data.latest.get(sessionId)?.keys() ?? [])]
+}
+
+/** A closed session is complete exactly when nothing it expects is missing; open and failed ones stay. */
+export function rederive(data: LogData, sessionId: string, at: string): void {
+  const session = data.sessions.get(sessionId)
+  if (session === undefined) return
+  const next = settledState(session.state, missingArtifacts(session.expectedArtifacts, presentNames(data, sessionId)))
+  if (next !== session.state) Object.assign(session, { state: next, updatedAt: at })
+}
+
+/** Every committed entry of a session moves its head. */
+export function moveHead(data: LogData, sessionId: string, seq: number, at: string): void {
+  Object.assign(mustSession(data, sessionId), { headSeq: seq, updatedAt: at })
+}
+
+/** Appends a committed entry of a session-level change and moves the session head to it. */
+export function appendSessionEntry(data: LogData, sessionId: string, kind: Exclude<EntryKind, 'artifacts'>, change: EntryChange, at: string): void {
+  const entry = append(data, { id: uuidv7(), sessionId, kind, state: 'committed', error: null, change, needsRecovery: false, artifacts: [], at, finished: true, reason: null })
+  moveHead(data, sessionId, entry.seq, at)
+}
+
+export function toRecord(entry: EntryRow): CommitRecord {
+  return {
+    id: entry.id, seq: entry.seq, sessionId: entry.sessionId, kind: entry.kind, state: entry.state,
+    message: entry.message, metadata: entry.metadata, createdAt: entry.createdAt, finishedAt: entry.finishedAt,
+    artifacts: entry.artifacts.map(({ name, version, sha256, size, mediaType }) => ({ name, version, sha256, size, mediaType })),
+    error: entry.error, expect: entry.change.expect ?? null, close: entry.change.close ?? null, session: entry.change.session ?? null,
+  }
+}
+
+/** Every committed version in the log, oldest first. */
+export function* versions(data: LogData, sessionId?: string): Generator<ArtifactVersion> {
+  for (const entry of data.entries.values()) {
+    if (sessionId !== undefined && entry.sessionId !== sessionId) continue
+    for (const a of entry.artifacts) {
+      if (a.version === null || a.sha256 === null) continue
+      yield {
+        name: a.name, version: a.version, sha256: a.sha256, size: a.size ?? 0, mediaType: a.mediaType ?? '',
+        commitId: entry.id, seq: entry.seq, committedAt: entry.finishedAt ?? entry.createdAt,
+      }
+    }
+  }
+}
+
+export function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+}

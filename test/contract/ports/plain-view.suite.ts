@@ -1,0 +1,93 @@
+// The contract every PlainView that is on passes: each file holds the latest content it was shown,
+// replaced atomically, read back before a write resolves, and gone without a trace when removed.
+import { createHash } from 'node:crypto'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ObjectCorrupt, PayloadTooLarge } from '../../../src/domain/errors.js'
+import type { ObjectStore, PlainView } from '../../../src/domain/ports.js'
+
+export interface PlainViewFixture {
+  view: PlainView
+  /** The object store wired with the view: `show` without bytes reads from it, `showStaged` takes its staging. */
+  objects: ObjectStore
+  /** Changes an object's bytes behind the store's back. */
+  damageObject(sha256: string): Promise<void>
+  close(): Promise<void>
+}
+
+const sha256 = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
+const limit = { bytes: 1 << 20, error: () => new PayloadTooLarge('too large') }
+
+async function text(source: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of source) chunks.push(Buffer.from(chunk))
+  return Buffer.concat(chunks).toString()
+}
+
+export function plainViewContract(adapter: string, open: () => Promise<PlainViewFixture>): void {
+  describe(`PlainView contract: ${adapter}`, () => {
+    let fixture: PlainViewFixture
+    let view: PlainView
+    beforeEach(async () => {
+      fixture = await open()
+      view = fixture.view
+    })
+    afterEach(async () => {
+      await fixture.close()
+    })
+
+    it('shows the bytes given, replaces them whole, and lists the file and its session', async () => {
+      expect(view.isOn).toBe(true)
+      expect(await view.digestOf('s1', 'notes/a.txt')).toBeUndefined()
+      await view.show('s1', 'notes/a.txt', { sha256: sha256('first'), bytes: Buffer.from('first') })
+      await view.show('s1', 'notes/a.txt', { sha256: sha256('second'), bytes: Buffer.from('second') })
+      expect(await view.digestOf('s1', 'notes/a.txt')).toBe(sha256('second'))
+      expect(await text(view.read('s1', 'notes/a.txt'))).toBe('second')
+      expect(await view.listFiles('s1')).toEqual([{ name: 'notes/a.txt', location: view.locationOf('s1', 'notes/a.txt'), isLeftover: false }])
+      expect(await view.listSessions()).toEqual(['s1'])
+    })
+
+    it('shows an object\'s bytes from the object store when given none', async () => {
+      await fixture.objects.put(Buffer.from('from the store'), sha256('from the store'))
+      await view.show('s1', 'a.txt', { sha256: sha256('from the store') })
+      expect(await text(view.read('s1', 'a.txt'))).toBe('from the store')
+    })
+
+    it('refuses to show an object that no longer hashes to its digest, keeping what the file held', async () => {
+      await view.show('s1', 'a.txt', { sha256: sha256('old'), bytes: Buffer.from('old') })
+      await fixture.objects.put(Buffer.from('new'), sha256('new'))
+      await fixture.damageObject(sha256('new'))
+      await expect(view.show('s1', 'a.txt', { sha256: sha256('new') })).rejects.toBeInstanceOf(ObjectCorrupt)
+      expect(await view.digestOf('s1', 'a.txt')).toBe(sha256('old'))
+    })
+
+    it('shows content staged by its object store while the store publishes it, side by side', async () => {
+      async function* body(): AsyncGenerator<Uint8Array> {
+        yield Buffer.from('streamed ')
+        yield Buffer.from('upload')
+      }
+      const staged = await fixture.objects.stage(body(), { limit })
+      await Promise.all([fixture.objects.publish(staged), view.showStaged('s1', 'up.bin', staged)])
+      await fixture.objects.discard(staged)
+      expect(await view.digestOf('s1', 'up.bin')).toBe(sha256('streamed upload'))
+      expect(await fixture.objects.check(sha256('streamed upload'))).toBe('ok')
+    })
+
+    it('removes a name and the folders it leaves empty, so a file may later take a folder\'s name', async () => {
+      await view.show('s1', 'a/b/c.txt', { sha256: sha256('x'), bytes: Buffer.from('x') })
+      await view.remove('s1', 'a/b/c.txt')
+      await view.remove('s1', 'a/b/c.txt')
+      expect(await view.listFiles('s1')).toEqual([])
+      await view.show('s1', 'a', { sha256: sha256('now a file'), bytes: Buffer.from('now a file') })
+      expect(await view.digestOf('s1', 'a')).toBe(sha256('now a file'))
+    })
+
+    it('removes a stray file the log does not know, and finds no leftovers where none were left', async () => {
+      await view.show('s1', 'keep.txt', { sha256: sha256('k'), bytes: Buffer.from('k') })
+      await view.show('s1', 'stray.txt', { sha256: sha256('s'), bytes: Buffer.from('s') })
+      await view.removeStray('s1', 'stray.txt')
+      expect((await view.listFiles('s1')).map((f) => f.name)).toEqual(['keep.txt'])
+      expect(await view.removeLeftovers('s1', ['keep.txt'])).toBe(0)
+      expect(await view.removeLeftovers()).toBe(0)
+    })
+  })
+}
