@@ -21,6 +21,7 @@ import { VerifyReport } from '../http/schemas/verify.js'
 import { SERVICE_VERSION } from '../version.js'
 import { ContractMismatch, DigestMismatch } from './errors.js'
 import { runSession, type SessionRunOptions, type SessionWriter } from './session-writer.js'
+import type { ArtifactContent, WriterFailure } from './types.js'
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryEvent, type RetryPolicy } from './retry.js'
 import { problemFrom, readAll, Transport, type RequestSpec } from './transport.js'
 
@@ -39,21 +40,14 @@ export type SessionChanges = Static<typeof SessionRequest>
 export type SessionState = Static<typeof SessionStateSchema>
 export type CommitState = Static<typeof CommitStateSchema>
 export type EntryKind = Static<typeof EntryKindSchema>
+export type { ArtifactContent, WriterFailure }
 
-/** A writer's failure as it reports it: an Error (its name and message are sent), or the two given. */
-export type WriterFailure = Error | { type: string; message: string }
 
 function describeFailure(failure: WriterFailure): { type: string; message: string } {
   if (failure instanceof Error) return { type: failure.name, message: failure.message }
   return { type: failure.type, message: failure.message }
 }
 
-/** An artifact to commit: exactly one of json, text or bytes. */
-export type ArtifactContent = { name: string; mediaType?: string } & (
-  | { json: unknown; text?: never; bytes?: never }
-  | { text: string; json?: never; bytes?: never }
-  | { bytes: Uint8Array; json?: never; text?: never }
-)
 
 export interface LedgerClientOptions {
   /** Service URL; default $ARTIFACT_LEDGER_URL, else http://127.0.0.1:8080. */

@@ -3,7 +3,17 @@
 // closed incomplete); a run that throws reports the failure to the service, then rethrows.
 import { readFile, stat } from 'node:fs/promises'
 import { LedgerClientError } from './errors.js'
-import type { CommitRecord, LedgerClient, SessionRecord } from './client.js'
+import type { ArtifactContent, CommitRecord, SessionChanges, SessionRecord, WriterFailure } from './types.js'
+
+/** What a session block needs of the client: LedgerClient has it (declared here, so the two do not import each other). */
+export interface SessionClient {
+  commit(sessionId: string, artifacts: ArtifactContent[]): Promise<CommitRecord>
+  putFile(sessionId: string, name: string, path: string, options?: { mediaType?: string }): Promise<CommitRecord>
+  putSession(sessionId: string, changes: SessionChanges): Promise<SessionRecord>
+  expect(sessionId: string, names: string[]): Promise<SessionRecord>
+  fail(sessionId: string, failure: WriterFailure): Promise<SessionRecord>
+  complete(sessionId: string): Promise<SessionRecord>
+}
 
 /** Files up to this size are committed inline; larger ones are streamed with PUT (as the CLI does). */
 export const DEFAULT_STREAM_OVER_BYTES = 8 * 1024 * 1024
@@ -30,7 +40,7 @@ export class SessionWriter {
   readonly commits: CommitRecord[] = []
 
   constructor(
-    private readonly client: LedgerClient,
+    private readonly client: SessionClient,
     readonly sessionId: string,
     private readonly streamOverBytes: number,
   ) {}
@@ -74,7 +84,7 @@ export class SessionWriter {
  * error's name and message) and the error is rethrown; if reporting fails too, that is attached to
  * the rethrown error as `reportError`, never swallowed and never in its place.
  */
-export async function runSession<T>(client: LedgerClient, sessionId: string, options: SessionRunOptions, run: (session: SessionWriter) => Promise<T>): Promise<{ result: T; session: SessionRecord }> {
+export async function runSession<T>(client: SessionClient, sessionId: string, options: SessionRunOptions, run: (session: SessionWriter) => Promise<T>): Promise<{ result: T; session: SessionRecord }> {
   if (options.deadline !== undefined || options.metadata !== undefined) {
     await client.putSession(sessionId, {
       ...(options.deadline === undefined ? {} : { deadline: options.deadline instanceof Date ? options.deadline.toISOString() : options.deadline }),

@@ -1,5 +1,11 @@
 // The commit state machine: pending → committed | failed | aborted, and nothing leaves a terminal state.
-import type { EntryKind } from './model.js'
+
+/**
+ * Every change is a log entry with its own seq: `artifacts` (a commit of bytes), `expect` (the expected
+ * set changed), `close` (the session was closed), `session` (created, deadline or metadata changed).
+ */
+export const ENTRY_KINDS = ['artifacts', 'expect', 'close', 'session'] as const
+export type EntryKind = (typeof ENTRY_KINDS)[number]
 
 export const COMMIT_STATES = ['pending', 'committed', 'failed', 'aborted'] as const
 export type CommitState = (typeof COMMIT_STATES)[number]

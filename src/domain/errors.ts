@@ -66,9 +66,6 @@ export class PreconditionFailed extends LedgerError {
 export class PayloadTooLarge extends LedgerError {
   readonly code = 'payload_too_large'
 }
-export class UnsupportedMediaType extends LedgerError {
-  readonly code = 'unsupported_media_type'
-}
 export class RangeNotSatisfiable extends LedgerError {
   readonly code = 'range_not_satisfiable'
 }

@@ -1,14 +1,9 @@
 // The records the ledger keeps and returns: log entries (commits and session changes), their
 // transitions, artifact versions.
-import type { CommitState } from './commit-state.js'
-import type { ClosedBy, ClosedState, WriterError } from './session.js'
+import type { CommitState, EntryKind } from './commit-state.js'
+import type { ClosedBy, ClosedState, SessionRow, WriterError } from './session.js'
 
-/**
- * Every change is a log entry with its own seq: `artifacts` (a commit of bytes), `expect` (the expected
- * set changed), `close` (the session was closed), `session` (created, deadline or metadata changed).
- */
-export const ENTRY_KINDS = ['artifacts', 'expect', 'close', 'session'] as const
-export type EntryKind = (typeof ENTRY_KINDS)[number]
+export { ENTRY_KINDS, type EntryKind } from './commit-state.js'
 
 /** Names added to and removed from a session's expected artifacts. */
 export interface ExpectChange {
@@ -91,6 +86,13 @@ export interface Transition {
 
 export interface CommitWithTransitions extends CommitRecord {
   transitions: Transition[]
+}
+
+/** A session as read: its row, its head ETag, its latest artifacts and the expected ones still missing. */
+export interface SessionRecord extends SessionRow {
+  etag: string
+  artifacts: ArtifactVersion[]
+  missing: string[]
 }
 
 /** The session's head ETag: it changes with every entry of the session, so If-Match detects lost updates. */

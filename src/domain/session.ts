@@ -1,5 +1,4 @@
 // Sessions: what a writer said it would produce, whether it did, and how the session was closed.
-import type { ArtifactVersion } from './model.js'
 
 export const SESSION_STATES = ['open', 'complete', 'incomplete', 'failed'] as const
 export type SessionState = (typeof SESSION_STATES)[number]
@@ -32,12 +31,6 @@ export interface SessionRow {
   deadline: string | null
   closedBy: ClosedBy | null
   error: WriterError | null
-}
-
-export interface SessionRecord extends SessionRow {
-  etag: string
-  artifacts: ArtifactVersion[]
-  missing: string[]
 }
 
 /** What a session close asks for: by the writer (with the failure it reports, if any) or by the deadline. */

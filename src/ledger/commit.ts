@@ -8,13 +8,10 @@ import {
 import { headEtag, type CommitRecord } from '../domain/model.js'
 import { assertArtifactName, assertSessionId, conflictingName } from '../domain/names.js'
 import type { ObserverSet } from './observers.js'
-import type {
-  BackgroundPath, CommitLog, Coordination, ObjectStore, OwedFailure, PlainView, PlannedArtifact, StagedContent,
-} from '../domain/ports.js'
+import type { PlannedArtifact, StagedContent } from '../domain/ports.js'
 import { describeError } from './describe-error.js'
 import { fingerprint, IdempotencyGate } from './idempotency.js'
-import { isUnneeded } from './recovery.js'
-import type { ServiceState } from './service-state.js'
+import { recordFailure, undoFailedCommit, type FailedCommitParts } from './failed-commits.js'
 
 export interface CommitRequest {
   artifacts: ArtifactInput[]
@@ -56,21 +53,13 @@ interface PreparedArtifact extends PlannedArtifact {
   write: (sessionId: string) => Promise<unknown>
 }
 
-export interface CommitterParts {
-  log: CommitLog
-  objects: ObjectStore
-  view: PlainView
-  coordination: Coordination
-  state: ServiceState
+/** What a commit needs; the failure path's parts (log, stores, state, background and owed failures) among them. */
+export interface CommitterParts extends FailedCommitParts {
   maxArtifactBytes: number
   /** Reconciles a session whose plain files may be stale; runs under the session's lock. */
   reconcileSession: (sessionId: string) => Promise<void>
   /** Remembers a storage fault that the caller is told about (readiness fails until a probe write passes). */
   noteFault: (error: unknown) => void
-  /** An error no caller will see (a cleanup, an undo, recording a failure): logged, counted, kept for status, and a storage fault is noted too. */
-  reportBackground: (path: BackgroundPath, error: unknown) => void
-  /** A failure the log could not record now; it is recorded as soon as the log takes writes again. */
-  oweFailure: (failure: OwedFailure) => Promise<void>
   /** The deadline a session created by this commit gets. */
   newSessionDeadline: (sessionId: string) => string | null
   observer: ObserverSet
@@ -310,8 +299,8 @@ export class Committer {
     } catch (error) {
       await releaseObjects()
       this.parts.noteFault(error)
-      const settled = await this.undo(sessionId, touched, artifacts.map((a) => a.sha256))
-      await this.recordFailure({ seq, id, sessionId }, error, settled)
+      const settled = await undoFailedCommit(this.parts, sessionId, touched, artifacts.map((a) => a.sha256))
+      await recordFailure(this.parts, { seq, id, sessionId }, error, settled)
       this.parts.observer.forSession(sessionId).commitFinished('failed', { durationSeconds: elapsed(), bytes: 0, code: describeError(error).code })
       markRecorded(error, id)
       throw error
@@ -320,48 +309,5 @@ export class Committer {
     const record = await log.commitBySeq(seq)
     if (record === undefined) throw new StorageFault(`commit ${id} is committed but could not be read back from the log`)
     return record
-  }
-
-  /** Logs the failure; if even the log cannot take it now, it is owed and recorded once the log works again. */
-  private async recordFailure(commit: { seq: number; id: string; sessionId: string }, error: unknown, settled: boolean): Promise<void> {
-    const described = describeError(error)
-    try {
-      await this.parts.log.markFailed(commit.seq, described, settled)
-    } catch (logError) {
-      this.parts.reportBackground('record-failure', logError)
-      await this.parts.oweFailure({ kind: 'pending', ...commit, error: described, settled })
-    }
-  }
-
-  /**
-   * Puts back the previous committed content of every plain file the failed commit touched and removes
-   * objects nothing references. Returns false when that could not be finished: the session then stays
-   * dirty and is reconciled before its next commit, and at start-up.
-   */
-  private async undo(sessionId: string, touched: string[], sha256s: string[]): Promise<boolean> {
-    const { log, view, objects } = this.parts
-    let settled = true
-    try {
-      for (const name of touched) {
-        const previous = await log.latestVersion(sessionId, name)
-        if (previous === undefined) await view.remove(sessionId, name)
-        else await view.show(sessionId, name, { sha256: previous.sha256 })
-      }
-    } catch (undoError) {
-      this.parts.reportBackground('undo', undoError)
-      this.parts.state.dirtySessions.add(sessionId)
-      settled = false
-    }
-    // Independent of the plain files: an object nothing references goes even when they could not be put back.
-    try {
-      for (const sha256 of sha256s) {
-        if (await isUnneeded(this.parts, sha256)) await objects.remove(sha256)
-      }
-    } catch (undoError) {
-      this.parts.reportBackground('undo', undoError)
-      this.parts.state.dirtySessions.add(sessionId)
-      settled = false
-    }
-    return settled
   }
 }

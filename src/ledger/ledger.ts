@@ -1,24 +1,24 @@
 // The ledger: the one object routes talk to. It wires commits, sessions, reads, recovery, verify,
 // health and the background work (canary, scrub, deadlines), and reports every error of that work.
 import { v7 as uuidv7 } from 'uuid'
-import { isStorageFault, ReadBackMismatch, SessionNotFound } from '../domain/errors.js'
-import type { ArtifactVersion, CommitError, CommitWithTransitions, ExpectChange } from '../domain/model.js'
+import { SessionNotFound } from '../domain/errors.js'
+import type { ArtifactVersion, CommitError, CommitWithTransitions, ExpectChange, SessionRecord } from '../domain/model.js'
 import { assertSessionId } from '../domain/names.js'
 import type { BackgroundPath, CommitFilter, EndedAttempt, LedgerObserver, LedgerPorts, ScrubRecord } from '../domain/ports.js'
 import { BackgroundErrors, type LedgerLogger } from './background-errors.js'
 import { Committer, type CommitOptions, type CommitOutcome, type CommitRequest, type PutRequest } from './commit.js'
-import { describeError } from './describe-error.js'
+import { Faults } from './faults.js'
 import { readinessChecks, report, type DiskThresholds, type HealthReport } from './health.js'
 import { OwedFailures } from './owed-failures.js'
 import { Reader, type ArtifactSelector, type CommitPage, type SessionArtifacts } from './reads.js'
-import { collectGarbage, recoverAtStartup, reconcileSession } from './recovery.js'
+import { collectGarbage, recoverAtStartup } from './recovery.js'
 import { ObserverSet } from './observers.js'
 import { ServiceState } from './service-state.js'
 import { Canary } from './canary.js'
 import { Scrubber } from './scrub.js'
 import { assertCallerSessionId, Sessions, type SessionChanges, type SessionPage } from './sessions.js'
-import type { CanarySummary, StatusReport } from './status.js'
-import { CANARY_SESSION_ID, type SessionRecord, type SessionState, type WriterError } from '../domain/session.js'
+import { statusReport, type CanarySummary, type StatusReport } from './status.js'
+import { CANARY_SESSION_ID, type SessionState, type WriterError } from '../domain/session.js'
 import { verifyStorage, type VerifyParts, type VerifyReport } from './verify.js'
 
 export interface LedgerSettings {
@@ -38,8 +38,6 @@ export interface LedgerSettings {
   deadlineCheckIntervalMs?: number
 }
 
-/** A fault is retried by a probe write at most this often, so readiness polls stay cheap. */
-const PROBE_INTERVAL_MS = 1000
 const DEFAULT_DEADLINE_SECONDS = 24 * 60 * 60
 const DEFAULT_DEADLINE_CHECK_MS = 1000
 
@@ -53,14 +51,15 @@ export class Ledger {
   private readonly scrubber: Scrubber
   private readonly background: BackgroundErrors
   private readonly owed: OwedFailures
+  private readonly faults: Faults
   private deadlineTimer: NodeJS.Timeout | undefined
-  private lastProbeAt = 0
 
   constructor(
     private readonly storage: LedgerPorts,
     private readonly settings: LedgerSettings,
   ) {
     this.background = new BackgroundErrors(settings.logger, this.observers)
+    this.faults = new Faults({ storage, state: this.state, observer: this.observers, background: this.background, owed: () => this.owed })
     this.owed = new OwedFailures(storage.log, storage.failureJournal, (error) => this.reportBackground('record-failure', error))
     this.reader = new Reader(storage.log, storage.bookkeeping, storage.objects, this.observers)
     this.sessions = new Sessions(storage.log, storage.sessions, this.observers, settings.sessionDeadlineSeconds ?? DEFAULT_DEADLINE_SECONDS)
@@ -71,7 +70,7 @@ export class Ledger {
       coordination: storage.coordination,
       state: this.state,
       maxArtifactBytes: settings.maxArtifactBytes,
-      reconcileSession: (sessionId) => this.reconcileDirtySession(sessionId),
+      reconcileSession: (sessionId) => this.faults.reconcileDirty(sessionId),
       noteFault: (error) => this.noteFault(error),
       reportBackground: (path, error) => this.reportBackground(path, error),
       oweFailure: (failure) => this.owed.owe(failure),
@@ -202,48 +201,15 @@ export class Ledger {
 
   async status(): Promise<StatusReport> {
     await this.closeDueSessions('reads')
-    const { log, sessions, bookkeeping, probes } = this.storage
-    const counts = await log.commitCounts(CANARY_SESSION_ID)
-    const last = await log.lastCommit(CANARY_SESSION_ID)
-    const failure = await log.lastFailure(CANARY_SESSION_ID)
-    const objects = await bookkeeping.objectTotals()
-    const disk = await probes.diskSpace().catch((error: unknown) => {
-      // Shown as unknown (null) here; readiness fails on the same error and says why.
-      this.reportBackground('reads', error)
-      return undefined
-    })
-    return {
-      service: 'artifact-ledger',
+    return statusReport({
+      storage: this.storage,
       version: this.settings.version,
-      phase: this.state.phase,
-      startedAt: this.state.startedAt.toISOString(),
-      uptimeSeconds: Math.round((Date.now() - this.state.startedAt.getTime()) / 1000),
-      commits: { ...counts, total: counts.pending + counts.committed + counts.failed + counts.aborted },
-      lastCommit: last === undefined ? null : { id: last.id, seq: last.seq, sessionId: last.sessionId, at: last.finishedAt ?? last.createdAt },
-      lastFailure: failure === undefined ? null : {
-        id: failure.id, seq: failure.seq, sessionId: failure.sessionId, at: failure.finishedAt ?? failure.createdAt,
-        state: failure.state, code: failure.error?.code ?? 'unknown', detail: failure.error?.detail ?? '',
-      },
-      storage: {
-        objectCount: objects.count,
-        objectBytes: objects.bytes,
-        databaseBytes: await bookkeeping.databaseBytes(),
-        freeBytes: disk?.freeBytes ?? null,
-        totalBytes: disk?.totalBytes ?? null,
-      },
-      sessions: {
-        ...(await sessions.sessionCounts(CANARY_SESSION_ID)),
-        incompleteIds: await sessions.recentSessionIds('incomplete', CANARY_SESSION_ID, 100),
-        failedIds: await sessions.recentSessionIds('failed', CANARY_SESSION_ID, 100),
-      },
-      lastScrub: (await bookkeeping.lastScrub()) ?? null,
+      state: this.state,
       scrubRunning: this.scrubber.isRunning,
-      canary: this.state.canary ?? null,
-      recovery: this.state.lastRecovery ?? null,
-      unrecoveredFault: this.state.unrecoveredFault ?? null,
       owedFailures: this.owed.count,
       backgroundErrors: this.background.list(),
-    }
+      reportDiskError: (error) => this.reportBackground('reads', error),
+    })
   }
 
   /** Every write's fault (a file's or the log's own) is remembered until a probe write passes. */
@@ -257,7 +223,7 @@ export class Ledger {
     }
     // A verified write just went through: a past fault no longer stands, once no session is dirty
     // and the log has taken every failure it was owed.
-    if (!outcome.replayed && this.state.dirtySessions.size === 0) await this.settleOwedFailures()
+    if (!outcome.replayed && this.state.dirtySessions.size === 0) await this.faults.settleOwed()
     return outcome
   }
 
@@ -342,59 +308,17 @@ export class Ledger {
   async readiness(): Promise<HealthReport> {
     const checks = await readinessChecks(
       { state: this.state, owedFailures: () => this.owed.count, backgroundErrors: () => this.background.list() },
-      this.storage.probes, this.settings.disk, () => this.tryRecoverFromFault(),
+      this.storage.probes, this.settings.disk, () => this.faults.tryRecover(),
     )
     return report(this.settings.version, checks)
   }
 
-  /** A fault of a write whose caller is told: remembered for readiness (and counted when it is a read-back mismatch). */
-  noteFault(error: unknown): void {
-    if (error instanceof ReadBackMismatch) this.observers.integrityProblem('read_back_mismatch')
-    if (!isStorageFault(error)) return
-    const { code, detail } = describeError(error)
-    this.state.unrecoveredFault = { at: new Date().toISOString(), code, detail }
+  private noteFault(error: unknown): void {
+    this.faults.note(error)
   }
 
-  /** An error that no caller sees: logged, counted by path and code, kept for status and health. */
-  reportBackground(path: BackgroundPath, error: unknown): void {
-    this.noteFault(error)
-    this.background.report(path, error)
-  }
-
-  /** Writes owed failures into the log; once nothing is owed and no session is dirty, a past fault no longer stands. */
-  private async settleOwedFailures(): Promise<void> {
-    if (this.owed.count > 0) {
-      try {
-        await this.owed.settle()
-        this.background.succeeded('record-failure')
-      } catch (error) {
-        this.reportBackground('record-failure', error)
-        return
-      }
-    }
-    if (this.state.dirtySessions.size === 0) this.state.unrecoveredFault = undefined
-  }
-
-  /** After a fault: prove a write works again, record what the log is owed, then bring dirty sessions back in line. */
-  private async tryRecoverFromFault(): Promise<void> {
-    if (Date.now() - this.lastProbeAt < PROBE_INTERVAL_MS) return
-    this.lastProbeAt = Date.now()
-    try {
-      await this.storage.probes.probeWrite()
-      for (const sessionId of [...this.state.dirtySessions]) {
-        await this.storage.coordination.sessions.withLock(sessionId, () => this.reconcileDirtySession(sessionId))
-      }
-      this.background.succeeded('fault-probe')
-    } catch (error) {
-      this.reportBackground('fault-probe', error)
-      return
-    }
-    await this.settleOwedFailures()
-  }
-
-  private async reconcileDirtySession(sessionId: string): Promise<void> {
-    await reconcileSession(this.storage, sessionId)
-    this.state.dirtySessions.delete(sessionId)
+  private reportBackground(path: BackgroundPath, error: unknown): void {
+    this.faults.report(path, error)
   }
 
   /** Stops taking commits, lets the ones in flight finish, then closes the log. */

@@ -1,5 +1,4 @@
 // What the service knows about its own health: start-up phase and storage faults not yet recovered.
-import type { CanarySummary } from './status.js'
 
 export type Phase = 'starting' | 'recovering' | 'ready' | 'stopping'
 
@@ -7,6 +6,14 @@ export interface StorageFaultRecord {
   at: string
   code: string
   detail: string
+}
+
+/** The last canary commit: when, whether it went through, how long it took, and why not. */
+export interface CanarySummary {
+  at: string
+  ok: boolean
+  latencyMs: number
+  error: string | null
 }
 
 export class ServiceState {
@@ -18,8 +25,4 @@ export class ServiceState {
   readonly startedAt = new Date()
   canary: CanarySummary | undefined
   lastRecovery: { abortedCommits: number; settledCommits: number; removedTemps: number; durationMs: number } | undefined
-
-  get isReady(): boolean {
-    return this.phase === 'ready'
-  }
 }

@@ -3,11 +3,11 @@
 import {
   DeadlinePassed, InvalidContent, InvalidQuery, InvalidSessionId, PreconditionFailed, SessionClosed, SessionNotFound,
 } from '../domain/errors.js'
-import { headEtag, type ExpectChange } from '../domain/model.js'
+import { headEtag, type ExpectChange, type SessionRecord } from '../domain/model.js'
 import { assertArtifactName, assertSessionId } from '../domain/names.js'
 import type { CommitLog, LedgerObserver, SessionStore } from '../domain/ports.js'
 import {
-  CANARY_SESSION_ID, missingArtifacts, type SessionRecord, type SessionRow, type SessionState, type WriterError,
+  CANARY_SESSION_ID, missingArtifacts, type SessionRow, type SessionState, type WriterError,
 } from '../domain/session.js'
 import { canonicalJson } from '../domain/content.js'
 

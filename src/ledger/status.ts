@@ -1,7 +1,11 @@
 // The status report: one read-only picture of the service for operators, status and metrics.
 import type { CommitState } from '../domain/commit-state.js'
-import type { ScrubRecord, SessionCounts } from '../domain/ports.js'
+import type { LedgerPorts, ScrubRecord, SessionCounts } from '../domain/ports.js'
+import { CANARY_SESSION_ID } from '../domain/session.js'
 import type { StandingError } from './background-errors.js'
+import type { CanarySummary, ServiceState } from './service-state.js'
+
+export type { CanarySummary }
 
 export interface CommitSummary {
   id: string
@@ -17,13 +21,6 @@ export interface FailureSummary extends CommitSummary {
 }
 
 export type ScrubSummary = ScrubRecord
-
-export interface CanarySummary {
-  at: string
-  ok: boolean
-  latencyMs: number
-  error: string | null
-}
 
 export interface StatusReport {
   service: string
@@ -45,4 +42,62 @@ export interface StatusReport {
   owedFailures: number
   /** Background work whose last run failed, by path, until it next succeeds. */
   backgroundErrors: StandingError[]
+}
+
+/** What the report is made of besides the storage: the ledger's own state and its background work. */
+export interface StatusSources {
+  storage: Pick<LedgerPorts, 'log' | 'sessions' | 'bookkeeping' | 'probes'>
+  version: string
+  state: ServiceState
+  scrubRunning: boolean
+  owedFailures: number
+  backgroundErrors: StandingError[]
+  /** Free space that cannot be read is shown as unknown; the error goes here. */
+  reportDiskError: (error: unknown) => void
+}
+
+/** Counters kept with the data: the report costs the same at any size of the log. The canary's own entries are left out. */
+export async function statusReport(sources: StatusSources): Promise<StatusReport> {
+  const { storage: { log, sessions, bookkeeping, probes }, state } = sources
+  const counts = await log.commitCounts(CANARY_SESSION_ID)
+  const last = await log.lastCommit(CANARY_SESSION_ID)
+  const failure = await log.lastFailure(CANARY_SESSION_ID)
+  const objects = await bookkeeping.objectTotals()
+  const disk = await probes.diskSpace().catch((error: unknown) => {
+    // Shown as unknown (null) here; readiness fails on the same error and says why.
+    sources.reportDiskError(error)
+    return undefined
+  })
+  return {
+    service: 'artifact-ledger',
+    version: sources.version,
+    phase: state.phase,
+    startedAt: state.startedAt.toISOString(),
+    uptimeSeconds: Math.round((Date.now() - state.startedAt.getTime()) / 1000),
+    commits: { ...counts, total: counts.pending + counts.committed + counts.failed + counts.aborted },
+    lastCommit: last === undefined ? null : { id: last.id, seq: last.seq, sessionId: last.sessionId, at: last.finishedAt ?? last.createdAt },
+    lastFailure: failure === undefined ? null : {
+      id: failure.id, seq: failure.seq, sessionId: failure.sessionId, at: failure.finishedAt ?? failure.createdAt,
+      state: failure.state, code: failure.error?.code ?? 'unknown', detail: failure.error?.detail ?? '',
+    },
+    storage: {
+      objectCount: objects.count,
+      objectBytes: objects.bytes,
+      databaseBytes: await bookkeeping.databaseBytes(),
+      freeBytes: disk?.freeBytes ?? null,
+      totalBytes: disk?.totalBytes ?? null,
+    },
+    sessions: {
+      ...(await sessions.sessionCounts(CANARY_SESSION_ID)),
+      incompleteIds: await sessions.recentSessionIds('incomplete', CANARY_SESSION_ID, 100),
+      failedIds: await sessions.recentSessionIds('failed', CANARY_SESSION_ID, 100),
+    },
+    lastScrub: (await bookkeeping.lastScrub()) ?? null,
+    scrubRunning: sources.scrubRunning,
+    canary: state.canary ?? null,
+    recovery: state.lastRecovery ?? null,
+    unrecoveredFault: state.unrecoveredFault ?? null,
+    owedFailures: sources.owedFailures,
+    backgroundErrors: sources.backgroundErrors,
+  }
 }

@@ -2,33 +2,15 @@
 // its writes share. One gate serialises units of work; a unit that throws puts the state back.
 import { v7 as uuidv7 } from 'uuid'
 import { canTransition, type CommitState } from '../../domain/commit-state.js'
-import type { ArtifactVersion, CommitError, CommitRecord, EntryChange, EntryKind, Transition } from '../../domain/model.js'
+import type { ArtifactVersion, CommitRecord, EntryChange, EntryKind, Transition } from '../../domain/model.js'
 import type { ScrubRecord } from '../../domain/ports.js'
 import { missingArtifacts, settledState, type SessionRow } from '../../domain/session.js'
 import { UnitGate } from '../unit-gate.js'
 
-export interface ArtifactRow {
-  name: string
-  version: number | null
-  sha256: string | null
-  size: number | null
-  mediaType: string | null
-}
-
-export interface EntryRow {
-  seq: number
-  id: string
-  sessionId: string
-  kind: EntryKind
-  state: CommitState
-  message: string | null
-  metadata: Record<string, unknown> | null
-  createdAt: string
-  finishedAt: string | null
-  error: CommitError | null
+/** An entry as the memory log keeps it: the record, what it changed, whether recovery owes it anything, its transitions. */
+export interface EntryRow extends Omit<CommitRecord, 'expect' | 'close' | 'session'> {
   change: EntryChange
   needsRecovery: boolean
-  artifacts: ArtifactRow[]
   transitions: Transition[]
 }
 
@@ -143,12 +125,8 @@ export function appendSessionEntry(data: LogData, sessionId: string, kind: Exclu
 }
 
 export function toRecord(entry: EntryRow): CommitRecord {
-  return {
-    id: entry.id, seq: entry.seq, sessionId: entry.sessionId, kind: entry.kind, state: entry.state,
-    message: entry.message, metadata: entry.metadata, createdAt: entry.createdAt, finishedAt: entry.finishedAt,
-    artifacts: entry.artifacts.map(({ name, version, sha256, size, mediaType }) => ({ name, version, sha256, size, mediaType })),
-    error: entry.error, expect: entry.change.expect ?? null, close: entry.change.close ?? null, session: entry.change.session ?? null,
-  }
+  const { change, needsRecovery, transitions, ...record } = entry
+  return { ...record, expect: change.expect ?? null, close: change.close ?? null, session: change.session ?? null }
 }
 
 /** Every committed version in the log, oldest first. */

@@ -1,6 +1,7 @@
 // The contract every FailureJournal passes: what is appended is read back, in order, until cleared.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { FailureJournal, OwedFailure } from '../../../src/domain/ports.js'
+import { eachFixture } from './fixture.js'
 
 export interface FailureJournalFixture {
   journal: FailureJournal
@@ -18,11 +19,8 @@ const endedFailure: OwedFailure = {
 export function failureJournalContract(adapter: string, open: () => Promise<FailureJournalFixture>): void {
   describe(`FailureJournal contract: ${adapter}`, () => {
     let fixture: FailureJournalFixture
-    beforeEach(async () => {
-      fixture = await open()
-    })
-    afterEach(async () => {
-      await fixture.close()
+    eachFixture(open, (opened) => {
+      fixture = opened
     })
 
     it('reads back what was appended, in order, and nothing once cleared', async () => {

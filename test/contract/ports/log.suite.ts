@@ -1,9 +1,10 @@
 // The contract every log adapter (CommitLog, SessionStore, StorageBookkeeping over one log) passes before
 // anything else runs on it: entries, versions, units of work, ordering, and what survives a reopen.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { PreconditionFailed } from '../../../src/domain/errors.js'
 import type { CommitLog, PlannedArtifact, SessionStore, StorageBookkeeping } from '../../../src/domain/ports.js'
 import { sha256 } from '../../support/factories.js'
+import { eachFixture } from './fixture.js'
 
 export interface LogFixture {
   log: CommitLog
@@ -28,12 +29,9 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
     let log: CommitLog
     let sessions: SessionStore
     let bookkeeping: StorageBookkeeping
-    beforeEach(async () => {
-      fixture = await open()
-      ;({ log, sessions, bookkeeping } = fixture)
-    })
-    afterEach(async () => {
-      await fixture.close()
+    const fixtures = eachFixture(open, (opened) => {
+      fixture = opened
+      ;({ log, sessions, bookkeeping } = opened)
     })
 
     const pending = (sessionId: string, artifacts: PlannedArtifact[], id = nextId()): Promise<number> =>
@@ -319,8 +317,7 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
       const seq = await commit('s1', { 'a.txt': 'durable' }, { idempotency: { key: 'k', fingerprint: 'f' } })
       const left = await pending('s1', [planned('b.txt', 'unfinished')])
       await sessions.withTransaction((tx) => tx.changeExpected('s1', { add: ['b.txt'], remove: [] }, { newSessionDeadline: DEADLINE }))
-      fixture = await fixture.reopen()
-      ;({ log, sessions } = fixture)
+      fixtures.replace(await fixture.reopen())
       expect(await log.commitBySeq(seq)).toMatchObject({ state: 'committed', artifacts: [{ name: 'a.txt', version: 1 }] })
       expect(await log.idempotencyKey('s1', 'k')).toEqual({ fingerprint: 'f', commitSeq: seq })
       expect((await log.pendingCommits()).map((p) => p.seq)).toEqual([left])

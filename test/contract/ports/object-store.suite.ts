@@ -1,9 +1,10 @@
 // The contract every ObjectStore adapter passes before anything else runs on it (after unstorage's
 // testDriver and Litestream's RunWithReplicaClient): content in, the same content out, by digest.
-import { createHash } from 'node:crypto'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { InvalidContent, ObjectCorrupt, ObjectMissing, PayloadTooLarge, ReadBackMismatch } from '../../../src/domain/errors.js'
 import type { ObjectStore, StageOptions, StoredEntry } from '../../../src/domain/ports.js'
+import { sha256 } from '../../support/factories.js'
+import { eachFixture, textOf as bytesOf } from './fixture.js'
 
 export interface ObjectStoreFixture {
   store: ObjectStore
@@ -12,17 +13,10 @@ export interface ObjectStoreFixture {
   close(): Promise<void>
 }
 
-const sha256 = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
 const NO_LIMIT: StageOptions = { limit: { bytes: 1 << 30, error: () => new PayloadTooLarge('too large') } }
 
 async function* chunksOf(...parts: string[]): AsyncGenerator<Uint8Array> {
   for (const part of parts) yield Buffer.from(part)
-}
-
-async function bytesOf(stream: NodeJS.ReadableStream | AsyncIterable<Uint8Array>): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of stream as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk))
-  return Buffer.concat(chunks).toString()
 }
 
 async function entries(store: ObjectStore): Promise<StoredEntry[]> {
@@ -35,12 +29,9 @@ export function objectStoreContract(adapter: string, open: () => Promise<ObjectS
   describe(`ObjectStore contract: ${adapter}`, () => {
     let fixture: ObjectStoreFixture
     let store: ObjectStore
-    beforeEach(async () => {
-      fixture = await open()
-      store = fixture.store
-    })
-    afterEach(async () => {
-      await fixture.close()
+    eachFixture(open, (opened) => {
+      fixture = opened
+      store = opened.store
     })
 
     it('puts bytes under their digest and reads them back whole and by range', async () => {

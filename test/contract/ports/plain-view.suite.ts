@@ -1,9 +1,10 @@
 // The contract every PlainView that is on passes: each file holds the latest content it was shown,
 // replaced atomically, read back before a write resolves, and gone without a trace when removed.
-import { createHash } from 'node:crypto'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ObjectCorrupt, PayloadTooLarge } from '../../../src/domain/errors.js'
 import type { ObjectStore, PlainView } from '../../../src/domain/ports.js'
+import { sha256 } from '../../support/factories.js'
+import { eachFixture, textOf as text } from './fixture.js'
 
 export interface PlainViewFixture {
   view: PlainView
@@ -14,25 +15,15 @@ export interface PlainViewFixture {
   close(): Promise<void>
 }
 
-const sha256 = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
 const limit = { bytes: 1 << 20, error: () => new PayloadTooLarge('too large') }
-
-async function text(source: AsyncIterable<Uint8Array>): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of source) chunks.push(Buffer.from(chunk))
-  return Buffer.concat(chunks).toString()
-}
 
 export function plainViewContract(adapter: string, open: () => Promise<PlainViewFixture>): void {
   describe(`PlainView contract: ${adapter}`, () => {
     let fixture: PlainViewFixture
     let view: PlainView
-    beforeEach(async () => {
-      fixture = await open()
-      view = fixture.view
-    })
-    afterEach(async () => {
-      await fixture.close()
+    eachFixture(open, (opened) => {
+      fixture = opened
+      view = opened.view
     })
 
     it('shows the bytes given, replaces them whole, and lists the file and its session', async () => {
