@@ -20,9 +20,10 @@
 //    earlier one wrote. Each method's comment says what a crash in the middle of it can leave.
 //
 // 4. Errors are the domain's. An adapter turns its own failures into LedgerError subclasses
-//    (domain/errors.ts) at its edge: no space → InsufficientStorage, an I/O failure → StorageFault,
-//    an absent object → ObjectMissing. An error that is not a LedgerError is a bug and is reported
-//    as one (a 500 `internal`).
+//    (domain/errors.ts) at its edge: no space → InsufficientStorage, an I/O failure of a write or of
+//    the log → StorageFault, an absent object → ObjectMissing. Nothing above the adapter looks at an
+//    errno or a backend's code; whatever an adapter lets through untranslated is reported as an
+//    unexpected error (a 500 `internal`).
 import type { StorageBookkeeping } from './ports/bookkeeping.js'
 import type { Coordination } from './ports/coordination.js'
 import type { FailureJournal } from './ports/failure-journal.js'
