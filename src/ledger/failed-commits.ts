@@ -2,7 +2,7 @@
 // failure is logged (or, when the log itself is failing, owed to it and recorded once it works again).
 import type { CommitLog, Coordination, ObjectStore, OwedFailure, PlainView, BackgroundPath } from '../domain/ports.js'
 import { describeError } from './describe-error.js'
-import { isUnneeded } from './recovery.js'
+import { removeIfUnneeded } from './recovery.js'
 import type { ServiceState } from './service-state.js'
 
 export interface FailedCommitParts {
@@ -34,7 +34,7 @@ export async function recordFailure(parts: FailedCommitParts, commit: { seq: num
  * and is reconciled before its next commit, and at start-up.
  */
 export async function undoFailedCommit(parts: FailedCommitParts, sessionId: string, touched: string[], sha256s: string[]): Promise<boolean> {
-  const { log, view, objects } = parts
+  const { log, view } = parts
   let settled = true
   try {
     for (const name of touched) {
@@ -50,7 +50,7 @@ export async function undoFailedCommit(parts: FailedCommitParts, sessionId: stri
   // Independent of the plain files: an object nothing references goes even when they could not be put back.
   try {
     for (const sha256 of sha256s) {
-      if (await isUnneeded(parts, sha256)) await objects.remove(sha256)
+      await removeIfUnneeded(parts, sha256)
     }
   } catch (undoError) {
     parts.reportBackground('undo', undoError)

@@ -57,10 +57,24 @@ export async function isUnneeded(parts: Pick<RecoveryParts, 'log' | 'coordinatio
   return !(await parts.coordination.objects.isClaimed(sha256)) && !(await parts.log.isObjectReferenced(sha256))
 }
 
+/**
+ * Deletes an object unless a commit claims it or a committed version refers to it, with new claims held
+ * off while it goes (ObjectClaims.removeUnclaimed). Resolves true when the object was removed.
+ */
+export async function removeIfUnneeded(parts: Pick<RecoveryParts, 'log' | 'coordination' | 'objects'>, sha256: string): Promise<boolean> {
+  let removed = false
+  await parts.coordination.objects.removeUnclaimed(sha256, async () => {
+    if (await parts.log.isObjectReferenced(sha256)) return
+    await parts.objects.remove(sha256)
+    removed = true
+  })
+  return removed
+}
+
 /** Deletes objects queued by a history prune, unless something has come to reference them again. */
 export async function collectGarbage(parts: RecoveryParts): Promise<void> {
   for (const sha256 of await parts.bookkeeping.objectsToCollect()) {
-    if (await isUnneeded(parts, sha256)) await parts.objects.remove(sha256)
+    await removeIfUnneeded(parts, sha256)
     await parts.bookkeeping.objectCollected(sha256)
   }
 }
@@ -72,7 +86,7 @@ export async function settleCommit(parts: RecoveryParts, commit: UnsettledCommit
   for (const name of names) await reconcileName(parts, commit.sessionId, name)
   for (const artifact of commit.artifacts) {
     const sha256 = artifact.sha256
-    if (sha256 !== null && (await isUnneeded(parts, sha256))) await parts.objects.remove(sha256)
+    if (sha256 !== null) await removeIfUnneeded(parts, sha256)
   }
   await parts.log.markSettled(commit.seq)
   return removed

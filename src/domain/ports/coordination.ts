@@ -26,9 +26,20 @@ export interface IdempotencyWaits {
  * collection, recovery) only when no commit claims it and no committed version refers to it.
  */
 export interface ObjectClaims {
-  /** Claims every digest until the release resolves; claims are counted, so two commits may claim one object. */
+  /**
+   * Claims every digest until the release resolves; claims are counted, so two commits may claim one
+   * object. A claim waits for a removal of the same object in progress (removeUnclaimed) to finish, so
+   * a commit that claims an object then finds it either whole or absent (and writes it), never going.
+   */
   claim(sha256s: readonly string[]): Promise<() => Promise<void>>
   isClaimed(sha256: string): Promise<boolean>
+  /**
+   * Runs `remove` only when nothing claims the object, and holds off new claims on it until `remove`
+   * settles; resolves false, without running it, when the object is claimed. Every deletion of an
+   * object (an undo, garbage collection, recovery) goes through here: checking isClaimed and then
+   * deleting would race a commit that claims and reuses the object in between.
+   */
+  removeUnclaimed(sha256: string, remove: () => Promise<void>): Promise<boolean>
 }
 
 /** A log entry that start-up recovery may have to end or settle. */

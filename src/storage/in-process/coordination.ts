@@ -19,12 +19,20 @@ export class InProcessIdempotencyWaits implements IdempotencyWaits {
   }
 }
 
-/** Counts the commits in flight that need each object. */
+/** Counts the commits in flight that need each object, and keeps claims off objects being removed. */
 export class InProcessObjectClaims implements ObjectClaims {
   private readonly counts = new Map<string, number>()
+  private readonly removals = new Map<string, Promise<unknown>>()
 
   async claim(sha256s: readonly string[]): Promise<() => Promise<void>> {
     const held = [...sha256s]
+    // Counted only once no removal of these objects is under way; a removal that starts after that
+    // sees the count and does not run.
+    for (;;) {
+      const pending = held.flatMap((sha256) => this.removals.get(sha256) ?? [])
+      if (pending.length === 0) break
+      await Promise.allSettled(pending)
+    }
     for (const sha256 of held) this.counts.set(sha256, (this.counts.get(sha256) ?? 0) + 1)
     return async () => {
       for (const sha256 of held) {
@@ -37,6 +45,23 @@ export class InProcessObjectClaims implements ObjectClaims {
 
   async isClaimed(sha256: string): Promise<boolean> {
     return this.counts.has(sha256)
+  }
+
+  async removeUnclaimed(sha256: string, remove: () => Promise<void>): Promise<boolean> {
+    for (;;) {
+      const earlier = this.removals.get(sha256)
+      if (earlier === undefined) break
+      await Promise.allSettled([earlier])
+    }
+    if (this.counts.has(sha256)) return false
+    const removal = remove()
+    this.removals.set(sha256, removal)
+    try {
+      await removal
+    } finally {
+      this.removals.delete(sha256)
+    }
+    return true
   }
 }
 

@@ -53,6 +53,49 @@ export function coordinationContract(adapter: string, open: () => Promise<Coordi
       expect(await objects.isClaimed('x')).toBe(false)
     })
 
+    it('removes an object only when nothing claims it', async () => {
+      const { objects } = await open()
+      const release = await objects.claim(['x'])
+      let removed = 0
+      expect(await objects.removeUnclaimed('x', async () => void removed++)).toBe(false)
+      await release()
+      expect(await objects.removeUnclaimed('x', async () => void removed++)).toBe(true)
+      expect(removed).toBe(1)
+    })
+
+    it('holds off a claim until a removal of the same object in progress has settled, failed or not', async () => {
+      const { objects } = await open()
+      const events: string[] = []
+      let finish!: () => void
+      const removing = objects.removeUnclaimed('x', () => new Promise<void>((resolve) => {
+        events.push('removal in')
+        finish = () => {
+          events.push('removal out')
+          resolve()
+        }
+      }))
+      await tick()
+      const claiming = objects.claim(['x']).then((release) => {
+        events.push('claimed')
+        return release
+      })
+      const other = await objects.claim(['y'])
+      await tick()
+      expect(events).toEqual(['removal in'])
+      finish()
+      const release = await claiming
+      await removing
+      expect(events).toEqual(['removal in', 'removal out', 'claimed'])
+      expect(await objects.isClaimed('x')).toBe(true)
+      await Promise.all([release(), other()])
+
+      const failing = objects.removeUnclaimed('x', async () => Promise.reject(new Error('disk gone')))
+      const next = objects.claim(['x'])
+      await expect(failing).rejects.toThrow('disk gone')
+      await (await next)()
+      expect(await objects.isClaimed('x')).toBe(false)
+    })
+
     it('hands back, to recover, only entries it was given', async () => {
       const { recovery } = await open()
       const entries = [{ seq: 1, sessionId: 's1', id: 'a' }, { seq: 2, sessionId: 's2', id: 'b' }]
