@@ -25,6 +25,7 @@ import { metricsRoutes } from './http/routes/metrics.js'
 import { sessionRoutes } from './http/routes/sessions.js'
 import { statusRoutes } from './http/routes/status.js'
 import { verifyRoutes } from './http/routes/verify.js'
+import { gcRoutes } from './http/routes/gc.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -162,6 +163,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(commitRoutes, { ledger })
   await app.register(artifactRoutes, { ledger, maxArtifactBytes: options.maxArtifactBytes, bodyIdleTimeoutMs: idleMs })
   await app.register(verifyRoutes, { ledger })
+  await app.register(gcRoutes, { ledger })
   await app.register(sessionRoutes, { ledger })
   await app.register(statusRoutes, { ledger })
   await app.register(metricsRoutes, { ledger })

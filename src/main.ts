@@ -47,6 +47,8 @@ const ledger = new Ledger(openStorage(config.dataDir), {
   canaryIntervalMs: config.canaryIntervalMs,
   scrubIntervalMs: config.scrubIntervalMs,
   scrubRateBytesPerSec: config.scrubRateBytesPerSec,
+  gcIntervalMs: config.gcIntervalMs,
+  gcGraceSeconds: config.gcGraceSeconds,
   sessionDeadlineSeconds: config.sessionDeadlineSeconds,
   logger: logger.child({ component: 'ledger' }),
 })

@@ -165,6 +165,7 @@ const ROUTE_NEEDS: ReadonlyArray<readonly [method: string, url: string, need: Ne
   ['GET', '/openapi.json', 'public'],
   ['GET', '/metrics', 'metrics'],
   ['POST', '/v1/verify', 'admin'],
+  ['POST', '/v1/gc', 'admin'],
 ]
 
 function isSafeMethod(method: string): boolean {

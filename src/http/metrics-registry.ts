@@ -120,6 +120,25 @@ export function createLedgerMetrics(ledger: Ledger): LedgerMetrics {
   gauge('scrub_last_run_timestamp_seconds', 'When the last scrub finished, in seconds since the epoch (0: never)', [], (g, { status }) => {
     g.set(epochSeconds(status.lastScrub?.finishedAt))
   })
+  // Totals kept in the log, so they survive a restart: counters whose value is read, not incremented here.
+  const total = (name: string, help: string, read: (s: Snapshot) => number): void => {
+    new Counter({
+      name: PREFIX + name, help, registers: [register],
+      async collect() {
+        this.reset()
+        this.inc(read(await snapshot()))
+      },
+    })
+  }
+  total('gc_runs_total', 'Garbage-collection runs finished since the ledger was created', ({ status }) => status.gc.runs)
+  total('gc_reclaimed_objects_total', 'Objects garbage collection deleted because no live version referred to them', ({ status }) => status.gc.reclaimedObjects)
+  total('gc_reclaimed_bytes_total', 'Bytes of the objects garbage collection deleted', ({ status }) => status.gc.reclaimedBytes)
+  gauge('gc_success', '1 when the last garbage collection finished, 0 when it failed, NaN before the first', [], (g, { status }) => {
+    g.set(status.lastGc === null ? Number.NaN : status.lastGc.ok ? 1 : 0)
+  })
+  gauge('gc_last_run_timestamp_seconds', 'When the last garbage collection finished, in seconds since the epoch (0: never)', [], (g, { status }) => {
+    g.set(epochSeconds(status.lastGc?.finishedAt))
+  })
   gauge('canary_success', '1 when the last canary commit succeeded, 0 when it failed, NaN before the first', [], (g, { status }) => {
     g.set(status.canary === null ? Number.NaN : status.canary.ok ? 1 : 0)
   })

@@ -4,10 +4,11 @@ import { v7 as uuidv7 } from 'uuid'
 import { SessionNotFound } from '../domain/errors.js'
 import type { ArtifactVersion, CommitError, CommitWithTransitions, ExpectChange, SessionRecord } from '../domain/model.js'
 import { assertSessionId } from '../domain/names.js'
-import type { BackgroundPath, CommitFilter, EndedAttempt, LedgerObserver, LedgerPorts, ScrubRecord } from '../domain/ports.js'
+import type { BackgroundPath, CommitFilter, EndedAttempt, GcRecord, LedgerObserver, LedgerPorts, ScrubRecord } from '../domain/ports.js'
 import { BackgroundErrors, type LedgerLogger } from './background-errors.js'
 import { Committer, type CommitOptions, type CommitOutcome, type CommitRequest, type PutRequest } from './commit.js'
 import { Faults } from './faults.js'
+import { DEFAULT_GC_SETTINGS, GarbageCollector } from './gc.js'
 import { readinessChecks, report, type DiskThresholds, type HealthReport } from './health.js'
 import { OwedFailures } from './owed-failures.js'
 import { Reader, type ArtifactSelector, type CommitPage, type SessionArtifacts } from './reads.js'
@@ -32,6 +33,10 @@ export interface LedgerSettings {
   /** 0 (the default) runs no background scrub; `runScrub()` still works. */
   scrubIntervalMs?: number
   scrubRateBytesPerSec?: number
+  /** 0 (the default) runs no background garbage collection; `runGc()` still works. */
+  gcIntervalMs?: number
+  /** See GcSettings.graceSeconds (default 1 h). */
+  gcGraceSeconds?: number
   /** The deadline of a session that does not name one: this long after it is created (default 24 h). */
   sessionDeadlineSeconds?: number
   /** How often deadlines are checked (default 1 s, so a session closes within 5 s of its deadline). */
@@ -49,6 +54,7 @@ export class Ledger {
   private readonly sessions: Sessions
   private readonly canary: Canary
   private readonly scrubber: Scrubber
+  private readonly collector: GarbageCollector
   private readonly background: BackgroundErrors
   private readonly owed: OwedFailures
   private readonly faults: Faults
@@ -96,6 +102,16 @@ export class Ledger {
         this.reportBackground('scrub', error)
       },
     }, settings.scrubRateBytesPerSec ?? 64 * 1024 * 1024)
+    this.collector = new GarbageCollector(storage, {
+      ...DEFAULT_GC_SETTINGS, graceSeconds: settings.gcGraceSeconds ?? DEFAULT_GC_SETTINGS.graceSeconds,
+    }, {
+      onResult: () => {
+        this.background.succeeded('gc')
+      },
+      onError: (error) => {
+        this.reportBackground('gc', error)
+      },
+    })
   }
 
   addObserver(observer: LedgerObserver): void {
@@ -122,6 +138,7 @@ export class Ledger {
     this.state.phase = 'ready'
     this.canary.start(this.settings.canaryIntervalMs ?? 0)
     this.scrubber.start(this.settings.scrubIntervalMs ?? 0)
+    this.collector.start(this.settings.gcIntervalMs ?? 0)
     this.startDeadlines(this.settings.deadlineCheckIntervalMs ?? DEFAULT_DEADLINE_CHECK_MS)
   }
 
@@ -154,6 +171,16 @@ export class Ledger {
 
   runScrub(): Promise<ScrubRecord> {
     return this.scrubber.runOnce()
+  }
+
+  /** Garbage collection now (POST /v1/gc): joins a run in flight; a failure is reported and thrown. */
+  async runGc(): Promise<GcRecord> {
+    try {
+      return await this.collector.runOnce()
+    } catch (error) {
+      this.reportBackground('gc', error)
+      throw error
+    }
   }
 
   private async pruneCanary(keep: number): Promise<void> {
@@ -206,6 +233,7 @@ export class Ledger {
       version: this.settings.version,
       state: this.state,
       scrubRunning: this.scrubber.isRunning,
+      gcRunning: this.collector.isRunning,
       owedFailures: this.owed.count,
       backgroundErrors: this.background.list(),
       reportDiskError: (error) => this.reportBackground('reads', error),
@@ -325,7 +353,7 @@ export class Ledger {
   async close(): Promise<void> {
     this.state.phase = 'stopping'
     clearInterval(this.deadlineTimer)
-    await Promise.all([this.canary.stop(), this.scrubber.stop()])
+    await Promise.all([this.canary.stop(), this.scrubber.stop(), this.collector.stop()])
     await this.committer.drain()
     await this.storage.log.close()
   }

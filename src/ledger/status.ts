@@ -1,6 +1,6 @@
 // The status report: one read-only picture of the service for operators, status and metrics.
 import type { CommitState } from '../domain/commit-state.js'
-import type { LedgerPorts, ScrubRecord, SessionCounts } from '../domain/ports.js'
+import type { GcRecord, GcTotals, LedgerPorts, ScrubRecord, SessionCounts } from '../domain/ports.js'
 import { CANARY_SESSION_ID } from '../domain/session.js'
 import type { StandingError } from './background-errors.js'
 import type { CanarySummary, ServiceState } from './service-state.js'
@@ -35,6 +35,9 @@ export interface StatusReport {
   sessions: SessionCounts & { incompleteIds: string[]; failedIds: string[] }
   lastScrub: ScrubRecord | null
   scrubRunning: boolean
+  lastGc: GcRecord | null
+  /** What garbage collection has reclaimed since the ledger was created, and whether a run is under way. */
+  gc: GcTotals & { running: boolean }
   canary: CanarySummary | null
   recovery: { abortedCommits: number; settledCommits: number; removedTemps: number; durationMs: number } | null
   unrecoveredFault: { at: string; code: string; detail: string } | null
@@ -50,6 +53,7 @@ export interface StatusSources {
   version: string
   state: ServiceState
   scrubRunning: boolean
+  gcRunning: boolean
   owedFailures: number
   backgroundErrors: StandingError[]
   /** Free space that cannot be read is shown as unknown; the error goes here. */
@@ -94,6 +98,8 @@ export async function statusReport(sources: StatusSources): Promise<StatusReport
     },
     lastScrub: (await bookkeeping.lastScrub()) ?? null,
     scrubRunning: sources.scrubRunning,
+    lastGc: (await bookkeeping.lastGc()) ?? null,
+    gc: { ...(await bookkeeping.gcTotals()), running: sources.gcRunning },
     canary: state.canary ?? null,
     recovery: state.lastRecovery ?? null,
     unrecoveredFault: state.unrecoveredFault ?? null,

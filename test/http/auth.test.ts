@@ -114,6 +114,15 @@ describe('bearer-token auth', () => {
     expectProblem(await t.app.inject({ method: 'POST', url: '/v1/verify' }), 401, 'unauthorized')
   })
 
+  it('lets only an admin token POST /v1/gc', async () => {
+    const t = await start()
+    const admin = await t.app.inject({ method: 'POST', url: '/v1/gc', headers: bearer(ADMIN) })
+    expect(admin.statusCode).toBe(200)
+    expect(admin.json()).toMatchObject({ ok: true, reclaimedObjects: 0 })
+    expectProblem(await t.app.inject({ method: 'POST', url: '/v1/gc', headers: bearer(WRITE) }), 403, 'forbidden')
+    expectProblem(await t.app.inject({ method: 'POST', url: '/v1/gc' }), 401, 'unauthorized')
+  })
+
   it('lets an admin token do everything a write token does', async () => {
     const t = await start()
     expect((await commit(t, bearer(ADMIN))).statusCode).toBe(201)

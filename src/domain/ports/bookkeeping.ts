@@ -13,6 +13,34 @@ export interface ScrubRecord {
   repaired: number
 }
 
+/** What one garbage-collection run examined and reclaimed. */
+export interface GcRecord {
+  startedAt: string
+  finishedAt: string
+  ok: boolean
+  /** Objects whose references were checked (the candidates: objects released by a removal, and queued ones). */
+  examinedObjects: number
+  reclaimedObjects: number
+  reclaimedBytes: number
+  /** Bytes of ledger.db handed back to the filesystem (an incremental vacuum). */
+  reclaimedDatabaseBytes: number
+  /** Why the run stopped short, when it did (`code: detail`). */
+  error: string | null
+}
+
+/** Everything garbage collection has reclaimed since the ledger was created. */
+export interface GcTotals {
+  runs: number
+  reclaimedObjects: number
+  reclaimedBytes: number
+}
+
+/** An object garbage collection may take: nothing live refers to it, and it has been so for the grace period. */
+export interface CollectableObject {
+  sha256: string
+  size: number
+}
+
 /** Kept in the log, beside the entries; every write is durable once it resolves. */
 export interface StorageBookkeeping {
   /** What the last check of an object found; objects are `ok` when a commit first refers to them. */
@@ -29,7 +57,27 @@ export interface StorageBookkeeping {
    * Crash: the queue is durable with the deletion, so a crash before the objects go leaves them queued.
    */
   pruneSessionHistory(sessionId: string, keep: number): Promise<string[]>
-  /** Digests queued by pruneSessionHistory and not yet collected. */
+  /**
+   * Mark: objects, after `afterSha256` in digest order, that no live version (committed, not removed)
+   * and no unsettled entry refers to, uploaded and released (their last live version removed) before
+   * `olderThan`. `examined` counts the candidates looked at; `next` is where the next page starts
+   * (null at the end). Only reads.
+   */
+  collectableObjects(olderThan: string, afterSha256: string | null, limit: number): Promise<{ objects: CollectableObject[]; examined: number; next: string | null }>
+  /**
+   * Sweep, the log's half: in one transaction, every given object that is still collectable (checked
+   * again, against `olderThan`) leaves the objects table and joins the queue of objects to delete, and
+   * the reclaimed totals grow by them; returns those taken. The files go afterwards (objectsToCollect).
+   * Crash: all of it or none; an object taken is queued durably, so a crash before its file goes leaves
+   * it queued for start-up, never referenced.
+   */
+  takeCollectable(objects: readonly CollectableObject[], olderThan: string): Promise<CollectableObject[]>
+  /** Hands free pages of the log back to the filesystem, at most about `maxBytes` per call; returns the bytes. */
+  reclaimSpace(maxBytes: number): Promise<number>
+  recordGc(record: GcRecord): Promise<void>
+  lastGc(): Promise<GcRecord | undefined>
+  gcTotals(): Promise<GcTotals>
+  /** Digests queued by takeCollectable (or a history prune) and not yet collected. */
   objectsToCollect(): Promise<string[]>
   /** Takes a digest off the queue, once its object is gone or referenced again. */
   objectCollected(sha256: string): Promise<void>

@@ -6,6 +6,17 @@ const Count = Type.Integer({ minimum: 0 })
 
 const CommitSummary = Type.Object({ id: Type.String(), seq: Type.Integer(), sessionId: Type.String(), at: Type.String() })
 
+export const GcRecord = Type.Object({
+  startedAt: Type.String({ format: 'date-time' }),
+  finishedAt: Type.String({ format: 'date-time' }),
+  ok: Type.Boolean(),
+  examinedObjects: Type.Integer({ minimum: 0, description: 'objects whose references were checked' }),
+  reclaimedObjects: Type.Integer({ minimum: 0, description: 'objects no live version referred to, past the grace period, deleted' }),
+  reclaimedBytes: Type.Integer({ minimum: 0 }),
+  reclaimedDatabaseBytes: Type.Integer({ minimum: 0, description: 'free ledger.db pages handed back to the filesystem' }),
+  error: Type.Union([Type.String(), Type.Null()], { description: 'why the run stopped short (code: detail), when it did' }),
+}, { title: 'GcRecord' })
+
 export const StatusReport = Type.Object({
   service: Type.String(),
   version: Type.String(),
@@ -33,12 +44,16 @@ export const StatusReport = Type.Object({
     bytes: Count, missing: Count, corrupt: Count, orphaned: Count, repaired: Count,
   })),
   scrubRunning: Type.Boolean(),
+  lastGc: Type.Union([GcRecord, Type.Null()]),
+  gc: Type.Object({
+    runs: Count, reclaimedObjects: Count, reclaimedBytes: Count, running: Type.Boolean(),
+  }, { description: 'what garbage collection has reclaimed since the ledger was created' }),
   canary: Nullable(Type.Object({ at: Type.String(), ok: Type.Boolean(), latencyMs: Count, error: Type.Union([Type.String(), Type.Null()]) })),
   recovery: Nullable(Type.Object({ abortedCommits: Count, settledCommits: Count, removedTemps: Count, durationMs: Count })),
   unrecoveredFault: Nullable(Type.Object({ at: Type.String(), code: Type.String(), detail: Type.String() })),
   owedFailures: Type.Integer({ minimum: 0, description: 'failed commits the log could not record yet; recorded once it takes writes again' }),
   backgroundErrors: Type.Array(Type.Object({
-    path: Type.String({ description: 'the background work: scrub, canary, deadlines, recovery, record-failure, cleanup, undo, fault-probe, reads' }),
+    path: Type.String({ description: 'the background work: scrub, gc, canary, deadlines, recovery, record-failure, cleanup, undo, fault-probe, reads' }),
     code: Type.String(),
     detail: Type.String(),
     since: Type.String({ format: 'date-time' }),

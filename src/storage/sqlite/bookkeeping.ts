@@ -1,9 +1,38 @@
 // Bookkeeping rows: object health, objects queued for deletion, scrub results, history pruning.
-import type { ScrubRecord, StorageBookkeeping } from '../../domain/ports.js'
+import type { CollectableObject, GcRecord, GcTotals, ScrubRecord, StorageBookkeeping } from '../../domain/ports.js'
+import { SqliteObjectGc } from './object-gc.js'
 import type { SqlRunner } from './sql-runner.js'
 
 export class SqliteBookkeeping implements StorageBookkeeping {
-  constructor(private readonly run: SqlRunner) {}
+  private readonly gc: SqliteObjectGc
+
+  constructor(private readonly run: SqlRunner) {
+    this.gc = new SqliteObjectGc(run)
+  }
+
+  collectableObjects(olderThan: string, afterSha256: string | null, limit: number): Promise<{ objects: CollectableObject[]; examined: number; next: string | null }> {
+    return this.gc.collectableObjects(olderThan, afterSha256, limit)
+  }
+
+  takeCollectable(objects: readonly CollectableObject[], olderThan: string): Promise<CollectableObject[]> {
+    return this.gc.takeCollectable(objects, olderThan)
+  }
+
+  reclaimSpace(maxBytes: number): Promise<number> {
+    return this.gc.reclaimSpace(maxBytes)
+  }
+
+  recordGc(record: GcRecord): Promise<void> {
+    return this.gc.recordGc(record)
+  }
+
+  lastGc(): Promise<GcRecord | undefined> {
+    return this.gc.lastGc()
+  }
+
+  gcTotals(): Promise<GcTotals> {
+    return this.gc.gcTotals()
+  }
 
   setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): Promise<void> {
     return this.run.write('log-object-state', () => {

@@ -131,10 +131,27 @@ const MIGRATIONS: readonly string[] = [
   -- The deadline sweep reads only open sessions, soonest first.
   CREATE INDEX sessions_due ON sessions (deadline) WHERE state = 'open';
   `,
+  `
+  -- One row per garbage-collection run (the last 100), and what every run together has reclaimed.
+  CREATE TABLE gc_runs (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    record TEXT NOT NULL
+  );
+  CREATE TABLE gc_totals (
+    id                INTEGER PRIMARY KEY CHECK (id = 1),
+    runs              INTEGER NOT NULL,
+    reclaimed_objects INTEGER NOT NULL,
+    reclaimed_bytes   INTEGER NOT NULL
+  );
+  INSERT INTO gc_totals (id, runs, reclaimed_objects, reclaimed_bytes) VALUES (1, 0, 0, 0);
+  `,
 ]
 
 export function openLedgerDb(path: string): Db {
   const db = new Database(path)
+  // Only possible before the first table exists: free pages can then go back to the filesystem in
+  // small steps (garbage collection), never by a VACUUM that holds the whole log.
+  if (db.pragma('page_count', { simple: true }) === 0) db.pragma('auto_vacuum = INCREMENTAL')
   // WAL lets readers run beside the writer; FULL makes each commit durable when its transaction ends.
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
