@@ -7,7 +7,7 @@ import Database from 'better-sqlite3'
 export interface SnapshotContents {
   /** The highest seq in the snapshot: every entry at or below it that was committed is in it. */
   maxSeq: number
-  /** Every object a committed version refers to, by digest (the same set verify checks). */
+  /** Every object a committed version refers to (the set verify checks), in the order to fetch them. */
   objects: { sha256: string; size: number }[]
   /** The latest committed version of every artifact: what the plain view must show. */
   latest: { sessionId: string; name: string; sha256: string }[]
@@ -39,9 +39,10 @@ export function readSnapshot(path: string): SnapshotContents {
   try {
     const { maxSeq } = db.prepare('SELECT COALESCE(MAX(seq), 0) AS maxSeq FROM commits').get() as { maxSeq: number }
     // version IS NOT NULL: the version of a committed entry. A pending entry's objects are not needed:
-    // recovery aborts it when a service starts on the backup.
-    const objects = db.prepare('SELECT sha256, MAX(size) AS size FROM commit_artifacts WHERE version IS NOT NULL AND sha256 IS NOT NULL GROUP BY sha256 ORDER BY sha256')
-      .all() as { sha256: string; size: number }[]
+    // recovery aborts it when a service starts on the backup. Oldest last reference first: history is
+    // pruned oldest first (the canary's, today at once), so those objects are the first that may go.
+    const objects = db.prepare(`SELECT sha256, MAX(size) AS size FROM commit_artifacts WHERE version IS NOT NULL AND sha256 IS NOT NULL
+      GROUP BY sha256 ORDER BY MAX(commit_seq), sha256`).all() as { sha256: string; size: number }[]
     const latest = (db.prepare('SELECT session_id, name, sha256 FROM latest_artifacts ORDER BY session_id, name').all() as { session_id: string; name: string; sha256: string }[])
       .map((row) => ({ sessionId: row.session_id, name: row.name, sha256: row.sha256 }))
     return { maxSeq, objects, latest }
