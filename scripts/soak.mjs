@@ -4,6 +4,12 @@
 //
 //   npm run soak -- --minutes 5 --connections 16 --rate 200
 //
+// A retention soak: a fixed set of sessions whose artifacts are overwritten again and again under a
+// keepVersions policy; the data dir's size is sampled and must stay flat after the warm-up:
+//
+//   npm run soak -- --minutes 10 --sessions 8 --keep-versions 3 --blob-bytes 65536 \
+//     --server-env GC_INTERVAL_MS=5000 --server-env GC_GRACE_SECONDS=5 --max-size-growth-mib 64
+//
 // Exits non-zero on any non-2xx answer, connection error or timeout, a failed or mismatched answer
 // seen by the checks below, a failed commit in the log, a failed verify, or open fds that grew by
 // more than --max-fd-growth. Plain JS (ESM) so it runs from the built tree without a compile step.
@@ -11,7 +17,7 @@
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -31,11 +37,20 @@ const { values: args } = parseArgs({
     'sample-seconds': { type: 'string', default: '10' },
     'max-fd-growth': { type: 'string', default: '8' },
     'keep-data': { type: 'boolean', default: false },
+    // 0: a new session every 40 cycles (the log and the data grow); N: cycle over N sessions for ever.
+    sessions: { type: 'string', default: '0' },
+    // Set on every session (PUT /v1/sessions/{sid} retention.keepVersions); 0 keeps everything.
+    'keep-versions': { type: 'string', default: '0' },
+    'blob-bytes': { type: 'string', default: '4096' },
+    // The data dir may grow at most this much between the end of the warm-up (a third of the run) and the end.
+    'max-size-growth-mib': { type: 'string', default: '0' },
+    'server-env': { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', default: false },
   },
 })
 if (args.help) {
-  console.log('usage: npm run soak -- [--minutes 2] [--connections 8] [--rate 150 (req/s, 0 = unlimited)] [--sample-seconds 10] [--max-fd-growth 8] [--keep-data]')
+  console.log('usage: npm run soak -- [--minutes 2] [--connections 8] [--rate 150 (req/s, 0 = unlimited)] [--sample-seconds 10] [--max-fd-growth 8] [--keep-data]\n' +
+    '         [--sessions N (0: new sessions)] [--keep-versions N] [--blob-bytes 4096] [--max-size-growth-mib M (0: not checked)] [--server-env KEY=VALUE]...')
   process.exit(0)
 }
 
@@ -53,6 +68,18 @@ const rate = positive('rate', { allowZero: true })
 const sampleSeconds = positive('sample-seconds')
 const maxFdGrowth = positive('max-fd-growth', { allowZero: true })
 const durationSeconds = Math.max(1, Math.round(minutes * 60))
+const fixedSessions = Math.round(positive('sessions', { allowZero: true }))
+const keepVersions = Math.round(positive('keep-versions', { allowZero: true }))
+const blobBytes = Math.round(positive('blob-bytes'))
+const maxSizeGrowthMiB = positive('max-size-growth-mib', { allowZero: true })
+const serverEnv = Object.fromEntries(args['server-env'].map((pair) => {
+  const at = pair.indexOf('=')
+  if (at <= 0) {
+    console.error(`soak: --server-env takes KEY=VALUE, not ${JSON.stringify(pair)}`)
+    process.exit(2)
+  }
+  return [pair.slice(0, at), pair.slice(at + 1)]
+}))
 
 const MAIN_JS = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -77,13 +104,32 @@ async function freePort() {
  * a heap that keeps growing is a leak, an RSS that grows while the heap does not is the allocator
  * and SQLite's page cache.
  */
+/** Bytes the data dir takes on disk (allocated blocks), by part: objects, the log (db and WAL), plain files. */
+async function dataDirSize() {
+  const parts = { objects: 0, log: 0, plain: 0, other: 0 }
+  const walk = async (dir, part) => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
+    for (const entry of entries) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) await walk(path, part ?? (entry.name === 'objects' ? 'objects' : entry.name === 'sessions' ? 'plain' : 'other'))
+      else {
+        const size = await stat(path).then((s) => s.blocks * 512, () => 0)
+        parts[part ?? (entry.name.startsWith('ledger.db') ? 'log' : 'other')] += size
+      }
+    }
+  }
+  await walk(dataDir, undefined)
+  return { ...parts, total: parts.objects + parts.log + parts.plain + parts.other }
+}
+
 async function sample(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kib = Number(/^VmRSS:\s+(\d+)\s+kB$/m.exec(status)?.[1] ?? NaN)
   const fds = readdirSync(`/proc/${pid}/fd`).length
   const metrics = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.text(), () => '')
   const heapBytes = Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1] ?? NaN)
-  return { at: Date.now(), rssMiB: kib / 1024, heapMiB: heapBytes / 1048576, fds }
+  const size = await dataDirSize()
+  return { at: Date.now(), rssMiB: kib / 1024, heapMiB: heapBytes / 1048576, fds, size }
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'artifact-ledger-soak-'))
@@ -105,6 +151,7 @@ const server = spawn(process.execPath, [MAIN_JS], {
     // A crowded shared disk must not make the server unready: the reserves are not what is soaked.
     DISK_HARD_RESERVE_BYTES: '0',
     DISK_SOFT_RESERVE_BYTES: '0',
+    ...serverEnv,
   },
 })
 const keepLog = (chunk) => {
@@ -180,7 +227,7 @@ async function waitReady() {
 // ---------------------------------------------------------------------------------------------
 
 const CYCLES_PER_SESSION = 40
-const BLOB_BYTES = 4096
+const BLOB_BYTES = blobBytes
 let cycles = 0
 /** Answers that were 2xx but wrong: a replay without its header, a snapshot newer than asked for. */
 const mismatches = []
@@ -197,7 +244,7 @@ const cycle = [
     method: 'POST',
     setupRequest: (req, ctx) => {
       ctx.cycle = ++cycles
-      ctx.sid = `soak-${Math.floor(ctx.cycle / CYCLES_PER_SESSION)}`
+      ctx.sid = fixedSessions > 0 ? `soak-${ctx.cycle % fixedSessions}` : `soak-${Math.floor(ctx.cycle / CYCLES_PER_SESSION)}`
       ctx.key = `cycle-${ctx.cycle}`
       ctx.commit = JSON.stringify({
         message: `cycle ${ctx.cycle}`,
@@ -250,7 +297,10 @@ const cycle = [
     method: 'PUT',
     setupRequest: (req, ctx) => ({
       ...req, path: `/v1/sessions/${ctx.sid}`, headers: json,
-      body: JSON.stringify({ expectedArtifacts: ['metrics.json', 'notes/summary.txt', 'blobs/part-0.bin'] }),
+      body: JSON.stringify({
+        expectedArtifacts: ['metrics.json', 'notes/summary.txt', 'blobs/part-0.bin'],
+        ...(keepVersions > 0 ? { retention: { keepVersions } } : {}),
+      }),
     }),
   },
   { method: 'POST', setupRequest: (req, ctx) => ({ ...req, path: `/v1/sessions/${ctx.sid}/complete`, headers: {}, body: undefined }) },
@@ -293,7 +343,8 @@ try {
     if (serverExit !== undefined) return
     void sample(server.pid).then((s) => {
       samples.push(s)
-      console.log(`soak: ${fmt((s.at - startedAt) / 1000, 0).padStart(5)} s  ${String(requests).padStart(8)} requests  RSS ${fmt(s.rssMiB).padStart(7)} MiB  heap ${fmt(s.heapMiB).padStart(6)} MiB  ${String(s.fds).padStart(4)} fds`)
+      const mib = (bytes) => fmt(bytes / 1048576).padStart(7)
+      console.log(`soak: ${fmt((s.at - startedAt) / 1000, 0).padStart(5)} s  ${String(requests).padStart(8)} requests  RSS ${fmt(s.rssMiB).padStart(7)} MiB  heap ${fmt(s.heapMiB).padStart(6)} MiB  ${String(s.fds).padStart(4)} fds  data ${mib(s.size.total)} MiB (objects ${mib(s.size.objects)}, log ${mib(s.size.log)}, plain ${mib(s.size.plain)})`)
     }, () => undefined)
   }, sampleSeconds * 1000)
   const result = await load
@@ -307,9 +358,14 @@ try {
   const verify = await request('POST', '/v1/verify')
   const status = await request('GET', '/v1/status')
 
-  const failedCommits = (status.body?.commits?.failed ?? NaN) + (status.body?.commits?.aborted ?? NaN)
+  const failedCommits = status.body?.commits?.failed ?? NaN
+  // autocannon cuts the requests in flight when the duration ends: at most one aborted upload per connection.
+  const abortedCommits = status.body?.commits?.aborted ?? NaN
   const errors = result.non2xx + result.errors + result.timeouts + mismatches.length
   const fdGrowth = end.fds - idle.fds
+  // The warm-up is the first third of the run: sessions, their first versions and the policy's backlog.
+  const warmedUp = samples.find((s) => s.at - startedAt >= (durationSeconds * 1000) / 3)
+  const sizeGrowthMiB = warmedUp === undefined ? 0 : (end.size.total - warmedUp.size.total) / 1048576
   const rows = [
     ['duration', `${fmt(result.duration, 0)} s`],
     ['requests', String(result.requests.total)],
@@ -320,11 +376,12 @@ try {
     ['mismatched 2xx answers', String(mismatches.length)],
     ['status codes', Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => `${code}×${count}`).join(' ')],
     ['latency p50 / p99 / max (1 ms steps)', `${fmt(result.latency.p50, 0)} / ${fmt(result.latency.p99, 0)} / ${fmt(result.latency.max, 0)} ms (mean ${fmt(result.latency.average, 2)} ms)`],
-    ['commits committed / failed+aborted', `${status.body?.commits?.committed ?? '?'} / ${fmt(failedCommits, 0)}`],
+    ['commits committed / failed / aborted', `${status.body?.commits?.committed ?? '?'} / ${fmt(failedCommits, 0)} / ${fmt(abortedCommits, 0)} (bound ${connections}: the uploads cut when the load stops)`],
     ['stored objects', `${status.body?.storage?.objectCount ?? '?'} (${fmt((status.body?.storage?.objectBytes ?? NaN) / 1048576)} MiB)`],
     ['RSS idle → first sample → end', `${fmt(idle.rssMiB)} → ${fmt(firstUnderLoad.rssMiB)} → ${fmt(end.rssMiB)} MiB (growth since first sample ${fmt(end.rssMiB - firstUnderLoad.rssMiB)} MiB)`],
     ['RSS min / max under load', samples.length === 0 ? '-' : `${fmt(Math.min(...samples.map((s) => s.rssMiB)))} / ${fmt(Math.max(...samples.map((s) => s.rssMiB)))} MiB`],
     ['V8 heap used idle → first sample → end', `${fmt(idle.heapMiB)} → ${fmt(firstUnderLoad.heapMiB)} → ${fmt(end.heapMiB)} MiB`],
+    ['data dir after warm-up → end', warmedUp === undefined ? '-' : `${fmt(warmedUp.size.total / 1048576)} → ${fmt(end.size.total / 1048576)} MiB (growth ${fmt(sizeGrowthMiB)} MiB${maxSizeGrowthMiB > 0 ? `, bound ${maxSizeGrowthMiB}` : ''}; objects ${fmt(warmedUp.size.objects / 1048576)} → ${fmt(end.size.objects / 1048576)}, log ${fmt(warmedUp.size.log / 1048576)} → ${fmt(end.size.log / 1048576)})`],
     ['open fds idle → first sample → end', `${idle.fds} → ${firstUnderLoad.fds} → ${end.fds} (growth ${fdGrowth}, bound ${maxFdGrowth})`],
     ['server warnings / errors logged', `${warnings} / ${errorLogs}`],
     ['verify', verify.body?.ok === true ? `ok (${verify.body.checked.objects} objects, ${verify.body.checked.plainFiles} plain files)` : `FAILED ${JSON.stringify(verify.body).slice(0, 300)}`],
@@ -336,9 +393,11 @@ try {
   const problems = []
   if (errors > 0) problems.push(`${errors} errors (non-2xx, connection errors, timeouts, mismatches)`)
   if (mismatches.length > 0) problems.push(`mismatches: ${mismatches.filter(Boolean).join('; ')}`)
-  if (!(failedCommits === 0)) problems.push(`${fmt(failedCommits, 0)} failed or aborted commits in the log`)
+  if (!(failedCommits === 0)) problems.push(`${fmt(failedCommits, 0)} failed commits in the log`)
+  if (!(abortedCommits <= connections)) problems.push(`${fmt(abortedCommits, 0)} aborted commits in the log (more than the ${connections} the end of the load can cut)`)
   if (verify.status !== 200 || verify.body?.ok !== true) problems.push('verify did not come back ok')
   if (fdGrowth > maxFdGrowth) problems.push(`open fds grew by ${fdGrowth} (more than ${maxFdGrowth})`)
+  if (maxSizeGrowthMiB > 0 && sizeGrowthMiB > maxSizeGrowthMiB) problems.push(`the data dir grew by ${fmt(sizeGrowthMiB)} MiB after the warm-up (more than ${maxSizeGrowthMiB})`)
   if (problems.length > 0) {
     failed = true
     console.error(`\nsoak FAILED:\n  - ${problems.join('\n  - ')}`)

@@ -6,10 +6,19 @@ import { Value } from '@sinclair/typebox/value'
 const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))
 const Bytes = (description: string, minimum = 0) => Type.Integer({ minimum, description })
 
+/** The server's data dir when DATA_DIR is not set; `artifact-ledger backup` defaults to the same. */
+export const DEFAULT_DATA_DIR = './data'
+/**
+ * How long an object stays on disk after its upload and after its last live version went, before
+ * garbage collection may remove it: the longest a backup may take from its database snapshot to its
+ * last object (a backup inside it cannot lose an object to GC).
+ */
+export const DEFAULT_GC_GRACE_SECONDS = 60 * 60
+
 export const EnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
-  DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  DATA_DIR: Type.String({ minLength: 1, default: DEFAULT_DATA_DIR }),
   LOG_LEVEL: Type.Unsafe<Config['logLevel']>({ ...LogLevel, default: 'info' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024, description: 'largest JSON commit body' }),
   MAX_ARTIFACT_BYTES: Type.Integer({ minimum: 1, default: 4 * 1024 * 1024 * 1024, description: 'largest streamed PUT body' }),
@@ -28,6 +37,7 @@ export const EnvSchema = Type.Object({
   SESSION_DEADLINE_SECONDS: Type.Integer({ minimum: 1, default: 24 * 60 * 60, description: 'deadline of a session that names none, from its creation' }),
   BODY_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 30_000, description: 'a request body that makes no progress this long is cut off' }),
   MAX_CONCURRENT_UPLOADS: Type.Integer({ minimum: 1, default: 128, description: 'write request bodies received at once; beyond, 503 with Retry-After' }),
+  GC_GRACE_SECONDS: Type.Integer({ minimum: 1, default: DEFAULT_GC_GRACE_SECONDS, description: 'an unreferenced object younger than this (since upload and release) is kept' }),
 }, { additionalProperties: true })
 
 export interface Config {
@@ -52,6 +62,7 @@ export interface Config {
   sessionDeadlineSeconds: number
   bodyIdleTimeoutMs: number
   maxConcurrentUploads: number
+  gcGraceSeconds: number
 }
 
 const DEFAULT_HARD_RESERVE = 64 * 1024 * 1024
@@ -109,5 +120,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sessionDeadlineSeconds: valid.SESSION_DEADLINE_SECONDS,
     bodyIdleTimeoutMs: valid.BODY_IDLE_TIMEOUT_MS,
     maxConcurrentUploads: valid.MAX_CONCURRENT_UPLOADS,
+    gcGraceSeconds: valid.GC_GRACE_SECONDS,
   }
 }

@@ -43,7 +43,9 @@ const MAY_IMPORT: Record<string, readonly string[] | 'anything'> = {
   http: ['domain', 'ledger', 'config', 'version'],
   app: ['domain', 'ledger', 'http'],
   client: ['domain', 'http', 'version'],
-  cli: ['client', 'domain', 'version', 'main'],
+  cli: ['client', 'domain', 'version', 'main', 'backup', 'config'],
+  // The CLI's door to a data dir on this host (backup): the local storage tools, nothing of the service.
+  backup: ['storage'],
   config: [],
   version: [],
   main: 'anything',

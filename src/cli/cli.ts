@@ -1,8 +1,9 @@
-// The `artifact-ledger` command: serve, push, get, ls, log, status, verify, complete.
+// The `artifact-ledger` command: serve, push, get, ls, log, status, verify, complete, backup.
 // Exit codes (exit-codes.ts, told by --help): 0 done; 1 the service refused or failed, or a digest did
 // not verify; 2 usage; 3 done, but the ledger reports a problem; 4 unreachable.
 import { Command, CommanderError } from 'commander'
 import { SERVICE_VERSION } from '../version.js'
+import { registerBackup } from './backup-command.js'
 import { createContext, type CliIo } from './context.js'
 import { EXIT, type ExitCode } from './exit-codes.js'
 import { fileProblem, reportFailure, reportUsage, UsageError } from './failures.js'
@@ -41,7 +42,7 @@ async function runCommand(argv: string[], io: CliIo): Promise<ExitCode> {
     .addHelpText('after', PROGRAM_HELP)
   const context = createContext(io, program)
   // In the order --help lists them.
-  for (const register of [registerServe, registerPush, registerGet, registerLs, registerLog, registerStatus, registerVerify, registerComplete]) register(context)
+  for (const register of [registerServe, registerPush, registerGet, registerLs, registerLog, registerStatus, registerVerify, registerComplete, registerBackup]) register(context)
 
   const wantsJson = argv.includes('--json')
   const commandName = program.commands.find((command) => command.name() === argv[0])?.name()

@@ -16,6 +16,11 @@ export class LocalFileError extends Error {
   override readonly name = 'LocalFileError'
 }
 
+/** A local operation (a backup) that could not be done, said in its own words: exit 1. */
+export class CommandFailed extends Error {
+  override readonly name = 'CommandFailed'
+}
+
 /** One line saying what is wrong, one saying where to look; never the whole help, which would bury the line. */
 export function reportUsage(io: Io, message: string, command: string | undefined, json: boolean): ExitCode {
   io.stderr.write(`artifact-ledger: ${message}\n`)
@@ -39,6 +44,11 @@ export function reportFailure(error: unknown, io: Io, json: boolean): ExitCode {
   if (error instanceof LocalFileError) {
     io.stderr.write(`artifact-ledger: ${error.message}\n`)
     if (json) io.stdout.write(JSON.stringify({ error: 'local_file', detail: error.message }, null, 2) + '\n')
+    return EXIT.failed
+  }
+  if (error instanceof CommandFailed) {
+    io.stderr.write(`artifact-ledger: ${error.message}\n`)
+    if (json) io.stdout.write(JSON.stringify({ error: 'failed', detail: error.message }, null, 2) + '\n')
     return EXIT.failed
   }
   if (error instanceof DigestMismatch || error instanceof ContractMismatch || error instanceof LedgerClientError || error instanceof TypeError) {

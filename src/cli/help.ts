@@ -47,6 +47,22 @@ export function clientCommandHelp(problem?: string): string {
     section('Environment', CLIENT_ENVIRONMENT)
 }
 
+/** backup works on a data dir on this host: its settings are the server's, its failures local. */
+export const BACKUP_HELP = exitCodes([EXIT.ok, EXIT.failed, EXIT.usage, EXIT.reportedProblem], {
+  [EXIT.failed]: 'no backup (no manifest.json): objects missing or corrupt in the source, past GC_GRACE_SECONDS, or an I/O error',
+  [EXIT.usage]: 'usage: a bad command line or option value; nothing was done',
+  [EXIT.reportedProblem]: 'with --verify: the backup does not match its manifest',
+}) + '\n' + section('Environment', [
+  ['DATA_DIR', "the data dir, when --data-dir is not given (default ./data, the server's default)"],
+  ['GC_GRACE_SECONDS', 'when --gc-grace-seconds is not given (default 3600). Garbage collection removes an object only when'],
+  ['', 'nothing references it and it was uploaded and released longer ago than this; a backup that gets its last'],
+  ['', 'object within this time of its snapshot cannot lose one to GC. Use the value the service runs with.'],
+], [
+  'The backup takes no lock and does not stop the service: ledger.db is copied as one SQLite snapshot, then',
+  'the objects it refers to (hard links on the same filesystem, else copies, every one hashed), then the plain',
+  'view, then manifest.json. Restore: start the service with DATA_DIR=<dir>. Copy the backup off this host.',
+])
+
 /** serve is the service itself: its codes are a server's, its settings the server's variables. */
 export const SERVE_HELP = exitCodes([EXIT.ok, EXIT.failed, EXIT.usage], {
   [EXIT.ok]: 'stopped by SIGTERM or SIGINT, once in-flight requests finished',

@@ -24,9 +24,19 @@ interface RuleTest {
   alert_rule_test?: { alertname: string; exp_alerts?: unknown[] }[]
 }
 
-async function alertRules(): Promise<AlertRule[]> {
-  const file = parse(await readFile(RULES, 'utf8')) as { groups: { rules: AlertRule[] }[] }
+interface RecordingRule {
+  record: string
+  expr: string
+}
+
+async function rulesOfFile(): Promise<(AlertRule | RecordingRule)[]> {
+  const file = parse(await readFile(RULES, 'utf8')) as { groups: { rules: (AlertRule | RecordingRule)[] }[] }
   return file.groups.flatMap((group) => group.rules)
+}
+
+/** The alerting rules; the recording rules beside them hold settings (the disk forecast's horizon). */
+async function alertRules(): Promise<AlertRule[]> {
+  return (await rulesOfFile()).filter((rule): rule is AlertRule => 'alert' in rule)
 }
 
 let scratch: string
@@ -49,6 +59,15 @@ describe('deploy/prometheus/alerts.yml', () => {
       expect(rule.annotations?.['summary'], rule.alert).toBeTruthy()
       expect(rule.annotations?.['description'], rule.alert).toBeTruthy()
     }
+  })
+
+  it('forecasts the data disk filling up with predict_linear, over a horizon set in one recording rule (24 h)', async () => {
+    const rules = await rulesOfFile()
+    const horizon = rules.find((rule): rule is RecordingRule => 'record' in rule && rule.record === 'artifact_ledger:disk_full_forecast_horizon_seconds')
+    expect(horizon?.expr).toBe('vector(86400)')
+    const forecast = (await alertRules()).find((rule) => rule.alert === 'ArtifactLedgerDiskFillsUp')
+    expect(forecast?.expr).toMatch(/^predict_linear\(artifact_ledger_disk_free_bytes\[6h\], scalar\(artifact_ledger:disk_full_forecast_horizon_seconds\)\) < 0$/)
+    expect(forecast?.for).toBe('30m')
   })
 
   it('has a firing and a not-firing unit test for every alert', async () => {

@@ -1,0 +1,61 @@
+// ledger.db as one consistent snapshot, taken beside the running service: no lock of its, no writer waits.
+import { constants } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+
+export interface SnapshotContents {
+  /** The highest seq in the snapshot: every entry at or below it that was committed is in it. */
+  maxSeq: number
+  /** Every object a committed version refers to (the set verify checks), in the order to fetch them. */
+  objects: { sha256: string; size: number }[]
+  /** The latest committed version of every artifact: what the plain view must show. */
+  latest: { sessionId: string; name: string; sha256: string }[]
+}
+
+/**
+ * Copies ledger.db into `target` with `VACUUM INTO` on a read-only connection. The statement runs in
+ * one read transaction, and in WAL mode a reader sees one snapshot while the service's writers go on
+ * appending to the WAL; it takes no write lock, so it never makes them wait. (The online backup API,
+ * `db.backup()`, copies in steps and starts over whenever another connection writes between two steps:
+ * under a steady stream of commits it may never finish.) The copy is fsynced here: SQLite does not.
+ */
+export async function snapshotDatabase(source: string, target: string): Promise<void> {
+  const db = new Database(source, { readonly: true, fileMustExist: true })
+  try {
+    // A reader waits only while a checkpoint or recovery holds the WAL index, briefly.
+    db.pragma('busy_timeout = 5000')
+    db.prepare('VACUUM INTO ?').run(target)
+  } finally {
+    db.close()
+  }
+  await fsyncPath(target, constants.O_RDONLY)
+  await fsyncPath(dirname(target), constants.O_RDONLY | constants.O_DIRECTORY)
+}
+
+/** What the snapshot holds, read from the copy itself: consistent with it by construction. */
+export function readSnapshot(path: string): SnapshotContents {
+  const db = new Database(path, { readonly: true, fileMustExist: true })
+  try {
+    const { maxSeq } = db.prepare('SELECT COALESCE(MAX(seq), 0) AS maxSeq FROM commits').get() as { maxSeq: number }
+    // version IS NOT NULL: the version of a committed entry. A pending entry's objects are not needed:
+    // recovery aborts it when a service starts on the backup. Oldest last reference first: history is
+    // pruned oldest first (the canary's, today at once), so those objects are the first that may go.
+    const objects = db.prepare(`SELECT sha256, MAX(size) AS size FROM commit_artifacts WHERE version IS NOT NULL AND sha256 IS NOT NULL
+      GROUP BY sha256 ORDER BY MAX(commit_seq), sha256`).all() as { sha256: string; size: number }[]
+    const latest = (db.prepare('SELECT session_id, name, sha256 FROM latest_artifacts ORDER BY session_id, name').all() as { session_id: string; name: string; sha256: string }[])
+      .map((row) => ({ sessionId: row.session_id, name: row.name, sha256: row.sha256 }))
+    return { maxSeq, objects, latest }
+  } finally {
+    db.close()
+  }
+}
+
+async function fsyncPath(path: string, flags: number): Promise<void> {
+  const handle = await open(path, flags)
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
