@@ -33,7 +33,6 @@ export const EnvSchema = Type.Object({
   SCRUB_INTERVAL_MS: Type.Integer({ minimum: 0, default: 6 * 60 * 60 * 1000, description: '0 disables the background scrub' }),
   SCRUB_RATE_BYTES_PER_SEC: Type.Integer({ minimum: 1, default: 64 * 1024 * 1024 }),
   GC_INTERVAL_MS: Type.Integer({ minimum: 0, default: 10 * 60 * 1000, description: '0 disables background garbage collection; POST /v1/gc still runs it' }),
-  GC_GRACE_SECONDS: Type.Integer({ minimum: 0, default: 60 * 60, description: 'an object is collected only when its upload and its release are both older than this' }),
   SESSION_DEADLINE_SECONDS: Type.Integer({ minimum: 1, default: 24 * 60 * 60, description: 'deadline of a session that names none, from its creation' }),
   BODY_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 30_000, description: 'a request body that makes no progress this long is cut off' }),
   MAX_CONCURRENT_UPLOADS: Type.Integer({ minimum: 1, default: 128, description: 'write request bodies received at once; beyond, 503 with Retry-After' }),
@@ -62,7 +61,6 @@ export interface Config {
   sessionDeadlineSeconds: number
   bodyIdleTimeoutMs: number
   maxConcurrentUploads: number
-  gcGraceSeconds: number
 }
 
 const DEFAULT_HARD_RESERVE = 64 * 1024 * 1024
@@ -120,6 +118,5 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sessionDeadlineSeconds: valid.SESSION_DEADLINE_SECONDS,
     bodyIdleTimeoutMs: valid.BODY_IDLE_TIMEOUT_MS,
     maxConcurrentUploads: valid.MAX_CONCURRENT_UPLOADS,
-    gcGraceSeconds: valid.GC_GRACE_SECONDS,
   }
 }

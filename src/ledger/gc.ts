@@ -19,7 +19,7 @@ export interface GcSettings {
   reclaimDatabaseBytes: number
 }
 
-export const DEFAULT_GC_SETTINGS: GcSettings = { graceSeconds: 3600, batchSize: 500, reclaimDatabaseBytes: 64 * 1024 * 1024 }
+export const DEFAULT_GC_SETTINGS: GcSettings = { graceSeconds: 60 * 60, batchSize: 500, reclaimDatabaseBytes: 64 * 1024 * 1024 }
 
 const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
