@@ -48,6 +48,9 @@ const ledger = new Ledger(openStorage(config.dataDir), {
   scrubIntervalMs: config.scrubIntervalMs,
   scrubRateBytesPerSec: config.scrubRateBytesPerSec,
   sessionDeadlineSeconds: config.sessionDeadlineSeconds,
+  retention: config.retention,
+  expiryIntervalMs: config.expiryIntervalMs,
+  expiryBatchSize: config.expiryBatchSize,
   logger: logger.child({ component: 'ledger' }),
 })
 const app = await buildApp({

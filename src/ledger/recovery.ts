@@ -34,7 +34,6 @@ export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOu
   let removedTemps = await parts.objects.removeLeftovers()
   removedTemps += await parts.view.removeLeftovers()
   removedTemps += await parts.probes.removeLeftovers()
-  await collectGarbage(parts)
   let settledCommits = 0
   const failures: RecoveryOutcome['failures'] = []
   // One commit that cannot be settled must not keep every other session from recovering.
@@ -55,14 +54,6 @@ export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOu
 /** True when nothing needs the object: no commit in flight claims it and no committed version refers to it. */
 export async function isUnneeded(parts: Pick<RecoveryParts, 'log' | 'coordination'>, sha256: string): Promise<boolean> {
   return !(await parts.coordination.objects.isClaimed(sha256)) && !(await parts.log.isObjectReferenced(sha256))
-}
-
-/** Deletes objects queued by a history prune, unless something has come to reference them again. */
-export async function collectGarbage(parts: RecoveryParts): Promise<void> {
-  for (const sha256 of await parts.bookkeeping.objectsToCollect()) {
-    if (await isUnneeded(parts, sha256)) await parts.objects.remove(sha256)
-    await parts.bookkeeping.objectCollected(sha256)
-  }
 }
 
 /** Undoes whatever an unfinished commit left on disk. Returns how many temp files it removed. */

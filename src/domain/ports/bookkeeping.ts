@@ -1,4 +1,4 @@
-// What the log keeps about the storage itself: object health, deletions owed, scrubs, pruning.
+// What the log keeps about the storage itself: object health, totals, scrubs.
 
 export interface ScrubRecord {
   startedAt: string
@@ -23,14 +23,4 @@ export interface StorageBookkeeping {
   databaseBytes(): Promise<number>
   recordScrub(summary: ScrubRecord): Promise<void>
   lastScrub(): Promise<ScrubRecord | undefined>
-  /**
-   * Deletes all but the newest `keep` entries of a session, except those still unsettled. Digests it
-   * leaves unreferenced are queued for collection in the same transaction and returned.
-   * Crash: the queue is durable with the deletion, so a crash before the objects go leaves them queued.
-   */
-  pruneSessionHistory(sessionId: string, keep: number): Promise<string[]>
-  /** Digests queued by pruneSessionHistory and not yet collected. */
-  objectsToCollect(): Promise<string[]>
-  /** Takes a digest off the queue, once its object is gone or referenced again. */
-  objectCollected(sha256: string): Promise<void>
 }
