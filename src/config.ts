@@ -37,6 +37,10 @@ export const EnvSchema = Type.Object({
   BODY_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 30_000, description: 'a request body that makes no progress this long is cut off' }),
   MAX_CONCURRENT_UPLOADS: Type.Integer({ minimum: 1, default: 128, description: 'write request bodies received at once; beyond, 503 with Retry-After' }),
   GC_GRACE_SECONDS: Type.Integer({ minimum: 1, default: DEFAULT_GC_GRACE_SECONDS, description: 'an unreferenced object younger than this (since upload and release) is kept' }),
+  RETENTION_KEEP_VERSIONS: Type.Optional(Type.Integer({ minimum: 1, description: 'default: only the newest N versions of each artifact stay' })),
+  RETENTION_DELETE_AFTER_DAYS: Type.Optional(Type.Integer({ minimum: 1, description: 'default: versions committed more than D days ago expire' })),
+  EXPIRY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 60_000, description: 'how often a batch of expiry runs; 0 disables it' }),
+  EXPIRY_BATCH_SIZE: Type.Integer({ minimum: 1, default: 500, description: 'versions expired per batch' }),
 }, { additionalProperties: true })
 
 export interface Config {
@@ -61,6 +65,10 @@ export interface Config {
   sessionDeadlineSeconds: number
   bodyIdleTimeoutMs: number
   maxConcurrentUploads: number
+  /** The server's retention, for sessions that do not set their own; empty keeps every version. */
+  retention: { keepVersions?: number; deleteAfterDays?: number }
+  expiryIntervalMs: number
+  expiryBatchSize: number
 }
 
 const DEFAULT_HARD_RESERVE = 64 * 1024 * 1024
@@ -72,7 +80,7 @@ type Env = Static<typeof EnvSchema>
 
 function parseScalar(key: string, value: string): unknown {
   const trimmed = value.trim()
-  if (/^(PORT|.*_BYTES|.*_MS|.*_PER_SEC|.*_SECONDS|MAX_.*)$/.test(key)) return /^\d+$/.test(trimmed) ? Number(trimmed) : value
+  if (/^(PORT|.*_BYTES|.*_MS|.*_PER_SEC|.*_SECONDS|.*_SIZE|MAX_.*|RETENTION_.*)$/.test(key)) return /^\d+$/.test(trimmed) ? Number(trimmed) : value
   if (key === 'ALLOW_ANONYMOUS' || key === 'METRICS_REQUIRE_TOKEN') {
     if (/^(1|true|yes)$/i.test(trimmed)) return true
     if (/^(0|false|no)$/i.test(trimmed)) return false
@@ -118,5 +126,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sessionDeadlineSeconds: valid.SESSION_DEADLINE_SECONDS,
     bodyIdleTimeoutMs: valid.BODY_IDLE_TIMEOUT_MS,
     maxConcurrentUploads: valid.MAX_CONCURRENT_UPLOADS,
+    retention: {
+      ...(valid.RETENTION_KEEP_VERSIONS === undefined ? {} : { keepVersions: valid.RETENTION_KEEP_VERSIONS }),
+      ...(valid.RETENTION_DELETE_AFTER_DAYS === undefined ? {} : { deleteAfterDays: valid.RETENTION_DELETE_AFTER_DAYS }),
+    },
+    expiryIntervalMs: valid.EXPIRY_INTERVAL_MS,
+    expiryBatchSize: valid.EXPIRY_BATCH_SIZE,
   }
 }

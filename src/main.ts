@@ -50,6 +50,9 @@ const ledger = new Ledger(openStorage(config.dataDir), {
   gcIntervalMs: config.gcIntervalMs,
   gcGraceSeconds: config.gcGraceSeconds,
   sessionDeadlineSeconds: config.sessionDeadlineSeconds,
+  retention: config.retention,
+  expiryIntervalMs: config.expiryIntervalMs,
+  expiryBatchSize: config.expiryBatchSize,
   logger: logger.child({ component: 'ledger' }),
 })
 const app = await buildApp({

@@ -2,9 +2,11 @@
 
 /**
  * Every change is a log entry with its own seq: `artifacts` (a commit of bytes), `expect` (the expected
- * set changed), `close` (the session was closed), `session` (created, deadline or metadata changed).
+ * set changed), `close` (the session was closed), `session` (created, deadline, metadata, retention or
+ * hold changed), `delete` (an artifact or the session deleted by an admin), `expire` (versions removed by
+ * retention). A delete or expire entry removes versions: they stay in the log, unreadable.
  */
-export const ENTRY_KINDS = ['artifacts', 'expect', 'close', 'session'] as const
+export const ENTRY_KINDS = ['artifacts', 'expect', 'close', 'session', 'delete', 'expire'] as const
 export type EntryKind = (typeof ENTRY_KINDS)[number]
 
 export const COMMIT_STATES = ['pending', 'committed', 'failed', 'aborted'] as const
@@ -27,3 +29,6 @@ export function canTransition(from: CommitState | null, to: CommitState, kind: E
   }
   return allowedNext[from].includes(to)
 }
+
+/** The kinds of entry that remove versions. */
+export type RemovalKind = Extract<EntryKind, 'delete' | 'expire'>

@@ -78,6 +78,22 @@ export class ArtifactNotFound extends LedgerError {
 export class VersionNotFound extends LedgerError {
   readonly code = 'version_not_found'
 }
+/** Every version of the artifact was deleted (DELETE, or its session's): 410, never served again. */
+export class ArtifactDeleted extends LedgerError {
+  readonly code = 'artifact_deleted'
+}
+/** The version was removed by retention (keepVersions or deleteAfterDays): 410. */
+export class VersionExpired extends LedgerError {
+  readonly code = 'version_expired'
+}
+/** The session was deleted: its record stays, and it takes no further change. */
+export class SessionDeleted extends LedgerError {
+  readonly code = 'session_deleted'
+}
+/** The session is under a hold: nothing of it is deleted or expired until the hold is lifted. */
+export class Held extends LedgerError {
+  readonly code = 'held'
+}
 export class CommitNotFound extends LedgerError {
   readonly code = 'commit_not_found'
 }

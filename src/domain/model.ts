@@ -1,9 +1,9 @@
 // The records the ledger keeps and returns: log entries (commits and session changes), their
 // transitions, artifact versions.
-import type { CommitState, EntryKind } from './commit-state.js'
-import type { ClosedBy, ClosedState, SessionRow, WriterError } from './session.js'
+import type { CommitState, EntryKind, RemovalKind } from './commit-state.js'
+import type { ClosedBy, ClosedState, Retention, SessionRow, WriterError } from './session.js'
 
-export { ENTRY_KINDS, type EntryKind } from './commit-state.js'
+export { ENTRY_KINDS, type EntryKind, type RemovalKind } from './commit-state.js'
 
 /** Names added to and removed from a session's expected artifacts. */
 export interface ExpectChange {
@@ -19,11 +19,35 @@ export interface CloseChange {
   error: WriterError | null
 }
 
-/** What a `session` entry changed; null members stayed as they were. */
+/** What a `session` entry changed; null (or absent) members stayed as they were. */
 export interface SessionChange {
   created: boolean
   deadline: string | null
   metadata: Record<string, unknown> | null
+  retention?: Retention
+  hold?: boolean
+}
+
+/** A version of a name, as removal entries list them. */
+export interface VersionRef {
+  name: string
+  version: number
+}
+
+/** What a `delete` entry removed, and who asked: the token's name, or `anonymous` when auth is off. */
+export interface DeleteChange {
+  by: string
+  /** `artifact`: every version of `name`; `session`: every version of every artifact, and the session is `deleted`. */
+  target: 'artifact' | 'session'
+  name: string | null
+  /** How many versions it made unreadable. */
+  removedVersions: number
+}
+
+/** What an `expire` entry removed, by which rule of the session's retention. */
+export interface ExpireChange {
+  retention: Retention
+  versions: VersionRef[]
 }
 
 /** The session-level part of an entry, stored with it. */
@@ -31,6 +55,15 @@ export interface EntryChange {
   expect?: ExpectChange
   close?: CloseChange
   session?: SessionChange
+  delete?: DeleteChange
+  expire?: ExpireChange
+}
+
+/** How a version stopped being readable: the delete or expire entry that removed it. */
+export interface VersionRemoval {
+  seq: number
+  kind: RemovalKind
+  at: string
 }
 
 export interface ArtifactVersion {
@@ -42,6 +75,8 @@ export interface ArtifactVersion {
   commitId: string
   seq: number
   committedAt: string
+  /** Only on a removed version (in a history or a snapshot): listings of live artifacts never hold one. */
+  removed?: VersionRemoval
 }
 
 export interface CommitArtifact {
@@ -75,6 +110,8 @@ export interface CommitRecord {
   expect: ExpectChange | null
   close: CloseChange | null
   session: SessionChange | null
+  delete: DeleteChange | null
+  expire: ExpireChange | null
 }
 
 export interface Transition {

@@ -2,13 +2,15 @@
 // log entry records it (one per request, none when nothing changes). Log adapters apply the plan.
 import type { CloseChange, EntryChange, ExpectChange, SessionChange } from './model.js'
 import type { SessionUpdate } from './ports.js'
-import { closedState, missingArtifacts, type CloseRequest, type SessionRow } from './session.js'
+import { closedState, missingArtifacts, type CloseRequest, type Retention, type SessionRow } from './session.js'
 
 export interface SessionChangePlan {
   /** The expected list to store (the session's state is then re-derived). */
   expected?: string[]
   metadata?: Record<string, unknown>
   deadline?: string
+  retention?: Retention
+  hold?: boolean
   /** The entry that records the change: an expectation change is an `expect` entry, any other a `session` one. */
   entry?: { kind: 'expect' | 'session'; change: EntryChange }
 }
@@ -27,23 +29,34 @@ function entryFor(expect: ExpectChange | undefined, session: SessionChange | und
   return session === undefined ? undefined : { kind: 'session', change: { session } }
 }
 
-/** PUT /v1/sessions/{sid}: the expected list replaced, metadata and deadline set; `created` when this write made the session. */
+/** Retention as stored: its members in one order, so the same rules compare equal. */
+function sameRetention(a: Retention | null, b: Retention): boolean {
+  return a?.keepVersions === b.keepVersions && a?.deleteAfterDays === b.deleteAfterDays
+}
+
+/** PUT /v1/sessions/{sid}: the expected list replaced, metadata, deadline, retention and hold set; `created` when this write made the session. */
 export function planUpdate(current: SessionRow, created: boolean, update: SessionUpdate): SessionChangePlan {
   const expect = update.expectedArtifacts === undefined ? undefined : diffExpected(current.expectedArtifacts, update.expectedArtifacts)
   const metadataChanged = update.metadata !== undefined && JSON.stringify(update.metadata) !== JSON.stringify(current.metadata)
   const deadlineChanged = update.deadline !== undefined && update.deadline !== current.deadline
+  const retention = update.retention !== undefined && !sameRetention(current.retention, update.retention) ? update.retention : undefined
+  const hold = update.hold !== undefined && update.hold !== current.hold ? update.hold : undefined
   // The same names in another order is no change of the set, and no entry; the list is stored as given.
   const reordered = update.expectedArtifacts !== undefined && update.expectedArtifacts.join('\0') !== current.expectedArtifacts.join('\0')
-  const session: SessionChange | undefined = created || metadataChanged || deadlineChanged ? {
+  const session: SessionChange | undefined = created || metadataChanged || deadlineChanged || retention !== undefined || hold !== undefined ? {
     created,
     deadline: created || deadlineChanged ? (deadlineChanged ? (update.deadline ?? null) : current.deadline) : null,
     metadata: metadataChanged ? (update.metadata ?? null) : null,
+    ...(retention === undefined ? {} : { retention }),
+    ...(hold === undefined ? {} : { hold }),
   } : undefined
   const entry = entryFor(expect, session)
   return {
     ...(expect !== undefined || reordered ? { expected: update.expectedArtifacts ?? [] } : {}),
     ...(metadataChanged && update.metadata !== undefined ? { metadata: update.metadata } : {}),
     ...(deadlineChanged && update.deadline !== undefined ? { deadline: update.deadline } : {}),
+    ...(retention === undefined ? {} : { retention }),
+    ...(hold === undefined ? {} : { hold }),
     ...(entry === undefined ? {} : { entry }),
   }
 }

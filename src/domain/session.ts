@@ -1,8 +1,21 @@
 // Sessions: what a writer said it would produce, whether it did, and how the session was closed.
 
-export const SESSION_STATES = ['open', 'complete', 'incomplete', 'failed'] as const
+/** `deleted`: an admin deleted the session; its record stays, its artifacts answer 410 and writes are refused. */
+export const SESSION_STATES = ['open', 'complete', 'incomplete', 'failed', 'deleted'] as const
 export type SessionState = (typeof SESSION_STATES)[number]
-export type ClosedState = Exclude<SessionState, 'open'>
+/** The states a close leaves a session in. */
+export const CLOSED_STATES = ['complete', 'incomplete', 'failed'] as const
+export type ClosedState = (typeof CLOSED_STATES)[number]
+
+/**
+ * How long a session's versions are kept: only the newest `keepVersions` of each artifact, and none
+ * committed more than `deleteAfterDays` ago (the latest included). Absent members take the server's
+ * defaults; absent defaults keep everything.
+ */
+export interface Retention {
+  keepVersions?: number
+  deleteAfterDays?: number
+}
 
 /** Who closed a session: its writer (`POST …/complete`), or the service when the deadline passed. */
 export const CLOSED_BY = ['writer', 'deadline'] as const
@@ -31,12 +44,23 @@ export interface SessionRow {
   deadline: string | null
   closedBy: ClosedBy | null
   error: WriterError | null
+  /** The session's own retention; null takes the server's defaults. */
+  retention: Retention | null
+  /** While true, nothing of the session is deleted or expired. */
+  hold: boolean
 }
 
 /** What a session close asks for: by the writer (with the failure it reports, if any) or by the deadline. */
 export interface CloseRequest {
   by: ClosedBy
   error?: WriterError
+}
+
+/** The retention that applies to a session: its own members, the server's defaults for those it does not set. */
+export function effectiveRetention(own: Retention | null, defaults: Retention): Retention {
+  const keepVersions = own?.keepVersions ?? defaults.keepVersions
+  const deleteAfterDays = own?.deleteAfterDays ?? defaults.deleteAfterDays
+  return { ...(keepVersions === undefined ? {} : { keepVersions }), ...(deleteAfterDays === undefined ? {} : { deleteAfterDays }) }
 }
 
 export function missingArtifacts(expected: readonly string[], present: Iterable<string>): string[] {
@@ -50,7 +74,7 @@ export function missingArtifacts(expected: readonly string[], present: Iterable<
  * when nothing expected is missing, so a late artifact can still complete it.
  */
 export function settledState(current: SessionState, missing: readonly string[]): SessionState {
-  if (current === 'open' || current === 'failed') return current
+  if (current === 'open' || current === 'failed' || current === 'deleted') return current
   return missing.length === 0 ? 'complete' : 'incomplete'
 }
 
@@ -60,7 +84,7 @@ export function settledState(current: SessionState, missing: readonly string[]):
  * only open sessions.
  */
 export function closedState(current: SessionState, request: CloseRequest, missing: readonly string[]): ClosedState | undefined {
-  if (current === 'failed') return undefined
+  if (current === 'failed' || current === 'deleted') return undefined
   if (request.error !== undefined) return 'failed'
   if (current !== 'open') return undefined
   return missing.length === 0 ? 'complete' : 'incomplete'

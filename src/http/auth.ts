@@ -166,7 +166,23 @@ const ROUTE_NEEDS: ReadonlyArray<readonly [method: string, url: string, need: Ne
   ['GET', '/metrics', 'metrics'],
   ['POST', '/v1/verify', 'admin'],
   ['POST', '/v1/gc', 'admin'],
+  ['DELETE', '/v1/sessions/:sid', 'admin'],
+  ['DELETE', '/v1/sessions/:sid/artifacts/*', 'admin'],
 ]
+
+/** The token each authenticated request came with: deletions record its name. */
+const requestTokens = new WeakMap<FastifyRequest, AuthToken>()
+
+/** Who asked, for the log: the token's name, or `anonymous` when auth is off. */
+export function callerName(req: FastifyRequest): string {
+  return requestTokens.get(req)?.name ?? 'anonymous'
+}
+
+/** For a field of a body that needs more than its route does (retention, hold): Forbidden without it. No-op when auth is off. */
+export function assertCallerScope(req: FastifyRequest, needed: Scope, what: string): void {
+  const token = requestTokens.get(req)
+  if (token !== undefined && !grants(token.scopes, needed)) throw new Forbidden(`${what} needs the ${needed} scope`, { requiredScope: needed })
+}
 
 function isSafeMethod(method: string): boolean {
   return method === 'GET' || method === 'HEAD'
@@ -232,6 +248,7 @@ export function registerAuth(app: FastifyInstance, settings: AuthSettings): void
       throw new Unauthorized('the bearer token is not valid')
     }
     // Every later line of this request (rejections, "request completed") names the token, never its value.
+    requestTokens.set(req, token)
     req.log = req.log.child({ token: token.name })
     reply.log = req.log
     if (!grants(token.scopes, needed)) {

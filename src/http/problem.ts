@@ -32,6 +32,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   name_conflict: 409,
   idempotency_key_reused: 409,
   session_closed: 409,
+  session_deleted: 409,
+  held: 409,
+  artifact_deleted: 410,
+  version_expired: 410,
   precondition_failed: 412,
   payload_too_large: 413,
   uri_too_long: 414,
@@ -58,7 +62,7 @@ const STATUS_BY_CODE: Record<string, number> = {
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout',
-  409: 'Conflict', 412: 'Precondition Failed', 413: 'Content Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type',
+  409: 'Conflict', 410: 'Gone', 412: 'Precondition Failed', 413: 'Content Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type',
   416: 'Range Not Satisfiable', 422: 'Unprocessable Content', 431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable', 507: 'Insufficient Storage',

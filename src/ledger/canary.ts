@@ -4,13 +4,10 @@ import type { CanarySummary } from './status.js'
 import type { Committer } from './commit.js'
 import { describeError } from './describe-error.js'
 
-/** Enough history to see the canary's recent commits; older ones are pruned so it never grows. */
-const KEEP_COMMITS = 5
-
 export interface CanaryParts {
   committer: Committer
-  /** Drops old canary commits and deletes objects nothing references any more. */
-  prune: (keep: number) => Promise<void>
+  /** After a commit that went through: gives the canary's session its retention (it is created by the first one). */
+  afterCommit: () => Promise<void>
   /** The run's summary, and the error that failed it, if one did (to be reported: the summary keeps only its code). */
   onResult: (result: CanarySummary, error?: unknown) => void
 }
@@ -42,7 +39,7 @@ export class Canary {
         message: 'canary',
       })
       result = { at, ok: true, latencyMs: Math.round(performance.now() - started), error: null }
-      await this.parts.prune(KEEP_COMMITS)
+      await this.parts.afterCommit()
     } catch (error) {
       const { code, detail } = describeError(error)
       result = { at, ok: false, latencyMs: Math.round(performance.now() - started), error: `${code}: ${detail}` }

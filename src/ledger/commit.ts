@@ -62,6 +62,8 @@ export interface CommitterParts extends FailedCommitParts {
   noteFault: (error: unknown) => void
   /** The deadline a session created by this commit gets. */
   newSessionDeadline: (sessionId: string) => string | null
+  /** Refuses a session that takes no more changes (a deleted one); runs under the session's lock. */
+  assertWritable: (sessionId: string) => Promise<void>
   observer: ObserverSet
 }
 
@@ -267,6 +269,7 @@ export class Committer {
     details: { message: string | null; metadata: Record<string, unknown> | null; expect?: string[]; idempotency?: { key: string; fingerprint: string } },
   ): Promise<CommitRecord> {
     const { log } = this.parts
+    await this.parts.assertWritable(sessionId)
     const conflict = await log.findNameConflict(sessionId, artifacts.map((a) => a.name))
     if (conflict !== undefined) {
       throw new NameConflict(

@@ -36,7 +36,7 @@ async function collect(parts: GcParts, settings: GcSettings, signal: AbortSignal
   const reclaimed = { objects: 0, bytes: 0 }
   const sweep = async (objects: readonly CollectableObject[]): Promise<void> => {
     for (const object of objects) {
-      await removeIfUnneeded(parts, object.sha256)
+      await removeIfUnneeded(parts, object.sha256, (sha256) => bookkeeping.isObjectLive(sha256))
       await bookkeeping.objectCollected(object.sha256)
     }
   }

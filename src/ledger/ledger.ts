@@ -2,7 +2,7 @@
 // health and the background work (canary, scrub, deadlines), and reports every error of that work.
 import { v7 as uuidv7 } from 'uuid'
 import { SessionNotFound } from '../domain/errors.js'
-import type { ArtifactVersion, CommitError, CommitWithTransitions, ExpectChange, SessionRecord } from '../domain/model.js'
+import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, ExpectChange, SessionRecord } from '../domain/model.js'
 import { assertSessionId } from '../domain/names.js'
 import type { BackgroundPath, CommitFilter, EndedAttempt, GcRecord, LedgerObserver, LedgerPorts, ScrubRecord } from '../domain/ports.js'
 import { BackgroundErrors, type LedgerLogger } from './background-errors.js'
@@ -12,14 +12,15 @@ import { DEFAULT_GC_SETTINGS, GarbageCollector } from './gc.js'
 import { readinessChecks, report, type DiskThresholds, type HealthReport } from './health.js'
 import { OwedFailures } from './owed-failures.js'
 import { Reader, type ArtifactSelector, type CommitPage, type SessionArtifacts } from './reads.js'
-import { collectGarbage, recoverAtStartup } from './recovery.js'
+import { recoverAtStartup } from './recovery.js'
+import { Removals } from './removals.js'
 import { ObserverSet } from './observers.js'
 import { ServiceState } from './service-state.js'
 import { Canary } from './canary.js'
 import { Scrubber } from './scrub.js'
-import { assertCallerSessionId, Sessions, type SessionChanges, type SessionPage } from './sessions.js'
+import { assertCallerSessionId, assertNotDeleted, Sessions, type SessionChanges, type SessionPage } from './sessions.js'
 import { statusReport, type CanarySummary, type StatusReport } from './status.js'
-import { CANARY_SESSION_ID, type SessionState, type WriterError } from '../domain/session.js'
+import { CANARY_SESSION_ID, type Retention, type SessionState, type WriterError } from '../domain/session.js'
 import { verifyStorage, type VerifyParts, type VerifyReport } from './verify.js'
 
 export interface LedgerSettings {
@@ -41,7 +42,16 @@ export interface LedgerSettings {
   sessionDeadlineSeconds?: number
   /** How often deadlines are checked (default 1 s, so a session closes within 5 s of its deadline). */
   deadlineCheckIntervalMs?: number
+  /** The server's retention for what a session does not set; absent members keep everything. */
+  retention?: Retention
+  /** 0 (the default) runs no background expiry; `runExpiry()` still works. */
+  expiryIntervalMs?: number
+  /** Versions expired per tick of the sweep (default 500): the bound on its rate. */
+  expiryBatchSize?: number
 }
+
+/** The canary keeps its newest few versions, by retention like any session. */
+const CANARY_RETENTION: Retention = { keepVersions: 5 }
 
 const DEFAULT_DEADLINE_SECONDS = 24 * 60 * 60
 const DEFAULT_DEADLINE_CHECK_MS = 1000
@@ -58,7 +68,11 @@ export class Ledger {
   private readonly background: BackgroundErrors
   private readonly owed: OwedFailures
   private readonly faults: Faults
+  private readonly removals: Removals
   private deadlineTimer: NodeJS.Timeout | undefined
+  private expiryTimer: NodeJS.Timeout | undefined
+  private expiring: Promise<number> | undefined
+  private canaryRetentionSet = false
 
   constructor(
     private readonly storage: LedgerPorts,
@@ -79,13 +93,23 @@ export class Ledger {
       reconcileSession: (sessionId) => this.faults.reconcileDirty(sessionId),
       noteFault: (error) => this.noteFault(error),
       reportBackground: (path, error) => this.reportBackground(path, error),
+      assertWritable: async (sessionId) => {
+        assertNotDeleted(await storage.sessions.session(sessionId))
+      },
       oweFailure: (failure) => this.owed.owe(failure),
       newSessionDeadline: (sessionId) => this.sessions.defaultDeadline(sessionId),
       observer: this.observers,
     })
+    this.removals = new Removals({
+      storage,
+      state: this.state,
+      retentionDefaults: settings.retention ?? {},
+      expiryBatchSize: settings.expiryBatchSize ?? 500,
+      report: (path, error) => this.reportBackground(path, error),
+    })
     this.canary = new Canary({
       committer: this.committer,
-      prune: (keep) => this.pruneCanary(keep),
+      afterCommit: () => this.boundCanaryHistory(),
       onResult: (result, error) => {
         this.state.canary = result
         if (error === undefined) this.background.succeeded('canary')
@@ -140,6 +164,49 @@ export class Ledger {
     this.scrubber.start(this.settings.scrubIntervalMs ?? 0)
     this.collector.start(this.settings.gcIntervalMs ?? 0)
     this.startDeadlines(this.settings.deadlineCheckIntervalMs ?? DEFAULT_DEADLINE_CHECK_MS)
+    this.startExpiry(this.settings.expiryIntervalMs ?? 0)
+  }
+
+  /** The canary's history is bounded by retention, as any session's can be; set once its session exists (no entry when already set). */
+  private async boundCanaryHistory(): Promise<void> {
+    if (this.canaryRetentionSet) return
+    await this.storage.sessions.withTransaction((tx) => tx.updateSession(CANARY_SESSION_ID, { retention: CANARY_RETENTION }, { newSessionDeadline: null }))
+    this.canaryRetentionSet = true
+  }
+
+  /** One batch per tick, never two at once: expiry is bounded in rate and never holds up commits for long. */
+  private startExpiry(intervalMs: number): void {
+    if (intervalMs <= 0) return
+    this.expiryTimer = setInterval(() => {
+      if (this.expiring !== undefined) return
+      this.expiring = this.removals.expireBatch().finally(() => {
+        this.expiring = undefined
+      })
+      this.expiring.then(() => this.background.succeeded('expiry'), (error: unknown) => this.reportBackground('expiry', error))
+    }, intervalMs)
+    this.expiryTimer.unref()
+  }
+
+  /** Expires every version retention says must go, now, batch by batch; returns how many. Errors are reported and thrown. */
+  async runExpiry(): Promise<number> {
+    try {
+      const removed = await this.removals.expireAll()
+      this.background.succeeded('expiry')
+      return removed
+    } catch (error) {
+      this.reportBackground('expiry', error)
+      throw error
+    }
+  }
+
+  /** DELETE …/artifacts/{name} (admin): one `delete` entry, by the token's name or `anonymous`. */
+  deleteArtifact(sessionId: string, name: string, by: string): Promise<CommitRecord> {
+    return this.removals.deleteArtifact(sessionId, name, by)
+  }
+
+  /** DELETE /v1/sessions/{sid} (admin): the session stays, `deleted`, with one `delete` entry. */
+  deleteSession(sessionId: string, by: string): Promise<CommitRecord> {
+    return this.removals.deleteSession(sessionId, by)
   }
 
   private startDeadlines(intervalMs: number): void {
@@ -181,13 +248,6 @@ export class Ledger {
       this.reportBackground('gc', error)
       throw error
     }
-  }
-
-  private async pruneCanary(keep: number): Promise<void> {
-    await this.storage.coordination.sessions.withLock(CANARY_SESSION_ID, async () => {
-      await this.storage.bookkeeping.pruneSessionHistory(CANARY_SESSION_ID, keep)
-      await collectGarbage(this.storage)
-    })
   }
 
   async commit(sessionId: string, request: CommitRequest, options: CommitOptions = {}): Promise<CommitOutcome> {
@@ -353,7 +413,8 @@ export class Ledger {
   async close(): Promise<void> {
     this.state.phase = 'stopping'
     clearInterval(this.deadlineTimer)
-    await Promise.all([this.canary.stop(), this.scrubber.stop(), this.collector.stop()])
+    clearInterval(this.expiryTimer)
+    await Promise.all([this.canary.stop(), this.scrubber.stop(), this.collector.stop(), this.expiring?.catch(() => undefined)])
     await this.committer.drain()
     await this.storage.log.close()
   }

@@ -7,6 +7,7 @@ import {
 import { headEtag, type ArtifactVersion, type CommitRecord, type CommitWithTransitions } from '../domain/model.js'
 import { assertArtifactName, assertSessionId } from '../domain/names.js'
 import type { CommitFilter, CommitLog, LedgerObserver, ObjectStore, StorageBookkeeping } from '../domain/ports.js'
+import { removedError } from './removals.js'
 
 /** Objects up to this size are read whole and checked before the first byte is sent. */
 export const VERIFY_BEFORE_SEND_BYTES = 8 * 1024 * 1024
@@ -54,6 +55,10 @@ export class Reader {
     }
   }
 
+  /**
+   * The version a read names. A removed one answers 410 (artifact_deleted or version_expired), also when a
+   * snapshot still lists it; a name whose every version is removed answers 410 too, and one never committed 404.
+   */
   async resolveArtifact(sessionId: string, name: string, selector: ArtifactSelector = {}): Promise<ArtifactVersion> {
     await this.assertSession(sessionId)
     assertArtifactName(name)
@@ -62,16 +67,18 @@ export class Reader {
       if (found === undefined || (selector.atSeq !== undefined && found.seq > selector.atSeq)) {
         throw new VersionNotFound(`artifact ${JSON.stringify(name)} has no version ${selector.version}`, { name, version: selector.version })
       }
-      return found
+      return readable(found)
     }
     const found = await this.log.latestVersion(sessionId, name, selector.atSeq)
-    if (found === undefined) {
-      const when = selector.atSeq === undefined ? '' : ` as of seq ${selector.atSeq}`
-      throw new ArtifactNotFound(`session ${sessionId} has no artifact ${JSON.stringify(name)}${when}`, { name })
-    }
-    return found
+    if (found !== undefined) return readable(found)
+    const last = (await this.log.versionHistory(sessionId, name)).filter((v) => v.seq <= (selector.atSeq ?? Infinity)).at(-1)
+    const gone = last === undefined ? undefined : removedError(last)
+    if (gone !== undefined) throw gone
+    const when = selector.atSeq === undefined ? '' : ` as of seq ${selector.atSeq}`
+    throw new ArtifactNotFound(`session ${sessionId} has no artifact ${JSON.stringify(name)}${when}`, { name })
   }
 
+  /** Every version of a name, removed ones included and marked (`removed`): the history stays. */
   async history(sessionId: string, name: string): Promise<ArtifactVersion[]> {
     await this.assertSession(sessionId)
     assertArtifactName(name)
@@ -153,6 +160,13 @@ export class Reader {
     }
     return asError(error)
   }
+}
+
+/** A version that may be read: a removed one is 410, whatever listed it. */
+function readable(version: ArtifactVersion): ArtifactVersion {
+  const gone = removedError(version)
+  if (gone !== undefined) throw gone
+  return version
 }
 
 function asError(error: unknown): Error {

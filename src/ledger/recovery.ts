@@ -34,6 +34,7 @@ export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOu
   let removedTemps = await parts.objects.removeLeftovers()
   removedTemps += await parts.view.removeLeftovers()
   removedTemps += await parts.probes.removeLeftovers()
+  // Objects a garbage collection had taken out of the log but not yet off the disk.
   await collectGarbage(parts)
   let settledCommits = 0
   const failures: RecoveryOutcome['failures'] = []
@@ -58,23 +59,28 @@ export async function isUnneeded(parts: Pick<RecoveryParts, 'log' | 'coordinatio
 }
 
 /**
- * Deletes an object unless a commit claims it or a committed version refers to it, with new claims held
- * off while it goes (ObjectClaims.removeUnclaimed). Resolves true when the object was removed.
+ * Deletes an object unless a commit claims it or `isNeeded` says a version still refers to it (by
+ * default any committed version, removed or not: a removed version's object is garbage collection's),
+ * with new claims held off while it goes (ObjectClaims.removeUnclaimed). Resolves true when it went.
  */
-export async function removeIfUnneeded(parts: Pick<RecoveryParts, 'log' | 'coordination' | 'objects'>, sha256: string): Promise<boolean> {
+export async function removeIfUnneeded(
+  parts: Pick<RecoveryParts, 'log' | 'coordination' | 'objects'>, sha256: string,
+  isNeeded: (sha256: string) => Promise<boolean> = (digest) => parts.log.isObjectReferenced(digest),
+): Promise<boolean> {
   let removed = false
   await parts.coordination.objects.removeUnclaimed(sha256, async () => {
-    if (await parts.log.isObjectReferenced(sha256)) return
+    if (await isNeeded(sha256)) return
     await parts.objects.remove(sha256)
     removed = true
   })
   return removed
 }
 
-/** Deletes objects queued by a history prune, unless something has come to reference them again. */
+/** Deletes the objects garbage collection queued, unless something has come to reference them again. */
 export async function collectGarbage(parts: RecoveryParts): Promise<void> {
   for (const sha256 of await parts.bookkeeping.objectsToCollect()) {
-    await removeIfUnneeded(parts, sha256)
+    // Taken by garbage collection: only a live version can still need it (a removed one never will).
+    await removeIfUnneeded(parts, sha256, (digest) => parts.bookkeeping.isObjectLive(digest))
     await parts.bookkeeping.objectCollected(sha256)
   }
 }

@@ -1,13 +1,13 @@
 // Session use cases: declare and change expectations, set deadlines, close (by the writer, with a
 // reported failure, or by the deadline), read state and what is missing, list.
 import {
-  DeadlinePassed, InvalidContent, InvalidQuery, InvalidSessionId, PreconditionFailed, SessionClosed, SessionNotFound,
+  DeadlinePassed, InvalidContent, InvalidQuery, InvalidSessionId, PreconditionFailed, SessionClosed, SessionDeleted, SessionNotFound,
 } from '../domain/errors.js'
 import { headEtag, type ExpectChange, type SessionRecord } from '../domain/model.js'
 import { assertArtifactName, assertSessionId } from '../domain/names.js'
 import type { CommitLog, LedgerObserver, SessionStore } from '../domain/ports.js'
 import {
-  CANARY_SESSION_ID, missingArtifacts, type SessionRow, type SessionState, type WriterError,
+  CANARY_SESSION_ID, missingArtifacts, type Retention, type SessionRow, type SessionState, type WriterError,
 } from '../domain/session.js'
 import { canonicalJson } from '../domain/content.js'
 
@@ -16,6 +16,9 @@ export interface SessionChanges {
   metadata?: Record<string, unknown>
   /** RFC 3339; must lie in the future. */
   deadline?: string
+  /** Replaces the session's retention (positive integers; the HTTP schema holds them to it). */
+  retention?: Retention
+  hold?: boolean
 }
 
 export interface SessionPage {
@@ -28,6 +31,13 @@ export function assertCallerSessionId(sessionId: string): void {
   assertSessionId(sessionId)
   if (sessionId === CANARY_SESSION_ID) {
     throw new InvalidSessionId(`session id ${sessionId} is reserved for the service's canary`, { field: 'sid' })
+  }
+}
+
+/** A session that takes changes is not deleted (a deleted one keeps its record, and nothing more happens to it). */
+export function assertNotDeleted(session: SessionRow | undefined): void {
+  if (session?.state === 'deleted') {
+    throw new SessionDeleted(`session ${session.id} was deleted: it keeps its record and takes no further change`, { sessionId: session.id })
   }
 }
 
@@ -79,11 +89,14 @@ export class Sessions {
       ...(expected === undefined ? {} : { expectedArtifacts: [...new Set(expected)] }),
       ...(changes.metadata === undefined ? {} : { metadata: changes.metadata }),
       ...(deadline === undefined ? {} : { deadline }),
+      ...(changes.retention === undefined ? {} : { retention: changes.retention }),
+      ...(changes.hold === undefined ? {} : { hold: changes.hold }),
     }
     // The checks and the change are one unit of work: nothing can change the session in between.
     const { row, created } = await this.store.withTransaction(async (tx) => {
       const current = await tx.session(sessionId)
       assertSessionMatches(options.ifMatch, current)
+      assertNotDeleted(current)
       if (current !== undefined && current.state !== 'open' && deadline !== undefined && deadline !== current.deadline) {
         throw new SessionClosed(`session ${sessionId} is ${current.state}: a closed session has no deadline to move`, { field: 'deadline', state: current.state })
       }
@@ -102,9 +115,10 @@ export class Sessions {
     const adding = new Set(add)
     const both = remove.findIndex((name) => adding.has(name))
     if (both >= 0) throw new InvalidContent(`${JSON.stringify(remove[both])} is both added and removed`, { field: `remove[${both}]` })
-    const row = await this.store.withTransaction((tx) => tx.changeExpected(sessionId, { add: [...adding], remove: [...new Set(remove)] }, {
-      newSessionDeadline: this.defaultDeadline(sessionId),
-    }))
+    const row = await this.store.withTransaction(async (tx) => {
+      assertNotDeleted(await tx.session(sessionId))
+      return tx.changeExpected(sessionId, { add: [...adding], remove: [...new Set(remove)] }, { newSessionDeadline: this.defaultDeadline(sessionId) })
+    })
     return this.record(row)
   }
 
@@ -123,10 +137,12 @@ export class Sessions {
   async close(sessionId: string, error?: WriterError): Promise<SessionRecord> {
     assertCallerSessionId(sessionId)
     const { row, closed } = await this.store.withTransaction(async (tx) => {
-      if (error === undefined && (await tx.session(sessionId)) === undefined) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
+      const current = await tx.session(sessionId)
+      if (error === undefined && current === undefined) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
+      assertNotDeleted(current)
       return tx.closeSession(sessionId, { by: 'writer', ...(error === undefined ? {} : { error }) }, { newSessionDeadline: this.defaultDeadline(sessionId) })
     })
-    if (closed && row.state !== 'open') this.observer.sessionClosed(row.state, 'writer')
+    if (closed && row.state !== 'open' && row.state !== 'deleted') this.observer.sessionClosed(row.state, 'writer')
     return this.record(row)
   }
 
@@ -135,7 +151,7 @@ export class Sessions {
     let total = 0
     for (;;) {
       const closed = await this.store.closeDueSessions(new Date().toISOString(), CLOSE_BATCH)
-      for (const row of closed) if (row.state !== 'open') this.observer.sessionClosed(row.state, 'deadline')
+      for (const row of closed) if (row.state !== 'open' && row.state !== 'deleted') this.observer.sessionClosed(row.state, 'deadline')
       total += closed.length
       if (closed.length < CLOSE_BATCH) return total
     }

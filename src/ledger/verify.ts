@@ -25,6 +25,8 @@ export interface VerifyReport {
   orphaned: VerifyFinding[]
   /** The findings this run fixed (they also stand in missing/corrupt): plain files rewritten from intact objects. */
   repaired: VerifyFinding[]
+  /** Versions a deletion or retention removed: their bytes are expected to go, so they are not checked or missed. */
+  removed: { deletedVersions: number; expiredVersions: number }
   startedAt: string
   finishedAt: string
   durationMs: number
@@ -57,6 +59,7 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
     corrupt: [],
     orphaned: [],
     repaired: [],
+    removed: { deletedVersions: 0, expiredVersions: 0 },
     startedAt: startedAt.toISOString(),
     finishedAt: '',
     durationMs: 0,
@@ -115,6 +118,9 @@ export async function verifyStorage(parts: VerifyParts, options: VerifyOptions):
       }
     }
   }
+
+  const removed = await parts.bookkeeping.removedVersions(sessionId)
+  report.removed = { deletedVersions: removed.deleted, expiredVersions: removed.expired }
 
   const finishedAt = new Date()
   report.finishedAt = finishedAt.toISOString()

@@ -129,7 +129,7 @@ describe('retryable and final answers', () => {
 describe('a 2xx the client cannot vouch for', () => {
   const record = (sha256: string) => ({
     id: '01J00000000000000000000000', seq: 1, sessionId: 's1', state: 'committed', message: null, metadata: null,
-    createdAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:00:00.000Z', error: null, kind: 'artifacts', expect: null, close: null, session: null,
+    createdAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:00:00.000Z', error: null, kind: 'artifacts', expect: null, close: null, session: null, delete: null, expire: null,
     artifacts: [{ name: 'a.txt', version: 1, sha256, size: 1, mediaType: 'text/plain; charset=utf-8' }],
   })
 

@@ -30,7 +30,7 @@ interface Violation {
 
 interface Exchange {
   operationId: string
-  method: 'GET' | 'HEAD' | 'POST' | 'PUT'
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE'
   path: string
   headers?: Record<string, string>
   /** An object is sent as compact JSON: Prism parses a JSON body and forwards it re-serialized with the same length. */
@@ -279,6 +279,21 @@ describe('openapi.yaml through Prism in proxy mode', () => {
       { operationId: 'putSession', method: 'PUT', path: `/v1/sessions/${SID}`, body: { deadline: new Date(Date.now() + 3_600_000).toISOString() }, status: 409 },
     ])
 
+    // Deletion: an artifact (200, then 410 for it, and 404 for a name never committed), a hold (409), a session (200, then 409).
+    await sendAll([
+      { operationId: 'deleteArtifact', method: 'DELETE', path: art('metrics.json'), status: 200 },
+      { operationId: 'deleteArtifact', method: 'DELETE', path: art('metrics.json'), status: 410 },
+      { operationId: 'deleteArtifact', method: 'DELETE', path: art('never.txt'), status: 404 },
+      { operationId: 'getArtifact', method: 'GET', path: art('metrics.json'), status: 410 },
+      { operationId: 'putSession', method: 'PUT', path: `/v1/sessions/${SID}`, body: { hold: true, retention: { keepVersions: 3 } }, status: 200 },
+      { operationId: 'deleteSession', method: 'DELETE', path: `/v1/sessions/${SID}`, status: 409 },
+      { operationId: 'putSession', method: 'PUT', path: `/v1/sessions/${SID}`, body: { hold: false }, status: 200 },
+      { operationId: 'deleteSession', method: 'DELETE', path: `/v1/sessions/${SID}`, status: 200 },
+      { operationId: 'deleteSession', method: 'DELETE', path: `/v1/sessions/${SID}`, status: 409 },
+      { operationId: 'deleteSession', method: 'DELETE', path: '/v1/sessions/nobody', status: 404 },
+      { operationId: 'listLogEntries', method: 'GET', path: '/v1/commits?kind=delete', status: 200 },
+    ])
+
     expect(findings, `Prism's log:\n${prismOutput}`).toEqual([])
   })
 
@@ -287,7 +302,7 @@ describe('openapi.yaml through Prism in proxy mode', () => {
     const operations = Object.values(document.paths).flatMap((path) => Object.values(path).map((operation) => operation.operationId ?? '?'))
     expect([...covered.keys()].sort()).toEqual([...operations].sort())
     const statuses = new Set([...covered.values()].flatMap((set) => [...set]))
-    expect([...statuses].sort()).toEqual(expect.arrayContaining(['200', '201', '206', '304', '400', '404', '409', '412', '413', '415', '416', '422']))
+    expect([...statuses].sort()).toEqual(expect.arrayContaining(['200', '201', '206', '304', '400', '404', '409', '410', '412', '413', '415', '416', '422']))
     expect(covered.get('headArtifact')).toEqual(new Set(['200', '206', '304']))
   })
 })

@@ -65,6 +65,7 @@ interface CommitRecord {
   id: string
   seq: number
   sessionId: string
+  kind: string
   state: string
   metadata: { op?: string } | null
   artifacts: { name: string; version: number | null; sha256: string | null }[]
@@ -359,10 +360,10 @@ function checkLog(commits: CommitRecord[], history: History): void {
   }
 }
 
-/** The canary's own commits (pruned to its last few): none left pending, each the one canary.json. */
+/** The canary's own commits (its older versions expired by retention): none left pending, each the one canary.json. */
 function checkCanaryLog(commits: CommitRecord[]): void {
   expect(commits.filter((c) => c.state === 'pending' || c.state === 'failed'), `canary commits (seed ${SEED})`).toEqual([])
-  for (const commit of commits.filter((c) => c.state === 'committed')) {
+  for (const commit of commits.filter((c) => c.state === 'committed' && c.kind === 'artifacts')) {
     expect(commit.artifacts.map((a) => a.name), `canary commit ${commit.id}`).toEqual(['canary.json'])
   }
 }

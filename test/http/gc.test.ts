@@ -38,7 +38,7 @@ describe('garbage collection', () => {
     const first = await commitText(t, 's1', 'notes.txt', 'first version')
     const second = await commitText(t, 's1', 'notes.txt', 'second, longer version')
     const kept = await commitText(t, 's1', 'kept.txt', 'still here')
-    expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/s1/artifacts/notes.txt' })).statusCode).toBe(204)
+    expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/s1/artifacts/notes.txt' })).statusCode).toBe(200)
 
     const run = await runGc(t)
     expect(run).toMatchObject({ ok: true, reclaimedObjects: 2, reclaimedBytes: first.size + second.size, error: null })
@@ -66,7 +66,7 @@ describe('garbage collection', () => {
     t = await startLedger({ settings: { gcGraceSeconds: 0 } })
     const shared = await commitText(t, 's1', 'a.txt', 'the same bytes')
     await commitText(t, 's2', 'b.txt', 'the same bytes')
-    expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/s1' })).statusCode).toBe(204)
+    expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/s1' })).statusCode).toBe(200)
 
     expect(await runGc(t)).toMatchObject({ reclaimedObjects: 0 })
     expect(await exists(objectPath(t.dataDir, shared.sha256))).toBe(true)
@@ -76,7 +76,7 @@ describe('garbage collection', () => {
   it('keeps released objects until the grace period has passed', async () => {
     t = await startLedger({ settings: { gcGraceSeconds: 3600 } })
     const old = await commitText(t, 's1', 'a.txt', 'released just now')
-    expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/s1/artifacts/a.txt' })).statusCode).toBe(204)
+    expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/s1/artifacts/a.txt' })).statusCode).toBe(200)
 
     expect(await runGc(t)).toMatchObject({ ok: true, examinedObjects: 1, reclaimedObjects: 0 })
     expect(await exists(objectPath(t.dataDir, old.sha256))).toBe(true)
@@ -85,7 +85,7 @@ describe('garbage collection', () => {
   it('keeps an object that a new commit refers to again after its release', async () => {
     t = await startLedger({ settings: { gcGraceSeconds: 0 } })
     const bytes = await commitText(t, 's1', 'a.txt', 'back again')
-    expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/s1/artifacts/a.txt' })).statusCode).toBe(204)
+    expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/s1/artifacts/a.txt' })).statusCode).toBe(200)
     await commitText(t, 's2', 'again.txt', 'back again')
 
     expect(await runGc(t)).toMatchObject({ reclaimedObjects: 0 })
@@ -98,7 +98,7 @@ describe('garbage collection', () => {
     for (let round = 0; round < 25; round++) {
       const text = `round ${round}`
       await commitText(t, 'old', `r${round}.txt`, text)
-      expect((await t.app.inject({ method: 'DELETE', url: `/v1/sessions/old/artifacts/r${round}.txt` })).statusCode).toBe(204)
+      expect((await t.app.inject({ method: 'DELETE', url: `/v1/sessions/old/artifacts/r${round}.txt` })).statusCode).toBe(200)
       // The released object and a new commit of the same bytes, side by side with a collection.
       const [reuse] = await Promise.all([
         t.app.inject({ method: 'POST', url: '/v1/sessions/new/commits', payload: { artifacts: [{ name: `r${round}.txt`, text }] } }),

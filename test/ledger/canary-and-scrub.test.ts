@@ -23,15 +23,24 @@ describe('the canary', () => {
     expect((await t.app.inject('/v1/sessions')).json().sessions).toEqual([])
     expect(status.commits.total).toBe(0)
     expect((await t.app.inject('/v1/commits')).json().commits).toEqual([])
-    expect((await t.app.inject(`/v1/commits?session=${CANARY_SESSION_ID}`)).json().commits).toHaveLength(1)
+    // Its commit, and the retention its session is given once it exists.
+    const entries = (await t.app.inject(`/v1/commits?session=${CANARY_SESSION_ID}`)).json().commits
+    expect(entries.map((c: { kind: string }) => c.kind)).toEqual(['artifacts', 'session'])
+    expect(entries[1].session).toMatchObject({ retention: { keepVersions: 5 } })
   })
 
-  it('keeps only its recent history, and leaves verify clean', async () => {
+  it('keeps only its newest versions by retention, each removal in the log, and leaves verify clean', async () => {
     t = await startLedger()
     for (let i = 0; i < 8; i++) expect((await t.ledger.runCanary()).ok).toBe(true)
-    const commits = (await t.app.inject(`/v1/commits?session=${CANARY_SESSION_ID}`)).json().commits
-    expect(commits.length).toBeLessThanOrEqual(5)
-    expect((await t.app.inject({ method: 'POST', url: '/v1/verify' })).json()).toMatchObject({ ok: true, orphaned: [] })
+    expect(await t.ledger.runExpiry()).toBe(3)
+    const listing = (await t.app.inject(`/v1/sessions/${CANARY_SESSION_ID}/artifacts`)).json()
+    expect(listing.artifacts.map((a: { version: number }) => a.version)).toEqual([8])
+    const expired = (await t.app.inject(`/v1/commits?session=${CANARY_SESSION_ID}&kind=expire`)).json().commits
+    expect(expired).toHaveLength(1)
+    expect(expired[0].expire).toEqual({ retention: { keepVersions: 5 }, versions: [1, 2, 3].map((version) => ({ name: 'canary.json', version })) })
+    expect((await t.app.inject(`/v1/sessions/${CANARY_SESSION_ID}/artifacts/canary.json?version=4`)).statusCode).toBe(200)
+    expect((await t.app.inject(`/v1/sessions/${CANARY_SESSION_ID}/artifacts/canary.json?version=3`)).json().code).toBe('version_expired')
+    expect((await t.app.inject({ method: 'POST', url: '/v1/verify' })).json()).toMatchObject({ ok: true, orphaned: [], missing: [] })
   })
 
   it('warns in readiness when a canary commit fails', async () => {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -237,30 +236,6 @@ describe('leftovers a crash can leave', () => {
     const res = await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'fresh', text: 'now a file' }] } })
     expect(res.statusCode).toBe(201)
     expect((await t.app.inject('/health/ready')).statusCode).toBe(200)
-  })
-
-  it('collects objects a history prune queued but did not delete before a crash', async () => {
-    const dataDir = await makeDataDir()
-    // Through the ports, as the canary's prune does, stopping before the queued object is collected.
-    const storage = openStorage(dataDir)
-    for (const text of ['pruned canary bytes', 'kept canary bytes']) {
-      const bytes = Buffer.from(text)
-      await storage.objects.put(bytes, sha256(text))
-      await storage.view.show('c', 'canary.json', { sha256: sha256(text), bytes })
-      const seq = await storage.log.insertPending({
-        id: randomUUID(), sessionId: 'c', message: null, metadata: null, newSessionDeadline: null,
-        artifacts: [{ name: 'canary.json', sha256: sha256(text), size: bytes.byteLength, mediaType: 'application/json' }],
-      })
-      await storage.log.markCommitted(seq)
-    }
-    const orphan = sha256('pruned canary bytes')
-    expect(await storage.bookkeeping.pruneSessionHistory('c', 1)).toEqual([orphan])
-    expect(await storage.objects.check(orphan)).toBe('ok')
-    await storage.log.close()
-
-    t = await startLedger({ dataDir })
-    expect(await readdir(join(dataDir, 'objects/sha256', orphan.slice(0, 2)))).not.toContain(orphan.slice(2))
-    expect((await t.app.inject({ method: 'POST', url: '/v1/verify' })).json()).toMatchObject({ ok: true, orphaned: [] })
   })
 })
 

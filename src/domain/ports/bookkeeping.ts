@@ -1,4 +1,4 @@
-// What the log keeps about the storage itself: object health, deletions owed, scrubs, pruning.
+// What the log keeps about the storage itself: object health, totals, scrubs.
 
 export interface ScrubRecord {
   startedAt: string
@@ -52,12 +52,6 @@ export interface StorageBookkeeping {
   recordScrub(summary: ScrubRecord): Promise<void>
   lastScrub(): Promise<ScrubRecord | undefined>
   /**
-   * Deletes all but the newest `keep` entries of a session, except those still unsettled. Digests it
-   * leaves unreferenced are queued for collection in the same transaction and returned.
-   * Crash: the queue is durable with the deletion, so a crash before the objects go leaves them queued.
-   */
-  pruneSessionHistory(sessionId: string, keep: number): Promise<string[]>
-  /**
    * Mark: objects, after `afterSha256` in digest order, that no live version (committed, not removed)
    * and no unsettled entry refers to, uploaded and released (their last live version removed) before
    * `olderThan`. `examined` counts the candidates looked at; `next` is where the next page starts
@@ -72,6 +66,13 @@ export interface StorageBookkeeping {
    * it queued for start-up, never referenced.
    */
   takeCollectable(objects: readonly CollectableObject[], olderThan: string): Promise<CollectableObject[]>
+  /**
+   * True when a live version (committed, not removed) or an unsettled entry refers to the object: what
+   * garbage collection checks, under the object's claim, right before a file it took goes.
+   */
+  isObjectLive(sha256: string): Promise<boolean>
+  /** Versions (of one session, or all) made unreadable, by the kind of entry that removed them. */
+  removedVersions(sessionId?: string): Promise<{ deleted: number; expired: number }>
   /** Hands free pages of the log back to the filesystem, at most about `maxBytes` per call; returns the bytes. */
   reclaimSpace(maxBytes: number): Promise<number>
   recordGc(record: GcRecord): Promise<void>

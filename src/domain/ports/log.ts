@@ -2,6 +2,7 @@
 // and idempotency keys. Crash guarantees are written beside each write; see ../ports.ts for the rules.
 import type { CommitState } from '../commit-state.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, EntryKind } from '../model.js'
+import type { Retention } from '../session.js'
 
 export interface PlannedArtifact {
   name: string
@@ -59,6 +60,21 @@ export interface CommitFilter {
   limit: number
 }
 
+/** A live version that its session's retention (or the server's) says must go, and the rules that say so. */
+export interface ExpiryCandidate {
+  sessionId: string
+  name: string
+  version: number
+  retention: Retention
+}
+
+export interface ExpiryQuery {
+  /** The server's retention, for the members a session does not set. */
+  defaults: Retention
+  now: string
+  limit: number
+}
+
 export interface StoredIdempotencyKey {
   fingerprint: string
   commitSeq: number
@@ -71,9 +87,16 @@ export interface StoredIdempotencyKey {
 export interface CommitLog {
   headSeq(sessionId: string): Promise<number>
   sessionExists(sessionId: string): Promise<boolean>
+  /**
+   * The latest live version of each artifact; as of `atSeq`, those in the snapshot then: committed at or
+   * before it and not removed at or before it (one removed since carries its `removed` mark).
+   */
   latestVersions(sessionId: string, atSeq?: number): Promise<ArtifactVersion[]>
+  /** The latest live version of a name, or the latest in the snapshot as of `atSeq` (as latestVersions). */
   latestVersion(sessionId: string, name: string, atSeq?: number): Promise<ArtifactVersion | undefined>
+  /** One version, live or removed (then with its `removed` mark). */
   version(sessionId: string, name: string, version: number): Promise<ArtifactVersion | undefined>
+  /** Every committed version of a name, oldest first, removed ones marked. */
   versionHistory(sessionId: string, name: string): Promise<ArtifactVersion[]>
   /** An existing name that is a directory prefix of one of `names`, or has one of them as a prefix. */
   findNameConflict(sessionId: string, names: readonly string[]): Promise<{ name: string; existing: string } | undefined>
@@ -107,10 +130,22 @@ export interface CommitLog {
   recordEnded(attempt: EndedAttempt): Promise<void>
   /** Every pending entry, in seq order. */
   pendingCommits(): Promise<PendingEntry[]>
-  /** Every entry whose files are not known to be settled, in seq order. */
+  /**
+   * Every entry whose files are not known to be settled, in seq order. A delete or expire entry lists
+   * the names whose versions it removed (digest null): their plain files are settled, not their objects.
+   */
   unsettledCommits(): Promise<UnsettledCommit[]>
-  /** True when a committed version refers to the object. */
+  /**
+   * True when a committed version refers to the object, live or removed: a removed version's object is
+   * the garbage collector's to reclaim (after its grace period), never recovery's or verify's.
+   */
   isObjectReferenced(sha256: string): Promise<boolean>
+  /**
+   * Up to `limit` live versions that retention removes now, oldest entries first: of sessions neither held
+   * nor deleted, those beyond the newest `keepVersions` of their name, and those committed more than
+   * `deleteAfterDays` days before `now`. The canary's session is included.
+   */
+  expirable(query: ExpiryQuery): Promise<ExpiryCandidate[]>
 
   idempotencyKey(sessionId: string, key: string): Promise<StoredIdempotencyKey | undefined>
   commitById(id: string): Promise<CommitWithTransitions | undefined>
@@ -118,7 +153,7 @@ export interface CommitLog {
   /** Entries in seq order, after `afterSeq`, up to `limit`. */
   listCommits(filter: CommitFilter): Promise<CommitRecord[]>
 
-  /** Every object a committed version refers to (of one session, or all), by digest. */
+  /** Every object a live version refers to (of one session, or all), by digest. */
   referencedObjects(sessionId?: string): Promise<{ sha256: string; size: number }[]>
   /** The latest version of every artifact (of one session, or all). */
   latestForVerify(sessionId?: string): Promise<{ sessionId: string; name: string; sha256: string }[]>

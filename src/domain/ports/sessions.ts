@@ -1,6 +1,6 @@
 // Sessions: declared expectations, deadlines, closes and the state derived from them.
-import type { ExpectChange } from '../model.js'
-import type { CloseRequest, SessionRow, SessionState } from '../session.js'
+import type { ArtifactVersion, DeleteChange, ExpectChange, ExpireChange } from '../model.js'
+import type { CloseRequest, Retention, SessionRow, SessionState } from '../session.js'
 
 export interface SessionUpdate {
   /** Replaces the expected set. */
@@ -8,6 +8,9 @@ export interface SessionUpdate {
   metadata?: Record<string, unknown>
   /** RFC 3339, normalised to UTC. */
   deadline?: string
+  /** Replaces the session's retention. */
+  retention?: Retention
+  hold?: boolean
 }
 
 export interface SessionWriteOptions {
@@ -31,6 +34,21 @@ export interface SessionTransaction {
   changeExpected(sessionId: string, change: ExpectChange, options: SessionWriteOptions): Promise<SessionRow>
   /** Closes (or, to report a failure, re-closes) a session; `closed` is false when nothing changed. */
   closeSession(sessionId: string, request: CloseRequest, options: SessionWriteOptions): Promise<{ row: SessionRow; closed: boolean }>
+  /** Every committed version of a name, removed ones marked, as this transaction sees them. */
+  versionHistory(sessionId: string, name: string): Promise<ArtifactVersion[]>
+  /**
+   * The removals below append one entry (kind `delete` or `expire`) and, with it, mark the versions
+   * removed by it (the rows stay), drop the names whose latest version went from the latest set, and
+   * stamp `released_at` on every object whose last live version went. The entry is unsettled until
+   * the ledger has removed the plain files (CommitLog.markSettled); recovery settles it otherwise.
+   * Each returns the entry's seq. The session must exist.
+   */
+  /** Removes every live version of a name. */
+  deleteArtifact(sessionId: string, name: string, change: Omit<DeleteChange, 'removedVersions'>): Promise<number>
+  /** Removes every live version of the session and leaves it `deleted`. */
+  deleteSession(sessionId: string, change: Omit<DeleteChange, 'removedVersions'>): Promise<number>
+  /** Removes those of `versions` that are still live; undefined (and no entry) when none is. */
+  expireVersions(sessionId: string, change: ExpireChange): Promise<number | undefined>
 }
 
 export interface SessionStore {

@@ -7,11 +7,12 @@ import type { Readable } from 'node:stream'
 import { PayloadTooLarge, RangeNotSatisfiable } from '../../domain/errors.js'
 import type { ArtifactVersion } from '../../domain/model.js'
 import type { Ledger } from '../../ledger/ledger.js'
+import { callerName } from '../auth.js'
 import { parseAtSeq, VERIFY_BEFORE_SEND_BYTES } from '../../ledger/reads.js'
 import { bodyChunks } from '../body-reader.js'
 import { digestHeader, parseContentDigest, parseEntityTags, parseRange, strongTagValues, weakMatch } from '../headers.js'
 import { artifactHeaders, ArtifactList, ArtifactQuery, contentDigestHeader, ContentRangeHeader, ListQuery, PutHeaders, ReadHeaders } from '../schemas/artifacts.js'
-import { commitCreatedResponse } from '../schemas/commits.js'
+import { commitCreatedResponse, commitRecordResponse } from '../schemas/commits.js'
 import { ArtifactParams, problemResponses, type ResponseHeader, sessionResponse, SessionParams } from '../schemas/common.js'
 import { sendCommitOutcome } from './commit-reply.js'
 
@@ -67,6 +68,19 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
     return sendCommitOutcome(reply, outcome)
   })
 
+  app.delete('/v1/sessions/:sid/artifacts/*', {
+    schema: {
+      summary: 'Delete an artifact (admin): every version of it answers 410 artifact_deleted',
+      description: 'One log entry of kind delete (who, when, how many versions); the versions stay in the history, marked removed, and the ' +
+        'plain file goes. The name may be committed again later: version numbers continue. A name already deleted answers 410 artifact_deleted ' +
+        '(a retry can take it as done), one never committed 404; 409 held under a hold, 409 session_deleted in a deleted session.',
+      operationId: 'deleteArtifact',
+      tags: ['artifacts'],
+      params: ArtifactParams,
+      response: { 200: commitRecordResponse('the delete entry'), ...problemResponses(400, 404, 409, 410, 422, 503) },
+    },
+  }, async (req) => ledger.deleteArtifact(req.params.sid, req.params['*'], callerName(req)))
+
   app.get('/v1/sessions/:sid/artifacts', {
     schema: {
       summary: 'The latest version of each artifact, or the session as of a commit (?at=seq)',
@@ -111,7 +125,7 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
           content: { '*/*': { schema: Type.Unknown() } },
         },
         304: noBody('Not Modified: If-None-Match matched the ETag; no body', artifactHeaders(true)),
-        ...problemResponses(400, 404, 416, 422),
+        ...problemResponses(400, 404, 410, 416, 422),
       },
     },
   } as const
@@ -129,7 +143,7 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
           artifactHeaders(false, contentDigestHeader('the SHA-256 of the artifact (not with ?versions)'))),
         206: noBody('the headers of the requested range; no body', artifactHeaders(true, ContentRangeHeader)),
         304: noBody('Not Modified: If-None-Match matched the ETag; no body', artifactHeaders(true)),
-        ...problemResponses(400, 404, 416, 422),
+        ...problemResponses(400, 404, 410, 416, 422),
       },
     },
   } as const

@@ -1,6 +1,8 @@
 // Sessions: declare expected artifacts, read state and what is missing, complete, list.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Ledger } from '../../ledger/ledger.js'
+import { assertCallerScope, callerName } from '../auth.js'
+import { commitRecordResponse } from '../schemas/commits.js'
 import { parseEntityTags, strongTagValues } from '../headers.js'
 import { BODY_OPTIONAL } from '../openapi.js'
 import { DEFAULT_PAGE_LIMIT, jsonResponse, problemResponses, sessionResponse, SessionParams } from '../schemas/common.js'
@@ -11,9 +13,10 @@ import {
 export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async (app, { ledger }) => {
   app.put('/v1/sessions/:sid', {
     schema: {
-      summary: 'Create or update a session: its expected artifacts (replaced), metadata and deadline',
+      summary: 'Create or update a session: its expected artifacts (replaced), metadata, deadline, retention and hold',
       description: 'expectedArtifacts replaces the list; to add or remove names without a lost update, use POST …/expected. ' +
-        'With If-Match (the session ETag) the update applies only if the session has not changed since (412 otherwise).',
+        'With If-Match (the session ETag) the update applies only if the session has not changed since (412 otherwise). ' +
+        'retention and hold need the admin scope (403 otherwise). A deleted session takes no change: 409 session_deleted.',
       operationId: 'putSession',
       tags: ['sessions'],
       params: SessionParams,
@@ -26,6 +29,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
       },
     },
   }, async (req, reply) => {
+    if (req.body.retention !== undefined) assertCallerScope(req, 'admin', 'retention')
+    if (req.body.hold !== undefined) assertCallerScope(req, 'admin', 'hold')
     const ifMatch = parseEntityTags(req.headers['if-match'], 'If-Match')
     const { session, created } = await ledger.putSession(req.params.sid, req.body, ifMatch === undefined ? {} : { ifMatch: strongTagValues(ifMatch).map(quoted) })
     return reply.code(created ? 201 : 200).header('ETag', session.etag).send(session)
@@ -39,7 +44,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
       tags: ['sessions'],
       params: SessionParams,
       body: ExpectedChangeRequest,
-      response: { 200: sessionResponse('the session after the change', SessionRecord), ...problemResponses(400, 408, 413, 415, 422, 503) },
+      response: { 200: sessionResponse('the session after the change', SessionRecord), ...problemResponses(400, 408, 409, 413, 415, 422, 503) },
     },
   }, async (req, reply) => {
     const session = await ledger.changeExpected(req.params.sid, req.body)
@@ -61,6 +66,18 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
     return reply.header('ETag', session.etag).send(session)
   })
 
+  app.delete('/v1/sessions/:sid', {
+    schema: {
+      summary: 'Delete a session (admin): it stays, state deleted; every version of every artifact answers 410',
+      description: 'One log entry of kind delete (who, when, how many versions); the plain files go. The session record stays and takes no ' +
+        'further change (409 session_deleted, also for a repeated DELETE). 409 held under a hold; 404 when the session does not exist.',
+      operationId: 'deleteSession',
+      tags: ['sessions'],
+      params: SessionParams,
+      response: { 200: commitRecordResponse('the delete entry'), ...problemResponses(400, 404, 409, 422, 503) },
+    },
+  }, async (req) => ledger.deleteSession(req.params.sid, callerName(req)))
+
   app.post('/v1/sessions/:sid/complete', {
     config: { acceptsEmptyBody: true },
     // A bare POST (no body, or an empty one) closes the session without a failure report.
@@ -76,7 +93,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = asyn
       tags: ['sessions'],
       params: SessionParams,
       body: CompleteRequest,
-      response: { 200: sessionResponse('the closed session', SessionRecord), ...problemResponses(400, 404, 408, 413, 415, 422, 503) },
+      response: { 200: sessionResponse('the closed session', SessionRecord), ...problemResponses(400, 404, 408, 409, 413, 415, 422, 503) },
     },
   }, async (req, reply) => {
     const session = await ledger.completeSession(req.params.sid, req.body.error)

@@ -2,6 +2,13 @@
 import { Type } from '@sinclair/typebox'
 import { responseHeader, type ResponseHeader } from './common.js'
 
+export const VersionRemoval = Type.Object({
+  seq: Type.Integer({ description: 'the delete or expire log entry that removed the version' }),
+  // An enum, not a union of literals: this schema is also rendered outside any route (VersionHistory), unconverted.
+  kind: Type.Unsafe<'delete' | 'expire'>({ type: 'string', enum: ['delete', 'expire'] }),
+  at: Type.String({ format: 'date-time' }),
+}, { title: 'VersionRemoval', description: 'how a version stopped being readable; reading it answers 410' })
+
 export const ArtifactVersion = Type.Object({
   name: Type.String(),
   version: Type.Integer(),
@@ -11,7 +18,8 @@ export const ArtifactVersion = Type.Object({
   commitId: Type.String(),
   seq: Type.Integer(),
   committedAt: Type.String({ format: 'date-time' }),
-}, { title: 'ArtifactVersion', description: 'one committed version of an artifact' })
+  removed: Type.Optional(VersionRemoval),
+}, { title: 'ArtifactVersion', description: 'one committed version of an artifact; `removed` only on a removed one (in a history, or a snapshot from before the removal)' })
 
 export const ArtifactList = Type.Object({
   sessionId: Type.String(),
@@ -25,7 +33,7 @@ export const VersionHistory = Type.Object({
   sessionId: Type.String(),
   name: Type.String(),
   versions: Type.Array(ArtifactVersion),
-}, { title: 'VersionHistory', description: 'every version of one artifact, oldest first (GET …/artifacts/{name}?versions)' })
+}, { title: 'VersionHistory', description: 'every version of one artifact, oldest first, removed ones included and marked (GET …/artifacts/{name}?versions)' })
 
 export const ArtifactQuery = Type.Object({
   version: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'a version number' })),

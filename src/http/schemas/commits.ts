@@ -2,7 +2,8 @@
 import { Type } from '@sinclair/typebox'
 import { COMMIT_STATES } from '../../domain/commit-state.js'
 import { ENTRY_KINDS } from '../../domain/model.js'
-import { CLOSED_BY, SESSION_STATES } from '../../domain/session.js'
+import { CLOSED_BY, CLOSED_STATES } from '../../domain/session.js'
+import { Retention } from './sessions.js'
 import { ArtifactName, jsonResponse, PageLimit, responseHeader, Sha256Hex } from './common.js'
 
 const MediaType = Type.String({ minLength: 3, maxLength: 255, pattern: '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\\s*;.*)?$' })
@@ -40,7 +41,8 @@ export const CommitHeaders = Type.Object({
 export const CommitState = Type.Union(COMMIT_STATES.map((s) => Type.Literal(s)), { title: 'CommitState' })
 export const EntryKind = Type.Union(ENTRY_KINDS.map((k) => Type.Literal(k)), {
   title: 'EntryKind',
-  description: 'artifacts: a commit of bytes; expect: the expected set changed; close: the session closed; session: created, deadline or metadata changed',
+  description: 'artifacts: a commit of bytes; expect: the expected set changed; close: the session closed; session: created, deadline, metadata, ' +
+    'retention or hold changed; delete: an artifact or the session deleted (admin); expire: versions removed by retention',
 })
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
@@ -62,7 +64,7 @@ export const CommitErrorSchema = Type.Object({
 const Names = Type.Array(Type.String())
 export const ExpectChange = Type.Object({ add: Names, remove: Names }, { title: 'ExpectChange', description: 'names added to and removed from the expected artifacts' })
 export const CloseChange = Type.Object({
-  state: Type.Union(SESSION_STATES.filter((s) => s !== 'open').map((s) => Type.Literal(s))),
+  state: Type.Union(CLOSED_STATES.map((s) => Type.Literal(s))),
   closedBy: Type.Union(CLOSED_BY.map((b) => Type.Literal(b))),
   missing: Names,
   error: Type.Union([Type.Object({ type: Type.String(), message: Type.String() }), Type.Null()]),
@@ -71,7 +73,20 @@ export const SessionChange = Type.Object({
   created: Type.Boolean(),
   deadline: Nullable(Type.String({ format: 'date-time' })),
   metadata: Type.Union([Metadata, Type.Null()]),
-}, { title: 'SessionChange', description: 'what changed about the session itself; null members did not change' })
+  retention: Type.Optional(Retention),
+  hold: Type.Optional(Type.Boolean()),
+}, { title: 'SessionChange', description: 'what changed about the session itself; null (or absent) members did not change' })
+const VersionRef = Type.Object({ name: Type.String(), version: Type.Integer() }, { title: 'VersionRef' })
+export const DeleteChange = Type.Object({
+  by: Type.String({ description: 'the name of the token that asked, or anonymous when auth is off' }),
+  target: Type.Union([Type.Literal('artifact'), Type.Literal('session')]),
+  name: Nullable(Type.String()),
+  removedVersions: Type.Integer({ description: 'how many versions it made unreadable (each marked removed by this entry)' }),
+}, { title: 'DeleteChange', description: 'what a delete entry removed, and who asked' })
+export const ExpireChange = Type.Object({
+  retention: Retention,
+  versions: Type.Array(VersionRef),
+}, { title: 'ExpireChange', description: 'the versions an expire entry removed, and the retention that said so' })
 
 export const CommitRecord = Type.Object({
   id: Type.String(),
@@ -88,7 +103,9 @@ export const CommitRecord = Type.Object({
   expect: Type.Union([ExpectChange, Type.Null()]),
   close: Type.Union([CloseChange, Type.Null()]),
   session: Type.Union([SessionChange, Type.Null()]),
-}, { title: 'CommitRecord', description: 'a log entry: a commit of artifacts, or a change of the session (expect, close, session)' })
+  delete: Type.Union([DeleteChange, Type.Null()]),
+  expire: Type.Union([ExpireChange, Type.Null()]),
+}, { title: 'CommitRecord', description: 'a log entry: a commit of artifacts, or a change of the session (expect, close, session, delete, expire)' })
 
 export const Transition = Type.Object({
   from: Type.Union([CommitState, Type.Null()]),
@@ -116,6 +133,11 @@ export const CommitListQuery = Type.Object({
 }, { additionalProperties: false })
 
 export const CommitIdParams = Type.Object({ id: Type.String() })
+
+/** The 200 of a log entry made by a request (a delete), as JSON. */
+export function commitRecordResponse(description: string): ReturnType<typeof jsonResponse<typeof CommitRecord>> {
+  return jsonResponse(description, CommitRecord)
+}
 
 /** The 201 of a commit, first time or replayed: the record, where the log keeps it, and the new session head. */
 export function commitCreatedResponse(description: string): ReturnType<typeof jsonResponse<typeof CommitRecord>> & { headers: Record<string, ReturnType<typeof responseHeader>> } {

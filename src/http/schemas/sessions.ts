@@ -8,6 +8,17 @@ export const SessionState = Type.Union(SESSION_STATES.map((s) => Type.Literal(s)
 
 const Names = (description: string) => Type.Array(ArtifactName, { maxItems: 10_000, description })
 
+export const Retention = Type.Object({
+  keepVersions: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: 'only the newest N versions of each artifact stay; older ones expire' })),
+  deleteAfterDays: Type.Optional(Type.Integer({
+    minimum: 1, maximum: 1_000_000, description: 'versions committed more than D days ago expire, the latest included (as GitHub Actions artifact retention)',
+  })),
+}, {
+  additionalProperties: false,
+  title: 'Retention',
+  description: 'how long versions are kept; a member left out takes the server default (RETENTION_KEEP_VERSIONS, RETENTION_DELETE_AFTER_DAYS; unset keeps all)',
+})
+
 export const SessionRequest = Type.Object({
   expectedArtifacts: Type.Optional(Names('names the session must produce before it is complete; replaces the list (POST …/expected adds and removes atomically)')),
   metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
@@ -15,6 +26,9 @@ export const SessionRequest = Type.Object({
     format: 'date-time',
     description: 'RFC 3339; when it passes, the service closes the session if its writer has not (default: SESSION_DEADLINE_SECONDS after creation). Must lie in the future.',
   })),
+  // Replaces the session's retention; needs the admin scope, as it removes versions.
+  retention: Type.Optional(Retention),
+  hold: Type.Optional(Type.Boolean({ description: 'true stops deletion (409 held) and expiry of the session until set false (admin scope)' })),
 }, { additionalProperties: false, title: 'SessionRequest' })
 
 export const SessionHeaders = Type.Object({
@@ -50,6 +64,8 @@ export const SessionRecord = Type.Object({
   expectedArtifacts: Type.Array(Type.String()),
   missing: Type.Array(Type.String(), { description: 'expected artifacts that have no committed version' }),
   artifacts: Type.Array(ArtifactVersion),
+  retention: Type.Union([Retention, Type.Null()], { description: 'the session\'s own retention; null takes the server defaults' }),
+  hold: Type.Boolean({ description: 'true while deletion and expiry are stopped' }),
 }, { title: 'Session' })
 
 export const SessionPage = Type.Object({

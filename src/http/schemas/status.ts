@@ -34,7 +34,7 @@ export const StatusReport = Type.Object({
     totalBytes: Type.Union([Count, Type.Null()]),
   }),
   sessions: Type.Object({
-    total: Count, open: Count, complete: Count, incomplete: Count, failed: Count,
+    total: Count, open: Count, complete: Count, incomplete: Count, failed: Count, deleted: Count,
     closedByDeadline: Type.Integer({ minimum: 0, description: 'sessions the service closed because their writer had not by the deadline' }),
     incompleteIds: Type.Array(Type.String(), { description: 'the 100 most recently changed incomplete sessions' }),
     failedIds: Type.Array(Type.String(), { description: 'the 100 most recently changed sessions whose writer reported a failure' }),

@@ -20,6 +20,10 @@ export const VerifyReport = Type.Object({
   corrupt: Type.Array(Finding),
   orphaned: Type.Array(Finding),
   repaired: Type.Array(Finding, { description: 'findings fixed by this run (also listed in missing/corrupt): plain files rewritten from intact objects' }),
+  removed: Type.Object({
+    deletedVersions: Type.Integer({ minimum: 0 }),
+    expiredVersions: Type.Integer({ minimum: 0 }),
+  }, { description: 'versions made unreadable by a deletion or by retention: not checked, and their objects, once garbage collection has reclaimed them, are not missing' }),
   startedAt: Type.String({ format: 'date-time' }),
   finishedAt: Type.String({ format: 'date-time' }),
   durationMs: Type.Integer(),

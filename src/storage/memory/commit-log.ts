@@ -3,12 +3,13 @@
 import type { CommitState } from '../../domain/commit-state.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions } from '../../domain/model.js'
 import type {
-  CommitFilter, CommitLog, EndedAttempt, PendingCommit, PendingEntry, StoredIdempotencyKey, UnsettledCommit,
+  CommitFilter, CommitLog, EndedAttempt, ExpiryCandidate, ExpiryQuery, PendingCommit, PendingEntry, StoredIdempotencyKey, UnsettledCommit,
 } from '../../domain/ports.js'
 import {
-  append, byName, ensureSession, keyOf, moveHead, mustEntry, mustSession, now, rederive, toRecord, transition, versions,
+  append, byName, ensureSession, inSnapshot, keyOf, moveHead, mustEntry, mustSession, now, rederive, toRecord, transition, versions,
   type EntryRow, type LogData, type MemoryLogState,
 } from './log-state.js'
+import { expirable } from './removals.js'
 
 export class MemoryCommitLog implements CommitLog {
   constructor(private readonly state: MemoryLogState) {}
@@ -27,19 +28,15 @@ export class MemoryCommitLog implements CommitLog {
 
   latestVersions(sessionId: string, atSeq?: number): Promise<ArtifactVersion[]> {
     return this.run((data) => {
+      // Versions come oldest first, so the last one in the snapshot is each name's latest.
       const latest = new Map<string, ArtifactVersion>()
-      for (const v of versions(data, sessionId)) if (v.seq <= (atSeq ?? Infinity)) latest.set(v.name, v)
-      if (atSeq === undefined) {
-        // The latest version of a name whose entry a prune removed is gone with it.
-        const current = data.latest.get(sessionId) ?? new Map<string, number>()
-        for (const [name, v] of latest) if (current.get(name) !== v.seq) latest.delete(name)
-      }
+      for (const v of versions(data, sessionId)) if (inSnapshot(v, atSeq)) latest.set(v.name, v)
       return [...latest.values()].sort(byName)
     })
   }
 
   latestVersion(sessionId: string, name: string, atSeq?: number): Promise<ArtifactVersion | undefined> {
-    return this.run((data) => [...versions(data, sessionId)].filter((v) => v.name === name && v.seq <= (atSeq ?? Infinity)).at(-1))
+    return this.run((data) => [...versions(data, sessionId)].filter((v) => v.name === name && inSnapshot(v, atSeq)).at(-1))
   }
 
   version(sessionId: string, name: string, version: number): Promise<ArtifactVersion | undefined> {
@@ -68,7 +65,7 @@ export class MemoryCommitLog implements CommitLog {
       return append(data, {
         id: commit.id, sessionId: commit.sessionId, kind: 'artifacts', state: 'pending', message: commit.message, metadata: commit.metadata,
         error: null, change: {}, needsRecovery: true, at, finished: false, reason: null,
-        artifacts: commit.artifacts.map((a) => ({ ...a, version: null })),
+        artifacts: commit.artifacts.map((a) => ({ ...a, version: null, removedSeq: null })),
       }).seq
     })
   }
@@ -85,14 +82,14 @@ export class MemoryCommitLog implements CommitLog {
       const latest = data.latest.get(entry.sessionId) ?? new Map<string, number>()
       data.latest.set(entry.sessionId, latest)
       for (const artifact of entry.artifacts) {
-        const previous = latest.get(artifact.name)
-        const previousVersion = previous === undefined ? 0 : (mustEntry(data, previous).artifacts.find((a) => a.name === artifact.name)?.version ?? 0)
+        // Numbers continue after a deletion (the removed versions keep theirs): never from the latest.
+        const previousVersion = Math.max(0, ...[...versions(data, entry.sessionId)].filter((v) => v.name === artifact.name).map((v) => v.version))
         artifact.version = previousVersion + 1
         latest.set(artifact.name, seq)
         if (artifact.sha256 !== null) {
           const object = data.objects.get(artifact.sha256)
-          if (object === undefined) data.objects.set(artifact.sha256, { size: artifact.size ?? 0, state: 'ok' })
-          else object.state = 'ok'
+          if (object === undefined) data.objects.set(artifact.sha256, { size: artifact.size ?? 0, state: 'ok', createdAt: at, releasedAt: null })
+          else Object.assign(object, { state: 'ok', releasedAt: null })
         }
       }
       // The expectations a commit declares land with its bytes, so no reader sees one without the other.
@@ -142,7 +139,7 @@ export class MemoryCommitLog implements CommitLog {
       ensureSession(data, attempt.sessionId, at, attempt.newSessionDeadline)
       append(data, {
         id: attempt.id, sessionId: attempt.sessionId, kind: 'artifacts', state: attempt.state, error: structuredClone(attempt.error), change: {},
-        needsRecovery: false, artifacts: attempt.artifacts.map((a) => ({ ...a, version: null })), at, finished: true,
+        needsRecovery: false, artifacts: attempt.artifacts.map((a) => ({ ...a, version: null, removedSeq: null })), at, finished: true,
         reason: `${attempt.error.code}: ${attempt.error.detail}`,
       })
     })
@@ -153,8 +150,12 @@ export class MemoryCommitLog implements CommitLog {
   }
 
   unsettledCommits(): Promise<UnsettledCommit[]> {
-    return this.run((data) => this.entries(data, (e) => e.needsRecovery).map(({ seq, id, sessionId, state, artifacts }) => ({
-      seq, id, sessionId, state, artifacts: artifacts.map(({ name, sha256 }) => ({ name, sha256 })),
+    return this.run((data) => this.entries(data, (e) => e.needsRecovery).map(({ seq, id, sessionId, state, kind, artifacts }) => ({
+      seq, id, sessionId, state,
+      // A delete or expire entry touched the names whose versions it removed; their objects are the GC's.
+      artifacts: kind === 'delete' || kind === 'expire'
+        ? [...new Set([...versions(data, sessionId)].filter((v) => v.removed?.seq === seq).map((v) => v.name))].sort().map((name) => ({ name, sha256: null }))
+        : artifacts.map(({ name, sha256 }) => ({ name, sha256 })),
     })))
   }
 
@@ -164,6 +165,10 @@ export class MemoryCommitLog implements CommitLog {
 
   isObjectReferenced(sha256: string): Promise<boolean> {
     return this.run((data) => [...versions(data)].some((v) => v.sha256 === sha256))
+  }
+
+  expirable(query: ExpiryQuery): Promise<ExpiryCandidate[]> {
+    return this.run((data) => expirable(data, query))
   }
 
   idempotencyKey(sessionId: string, key: string): Promise<StoredIdempotencyKey | undefined> {
@@ -196,7 +201,7 @@ export class MemoryCommitLog implements CommitLog {
   referencedObjects(sessionId?: string): Promise<{ sha256: string; size: number }[]> {
     return this.run((data) => {
       const found = new Map<string, number>()
-      for (const v of versions(data, sessionId)) found.set(v.sha256, v.size)
+      for (const v of versions(data, sessionId)) if (v.removed === undefined) found.set(v.sha256, v.size)
       return [...found].sort(([a], [b]) => (a < b ? -1 : 1)).map(([sha256, size]) => ({ sha256, size }))
     })
   }

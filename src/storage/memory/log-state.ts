@@ -2,13 +2,19 @@
 // its writes share. One gate serialises units of work; a unit that throws puts the state back.
 import { v7 as uuidv7 } from 'uuid'
 import { canTransition, type CommitState } from '../../domain/commit-state.js'
-import type { ArtifactVersion, CommitRecord, EntryChange, EntryKind, Transition } from '../../domain/model.js'
-import type { ScrubRecord } from '../../domain/ports.js'
+import type { ArtifactVersion, CommitArtifact, CommitRecord, EntryChange, EntryKind, Transition } from '../../domain/model.js'
+import type { GcRecord, GcTotals, ScrubRecord } from '../../domain/ports.js'
 import { missingArtifacts, settledState, type SessionRow } from '../../domain/session.js'
 import { UnitGate } from '../unit-gate.js'
 
+/** An artifact of an entry; `removedSeq` is the delete or expire entry that removed its version (null: live). */
+export interface MemoryArtifact extends CommitArtifact {
+  removedSeq: number | null
+}
+
 /** An entry as the memory log keeps it: the record, what it changed, whether recovery owes it anything, its transitions. */
-export interface EntryRow extends Omit<CommitRecord, 'expect' | 'close' | 'session'> {
+export interface EntryRow extends Omit<CommitRecord, 'expect' | 'close' | 'session' | 'delete' | 'expire' | 'artifacts'> {
+  artifacts: MemoryArtifact[]
   change: EntryChange
   needsRecovery: boolean
   transitions: Transition[]
@@ -20,10 +26,14 @@ export interface LogData {
   sessions: Map<string, SessionRow>
   /** session → name → the seq of the entry holding its latest version. */
   latest: Map<string, Map<string, number>>
-  objects: Map<string, { size: number; state: 'ok' | 'corrupt' | 'missing' }>
+  /** `releasedAt`: when the object's last live version was removed (null while one is live). */
+  objects: Map<string, { size: number; state: 'ok' | 'corrupt' | 'missing'; createdAt: string; releasedAt: string | null }>
   idempotency: Map<string, { fingerprint: string; commitSeq: number }>
   scrubs: ScrubRecord[]
+  /** Garbage collection: objects taken out of `objects` and not yet deleted, the runs, the totals. */
   toCollect: Set<string>
+  gcRuns: GcRecord[]
+  gcTotals: GcTotals
 }
 
 export function keyOf(sessionId: string, key: string): string {
@@ -32,7 +42,8 @@ export function keyOf(sessionId: string, key: string): string {
 
 export class MemoryLogState {
   data: LogData = {
-    nextSeq: 1, entries: new Map(), sessions: new Map(), latest: new Map(), objects: new Map(), idempotency: new Map(), scrubs: [], toCollect: new Set(),
+    nextSeq: 1, entries: new Map(), sessions: new Map(), latest: new Map(), objects: new Map(), idempotency: new Map(), scrubs: [],
+    toCollect: new Set(), gcRuns: [], gcTotals: { runs: 0, reclaimedObjects: 0, reclaimedBytes: 0 },
   }
   readonly gate = new UnitGate()
 
@@ -96,7 +107,7 @@ export function ensureSession(data: LogData, sessionId: string, at: string, dead
   if (data.sessions.has(sessionId)) return false
   data.sessions.set(sessionId, {
     id: sessionId, state: 'open', createdAt: at, updatedAt: at, completedAt: null, headSeq: 0, metadata: null,
-    expectedArtifacts: [], deadline, closedBy: null, error: null,
+    expectedArtifacts: [], deadline, closedBy: null, error: null, retention: null, hold: false,
   })
   return true
 }
@@ -119,28 +130,43 @@ export function moveHead(data: LogData, sessionId: string, seq: number, at: stri
 }
 
 /** Appends a committed entry of a session-level change and moves the session head to it. */
-export function appendSessionEntry(data: LogData, sessionId: string, kind: Exclude<EntryKind, 'artifacts'>, change: EntryChange, at: string): void {
-  const entry = append(data, { id: uuidv7(), sessionId, kind, state: 'committed', error: null, change, needsRecovery: false, artifacts: [], at, finished: true, reason: null })
+export function appendSessionEntry(
+  data: LogData, sessionId: string, kind: Exclude<EntryKind, 'artifacts'>, change: EntryChange, at: string, needsRecovery = false,
+): EntryRow {
+  const entry = append(data, { id: uuidv7(), sessionId, kind, state: 'committed', error: null, change, needsRecovery, artifacts: [], at, finished: true, reason: null })
   moveHead(data, sessionId, entry.seq, at)
+  return entry
 }
 
 export function toRecord(entry: EntryRow): CommitRecord {
-  const { change, needsRecovery, transitions, ...record } = entry
-  return { ...record, expect: change.expect ?? null, close: change.close ?? null, session: change.session ?? null }
+  const { change, needsRecovery, transitions, artifacts, ...record } = entry
+  return {
+    ...record, artifacts: artifacts.map(({ removedSeq, ...artifact }) => artifact), expect: change.expect ?? null, close: change.close ?? null, session: change.session ?? null,
+    delete: change.delete ?? null, expire: change.expire ?? null,
+  }
 }
 
-/** Every committed version in the log, oldest first. */
+/** Every committed version in the log, oldest first; a removed one carries its mark. */
 export function* versions(data: LogData, sessionId?: string): Generator<ArtifactVersion> {
   for (const entry of data.entries.values()) {
     if (sessionId !== undefined && entry.sessionId !== sessionId) continue
     for (const a of entry.artifacts) {
       if (a.version === null || a.sha256 === null) continue
+      const removal = a.removedSeq === null ? undefined : data.entries.get(a.removedSeq)
       yield {
         name: a.name, version: a.version, sha256: a.sha256, size: a.size ?? 0, mediaType: a.mediaType ?? '',
         commitId: entry.id, seq: entry.seq, committedAt: entry.finishedAt ?? entry.createdAt,
+        ...(removal === undefined || (removal.kind !== 'delete' && removal.kind !== 'expire')
+          ? {}
+          : { removed: { seq: removal.seq, kind: removal.kind, at: removal.createdAt } }),
       }
     }
   }
+}
+
+/** In the snapshot as of `atSeq`: committed at or before it and not removed at or before it (live, without one). */
+export function inSnapshot(v: ArtifactVersion, atSeq = Infinity): boolean {
+  return v.seq <= atSeq && (v.removed === undefined || v.removed.seq > atSeq)
 }
 
 export function byName(a: { name: string }, b: { name: string }): number {

@@ -1,14 +1,16 @@
 // Sessions and bookkeeping of the memory log: the same plans as SQLite's (domain/session-changes.ts),
 // applied to maps; units of work hold the log and are undone whole when they throw.
-import type { ExpectChange } from '../../domain/model.js'
+import type { ArtifactVersion, DeleteChange, ExpectChange, ExpireChange } from '../../domain/model.js'
 import type {
-  ScrubRecord, SessionCounts, SessionStore, SessionTransaction, SessionUpdate, SessionWriteOptions, StorageBookkeeping,
+  CollectableObject, GcRecord, GcTotals, ScrubRecord, SessionCounts, SessionStore, SessionTransaction, SessionUpdate, SessionWriteOptions, StorageBookkeeping,
 } from '../../domain/ports.js'
 import { planClose, planExpectChange, planUpdate, type SessionChangePlan } from '../../domain/session-changes.js'
 import type { CloseRequest, SessionRow, SessionState } from '../../domain/session.js'
 import {
-  appendSessionEntry, ensureSession, mustSession, now, presentNames, rederive, type LogData, type MemoryLogState,
+  appendSessionEntry, ensureSession, mustSession, now, presentNames, rederive, versions, type LogData, type MemoryLogState,
 } from './log-state.js'
+import { MemoryObjectGc } from './object-gc.js'
+import { deleteArtifact, deleteSession, expireVersions } from './removals.js'
 
 export class MemorySessionStore implements SessionStore {
   constructor(private readonly state: MemoryLogState) {}
@@ -40,7 +42,7 @@ export class MemorySessionStore implements SessionStore {
 
   sessionCounts(exclude: string): Promise<SessionCounts> {
     return this.state.run((data) => {
-      const counts: SessionCounts = { total: 0, open: 0, complete: 0, incomplete: 0, failed: 0, closedByDeadline: 0 }
+      const counts: SessionCounts = { total: 0, open: 0, complete: 0, incomplete: 0, failed: 0, deleted: 0, closedByDeadline: 0 }
       for (const s of data.sessions.values()) {
         if (s.id === exclude) continue
         counts[s.state]++
@@ -87,10 +89,26 @@ class MemorySessionTransaction implements SessionTransaction {
     return { row: structuredClone(mustSession(this.data, sessionId)), closed }
   }
 
+  async versionHistory(sessionId: string, name: string): Promise<ArtifactVersion[]> {
+    return structuredClone([...versions(this.data, sessionId)].filter((v) => v.name === name))
+  }
+
+  async deleteArtifact(sessionId: string, name: string, change: Omit<DeleteChange, 'removedVersions'>): Promise<number> {
+    return deleteArtifact(this.data, sessionId, name, change, now())
+  }
+
+  async deleteSession(sessionId: string, change: Omit<DeleteChange, 'removedVersions'>): Promise<number> {
+    return deleteSession(this.data, sessionId, change, now())
+  }
+
+  async expireVersions(sessionId: string, change: ExpireChange): Promise<number | undefined> {
+    return expireVersions(this.data, sessionId, change, now())
+  }
+
   private change(sessionId: string, options: SessionWriteOptions, plan: (current: SessionRow, created: boolean) => SessionChangePlan): { row: SessionRow; created: boolean } {
     const at = now()
     const created = ensureSession(this.data, sessionId, at, options.newSessionDeadline)
-    const { expected, metadata, deadline, entry } = plan(structuredClone(mustSession(this.data, sessionId)), created)
+    const { expected, metadata, deadline, retention, hold, entry } = plan(structuredClone(mustSession(this.data, sessionId)), created)
     const session = mustSession(this.data, sessionId)
     if (expected !== undefined) {
       Object.assign(session, { expectedArtifacts: [...expected], updatedAt: at })
@@ -98,6 +116,8 @@ class MemorySessionTransaction implements SessionTransaction {
     }
     if (metadata !== undefined) Object.assign(session, { metadata: structuredClone(metadata), updatedAt: at })
     if (deadline !== undefined) Object.assign(session, { deadline, updatedAt: at })
+    if (retention !== undefined) Object.assign(session, { retention: structuredClone(retention), updatedAt: at })
+    if (hold !== undefined) Object.assign(session, { hold, updatedAt: at })
     if (entry !== undefined) appendSessionEntry(this.data, sessionId, entry.kind, entry.change, at)
     return { row: structuredClone(mustSession(this.data, sessionId)), created }
   }
@@ -115,7 +135,52 @@ function close(data: LogData, current: SessionRow, request: CloseRequest, at: st
 }
 
 export class MemoryBookkeeping implements StorageBookkeeping {
-  constructor(private readonly state: MemoryLogState) {}
+  private readonly gc: MemoryObjectGc
+
+  constructor(private readonly state: MemoryLogState) {
+    this.gc = new MemoryObjectGc(state)
+  }
+
+  collectableObjects(olderThan: string, afterSha256: string | null, limit: number): Promise<{ objects: CollectableObject[]; examined: number; next: string | null }> {
+    return this.gc.collectableObjects(olderThan, afterSha256, limit)
+  }
+
+  takeCollectable(objects: readonly CollectableObject[], olderThan: string): Promise<CollectableObject[]> {
+    return this.gc.takeCollectable(objects, olderThan)
+  }
+
+  isObjectLive(sha256: string): Promise<boolean> {
+    return this.gc.isObjectLive(sha256)
+  }
+
+  removedVersions(sessionId?: string): Promise<{ deleted: number; expired: number }> {
+    return this.gc.removedVersions(sessionId)
+  }
+
+  objectsToCollect(): Promise<string[]> {
+    return this.gc.objectsToCollect()
+  }
+
+  objectCollected(sha256: string): Promise<void> {
+    return this.gc.objectCollected(sha256)
+  }
+
+  /** Nothing is kept on disk. */
+  async reclaimSpace(): Promise<number> {
+    return 0
+  }
+
+  recordGc(record: GcRecord): Promise<void> {
+    return this.gc.recordGc(record)
+  }
+
+  lastGc(): Promise<GcRecord | undefined> {
+    return this.gc.lastGc()
+  }
+
+  gcTotals(): Promise<GcTotals> {
+    return this.gc.gcTotals()
+  }
 
   setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): Promise<void> {
     return this.state.run((data) => {
@@ -145,34 +210,5 @@ export class MemoryBookkeeping implements StorageBookkeeping {
 
   lastScrub(): Promise<ScrubRecord | undefined> {
     return this.state.run((data) => data.scrubs.at(-1))
-  }
-
-  pruneSessionHistory(sessionId: string, keep: number): Promise<string[]> {
-    return this.state.run((data) => {
-      const ofSession = [...data.entries.values()].filter((e) => e.sessionId === sessionId)
-      const cutoff = ofSession.at(-keep)
-      if (cutoff === undefined) return []
-      const old = ofSession.filter((e) => e.seq < cutoff.seq && !e.needsRecovery)
-      const digests = new Set(old.flatMap((e) => e.artifacts.map((a) => a.sha256)).filter((d): d is string => d !== null))
-      for (const entry of old) data.entries.delete(entry.seq)
-      for (const [key, stored] of data.idempotency) if (!data.entries.has(stored.commitSeq)) data.idempotency.delete(key)
-      const stillNamed = new Set([...data.entries.values()].flatMap((e) => e.artifacts.map((a) => a.sha256)))
-      const orphaned = [...digests].filter((sha256) => !stillNamed.has(sha256))
-      for (const sha256 of orphaned) {
-        data.objects.delete(sha256)
-        data.toCollect.add(sha256)
-      }
-      return orphaned
-    })
-  }
-
-  objectsToCollect(): Promise<string[]> {
-    return this.state.run((data) => [...data.toCollect])
-  }
-
-  objectCollected(sha256: string): Promise<void> {
-    return this.state.run((data) => {
-      data.toCollect.delete(sha256)
-    })
   }
 }

@@ -1,4 +1,4 @@
-// Bookkeeping rows: object health, objects queued for deletion, scrub results, history pruning.
+// Bookkeeping rows: object health, objects queued for deletion, scrub results, garbage collection.
 import type { CollectableObject, GcRecord, GcTotals, ScrubRecord, StorageBookkeeping } from '../../domain/ports.js'
 import { SqliteObjectGc } from './object-gc.js'
 import type { SqlRunner } from './sql-runner.js'
@@ -16,6 +16,22 @@ export class SqliteBookkeeping implements StorageBookkeeping {
 
   takeCollectable(objects: readonly CollectableObject[], olderThan: string): Promise<CollectableObject[]> {
     return this.gc.takeCollectable(objects, olderThan)
+  }
+
+  isObjectLive(sha256: string): Promise<boolean> {
+    return this.gc.isObjectLive(sha256)
+  }
+
+  removedVersions(sessionId?: string): Promise<{ deleted: number; expired: number }> {
+    return this.gc.removedVersions(sessionId)
+  }
+
+  objectsToCollect(): Promise<string[]> {
+    return this.gc.objectsToCollect()
+  }
+
+  objectCollected(sha256: string): Promise<void> {
+    return this.gc.objectCollected(sha256)
   }
 
   reclaimSpace(maxBytes: number): Promise<number> {
@@ -56,16 +72,6 @@ export class SqliteBookkeeping implements StorageBookkeeping {
     })
   }
 
-  objectsToCollect(): Promise<string[]> {
-    return this.run.read('log-read', () => (this.run.sql('SELECT sha256 FROM object_gc').all() as { sha256: string }[]).map((r) => r.sha256))
-  }
-
-  objectCollected(sha256: string): Promise<void> {
-    return this.run.write('log-object-gc', () => {
-      this.run.sql('DELETE FROM object_gc WHERE sha256 = ?').run(sha256)
-    })
-  }
-
   recordScrub(summary: ScrubRecord): Promise<void> {
     return this.run.write('log-scrub', () => {
       this.run.sql('INSERT INTO scrub_runs (started_at, finished_at, ok, summary) VALUES (?, ?, ?, ?)')
@@ -79,28 +85,6 @@ export class SqliteBookkeeping implements StorageBookkeeping {
     return this.run.read('log-read', () => {
       const row = this.run.sql('SELECT summary FROM scrub_runs ORDER BY id DESC LIMIT 1').get() as { summary: string } | undefined
       return row === undefined ? undefined : (JSON.parse(row.summary) as ScrubRecord)
-    })
-  }
-
-  pruneSessionHistory(sessionId: string, keep: number): Promise<string[]> {
-    return this.run.write('log-prune', () => {
-      const cutoff = this.run.sql('SELECT seq FROM commits WHERE session_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?').get(sessionId, keep - 1) as { seq: number } | undefined
-      if (cutoff === undefined) return []
-      const old = this.run.sql('SELECT seq FROM commits WHERE session_id = ? AND seq < ? AND needs_recovery = 0').all(sessionId, cutoff.seq) as { seq: number }[]
-      const digests = new Set<string>()
-      for (const { seq } of old) {
-        for (const { sha256 } of this.run.sql('SELECT sha256 FROM commit_artifacts WHERE commit_seq = ? AND sha256 IS NOT NULL').all(seq) as { sha256: string }[]) digests.add(sha256)
-        this.run.sql('DELETE FROM transitions WHERE commit_seq = ?').run(seq)
-        this.run.sql('DELETE FROM commit_artifacts WHERE commit_seq = ?').run(seq)
-        this.run.sql('DELETE FROM idempotency_keys WHERE commit_seq = ?').run(seq)
-        this.run.sql('DELETE FROM commits WHERE seq = ?').run(seq)
-      }
-      const orphaned = [...digests].filter((sha256) => this.run.sql('SELECT 1 FROM commit_artifacts WHERE sha256 = ? LIMIT 1').get(sha256) === undefined)
-      for (const sha256 of orphaned) {
-        this.run.sql('DELETE FROM objects WHERE sha256 = ?').run(sha256)
-        this.run.sql('INSERT OR IGNORE INTO object_gc (sha256) VALUES (?)').run(sha256)
-      }
-      return orphaned
     })
   }
 }

@@ -2,13 +2,14 @@
 // Synchronous inside (better-sqlite3), asynchronous at the port; commits of concurrent writers share
 // one transaction and one WAL fsync (group-commit.ts).
 import type { CommitState } from '../../domain/commit-state.js'
-import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, EntryChange } from '../../domain/model.js'
+import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, EntryChange, EntryKind } from '../../domain/model.js'
 import type {
-  CommitFilter, CommitLog, EndedAttempt, PendingCommit, PendingEntry, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit,
+  CommitFilter, CommitLog, EndedAttempt, ExpiryCandidate, ExpiryQuery, PendingCommit, PendingEntry, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit,
 } from '../../domain/ports.js'
 import { GroupCommit } from './group-commit.js'
 import { addTransition, moveSessionHead } from './log-entries.js'
 import * as query from './log-queries.js'
+import { expirable } from './removals.js'
 import type { CommitRow } from './rows.js'
 import type { SqliteSessionStore } from './session-store.js'
 import type { SqlRunner } from './sql-runner.js'
@@ -92,15 +93,16 @@ export class SqliteCommitLog implements CommitLog {
       const artifacts = sql('SELECT position, name, sha256, size FROM commit_artifacts WHERE commit_seq = ? ORDER BY position')
         .all(seq) as { position: number; name: string; sha256: string; size: number }[]
       for (const artifact of artifacts) {
-        const previous = sql('SELECT version FROM latest_artifacts WHERE session_id = ? AND name = ?')
-          .get(sessionId, artifact.name) as { version: number } | undefined
-        const version = (previous?.version ?? 0) + 1
+        // Numbers continue after a deletion (the removed versions keep theirs): never from the latest row.
+        const previous = sql('SELECT MAX(version) AS version FROM commit_artifacts WHERE session_id = ? AND name = ? AND version IS NOT NULL')
+          .get(sessionId, artifact.name) as { version: number | null }
+        const version = (previous.version ?? 0) + 1
         sql('UPDATE commit_artifacts SET version = ? WHERE commit_seq = ? AND position = ?').run(version, seq, artifact.position)
         sql(`INSERT INTO latest_artifacts (session_id, name, version, sha256, commit_seq) VALUES (?, ?, ?, ?, ?)
           ON CONFLICT (session_id, name) DO UPDATE SET version = excluded.version, sha256 = excluded.sha256, commit_seq = excluded.commit_seq`)
           .run(sessionId, artifact.name, version, artifact.sha256, seq)
         sql(`INSERT INTO objects (sha256, size, created_at) VALUES (?, ?, ?)
-          ON CONFLICT (sha256) DO UPDATE SET state = 'ok'`).run(artifact.sha256, artifact.size, now)
+          ON CONFLICT (sha256) DO UPDATE SET state = 'ok', released_at = NULL`).run(artifact.sha256, artifact.size, now)
       }
       // The expectations a commit declares land with its bytes, so no reader sees one without the other.
       const added = expect === undefined ? [] : this.sessions.addExpected(sessionId, expect, now)
@@ -166,21 +168,27 @@ export class SqliteCommitLog implements CommitLog {
 
   unsettledCommits(): Promise<UnsettledCommit[]> {
     return this.read((run) => {
-      const rows = run.sql('SELECT seq, id, session_id, state FROM commits WHERE needs_recovery = 1 ORDER BY seq').all() as
-        { seq: number; id: string; session_id: string; state: CommitState }[]
+      const rows = run.sql('SELECT seq, id, session_id, state, kind FROM commits WHERE needs_recovery = 1 ORDER BY seq').all() as
+        { seq: number; id: string; session_id: string; state: CommitState; kind: EntryKind }[]
       const artifacts = run.sql('SELECT name, sha256 FROM commit_artifacts WHERE commit_seq = ? ORDER BY position')
+      // A delete or expire entry touched the names whose versions it removed; their objects are the GC's.
+      const removed = run.sql('SELECT DISTINCT name, NULL AS sha256 FROM commit_artifacts WHERE removed_seq = ? ORDER BY name')
       return rows.map((row) => ({
         seq: row.seq,
         id: row.id,
         sessionId: row.session_id,
         state: row.state,
-        artifacts: artifacts.all(row.seq) as { name: string; sha256: string | null }[],
+        artifacts: (row.kind === 'delete' || row.kind === 'expire' ? removed : artifacts).all(row.seq) as { name: string; sha256: string | null }[],
       }))
     })
   }
 
   isObjectReferenced(sha256: string): Promise<boolean> {
     return this.read((run) => run.sql('SELECT 1 FROM commit_artifacts WHERE sha256 = ? AND version IS NOT NULL LIMIT 1').get(sha256) !== undefined)
+  }
+
+  expirable(query: ExpiryQuery): Promise<ExpiryCandidate[]> {
+    return this.read((run) => expirable(run, query))
   }
 
   idempotencyKey(sessionId: string, key: string): Promise<StoredIdempotencyKey | undefined> {
@@ -205,8 +213,8 @@ export class SqliteCommitLog implements CommitLog {
 
   referencedObjects(sessionId?: string): Promise<{ sha256: string; size: number }[]> {
     return this.read((run) => (sessionId === undefined
-      ? run.sql('SELECT DISTINCT sha256, size FROM commit_artifacts WHERE version IS NOT NULL ORDER BY sha256').all()
-      : run.sql('SELECT DISTINCT sha256, size FROM commit_artifacts WHERE version IS NOT NULL AND session_id = ? ORDER BY sha256').all(sessionId)) as
+      ? run.sql('SELECT DISTINCT sha256, size FROM commit_artifacts WHERE version IS NOT NULL AND removed_seq IS NULL ORDER BY sha256').all()
+      : run.sql('SELECT DISTINCT sha256, size FROM commit_artifacts WHERE version IS NOT NULL AND removed_seq IS NULL AND session_id = ? ORDER BY sha256').all(sessionId)) as
       { sha256: string; size: number }[])
   }
 

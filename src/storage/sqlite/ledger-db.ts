@@ -3,7 +3,10 @@ import Database from 'better-sqlite3'
 
 export type Db = Database.Database
 
-const MIGRATIONS: readonly string[] = [
+/** A migration is SQL, or a step that needs more than SQL (the writable_schema procedure). */
+type Migration = string | ((db: Db) => void)
+
+const MIGRATIONS: readonly Migration[] = [
   `
   CREATE TABLE sessions (
     id          TEXT PRIMARY KEY,
@@ -131,6 +134,7 @@ const MIGRATIONS: readonly string[] = [
   -- The deadline sweep reads only open sessions, soonest first.
   CREATE INDEX sessions_due ON sessions (deadline) WHERE state = 'open';
   `,
+  removalsMigration,
   `
   -- One row per garbage-collection run (the last 100), and what every run together has reclaimed.
   CREATE TABLE gc_runs (
@@ -147,6 +151,42 @@ const MIGRATIONS: readonly string[] = [
   `,
 ]
 
+const OLD_KINDS = "IN ('artifacts', 'expect', 'close', 'session')"
+const NEW_KINDS = "IN ('artifacts', 'expect', 'close', 'session', 'delete', 'expire')"
+
+/**
+ * Deletion and expiry as history. The kind CHECK is widened in place, by SQLite's documented
+ * writable_schema procedure (https://sqlite.org/lang_altertable.html#otheralter): rebuilding a
+ * commits table of ten million rows would hold the log for minutes. Widening a CHECK is one of the
+ * changes that procedure allows, since every stored row still satisfies the new constraint.
+ */
+function removalsMigration(db: Db): void {
+  const version = db.pragma('schema_version', { simple: true }) as number
+  db.unsafeMode(true)
+  try {
+    db.pragma('writable_schema = ON')
+    db.prepare("UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'commits'").run(OLD_KINDS, NEW_KINDS)
+    const sql = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'commits'").pluck().get() as string | undefined
+    // Rolled back with the whole migration: a schema that does not read as expected is not touched.
+    if (sql?.includes(NEW_KINDS) !== true) throw new Error('migration: the commits kind CHECK is not the one expected')
+    db.pragma(`schema_version = ${version + 1}`)
+    db.pragma('writable_schema = OFF')
+  } finally {
+    db.unsafeMode(false)
+  }
+  db.exec(`
+  -- The delete or expire entry that made a version unreadable; NULL while it is live. The row stays.
+  ALTER TABLE commit_artifacts ADD COLUMN removed_seq INTEGER;
+  CREATE INDEX versions_by_removal ON commit_artifacts (removed_seq) WHERE removed_seq IS NOT NULL;
+  -- When an object's last live version was removed: the garbage collector's grace period starts here.
+  ALTER TABLE objects ADD COLUMN released_at TEXT;
+  -- A session's own retention (JSON {keepVersions?, deleteAfterDays?}; NULL: the server's defaults)
+  -- and its hold, which stops deletion and expiry.
+  ALTER TABLE sessions ADD COLUMN retention TEXT;
+  ALTER TABLE sessions ADD COLUMN hold INTEGER NOT NULL DEFAULT 0 CHECK (hold IN (0, 1));
+  `)
+}
+
 export function openLedgerDb(path: string): Db {
   const db = new Database(path)
   // Only possible before the first table exists: free pages can then go back to the filesystem in
@@ -161,11 +201,14 @@ export function openLedgerDb(path: string): Db {
   return db
 }
 
-function migrate(db: Db): void {
+/** Brings the schema up to `target` (all migrations by default; tests stop earlier to build an old log). */
+export function migrate(db: Db, target = MIGRATIONS.length): void {
   const current = db.pragma('user_version', { simple: true }) as number
-  for (let version = current; version < MIGRATIONS.length; version++) {
+  for (let version = current; version < target; version++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[version] ?? '')
+      const migration = MIGRATIONS[version] ?? ''
+      if (typeof migration === 'string') db.exec(migration)
+      else migration(db)
       db.pragma(`user_version = ${version + 1}`)
     })()
   }

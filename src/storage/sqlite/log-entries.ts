@@ -1,4 +1,4 @@
-// Log entries that change a session without writing bytes (expect, close, session), and the session
+// Log entries that change a session without writing bytes (expect, close, session, delete, expire), and the session
 // head they move. They run inside the caller's transaction: the change and its entry are one.
 import { v7 as uuidv7 } from 'uuid'
 import { canTransition, type CommitState } from '../../domain/commit-state.js'
@@ -17,9 +17,12 @@ export function moveSessionHead(run: SqlRunner, sessionId: string, seq: number, 
 }
 
 /** Appends a committed entry of a session-level change and moves the session head to it. Returns its seq. */
-export function appendSessionEntry(run: SqlRunner, sessionId: string, kind: Exclude<EntryKind, 'artifacts'>, change: EntryChange, now: string): number {
+export function appendSessionEntry(
+  run: SqlRunner, sessionId: string, kind: Exclude<EntryKind, 'artifacts'>, change: EntryChange, now: string, options: { needsRecovery?: boolean } = {},
+): number {
+  // A removal is unsettled until its plain files are gone: recovery removes them if the process is not there to.
   const { lastInsertRowid } = run.sql(`INSERT INTO commits (id, session_id, kind, state, change, created_at, finished_at, needs_recovery)
-    VALUES (?, ?, ?, 'committed', ?, ?, ?, 0)`).run(uuidv7(), sessionId, kind, JSON.stringify(change), now, now)
+    VALUES (?, ?, ?, 'committed', ?, ?, ?, ?)`).run(uuidv7(), sessionId, kind, JSON.stringify(change), now, now, options.needsRecovery === true ? 1 : 0)
   const seq = Number(lastInsertRowid)
   addTransition(run, seq, null, 'committed', now, null, kind)
   moveSessionHead(run, sessionId, seq, now)

@@ -4,7 +4,7 @@ import type { CommitState } from '../../domain/commit-state.js'
 import type { ArtifactVersion, CommitArtifact, CommitRecord, CommitWithTransitions, Transition } from '../../domain/model.js'
 import type { CommitFilter } from '../../domain/ports.js'
 import { parseChange } from './log-entries.js'
-import { toVersion, VERSION_COLUMNS, type ArtifactRow, type CommitRow, type VersionRow } from './rows.js'
+import { toVersion, VERSION_COLUMNS, VERSIONS_FROM, type ArtifactRow, type CommitRow, type VersionRow } from './rows.js'
 import type { SqlRunner } from './sql-runner.js'
 
 /** The upper bound of names under `prefix/`: '/' is 0x2F, so '0' (0x30) sorts right after all of them. */
@@ -12,41 +12,45 @@ function childRange(name: string): [string, string] {
   return [`${name}/`, `${name}0`]
 }
 
+/** A version is in the snapshot as of seq S when it was committed at or before S and not removed at or before S. */
+const IN_SNAPSHOT = '(ca.removed_seq IS NULL OR ca.removed_seq > ?)'
+
 export function latestVersions(run: SqlRunner, sessionId: string, atSeq?: number): ArtifactVersion[] {
   if (atSeq === undefined) {
     const rows = run.sql(`SELECT ${VERSION_COLUMNS} FROM latest_artifacts la
       JOIN commit_artifacts ca ON ca.session_id = la.session_id AND ca.name = la.name AND ca.version = la.version
       JOIN commits c ON c.seq = ca.commit_seq
+      LEFT JOIN commits r ON r.seq = ca.removed_seq
       WHERE la.session_id = ? ORDER BY la.name`).all(sessionId) as VersionRow[]
     return rows.map(toVersion)
   }
-  const rows = run.sql(`SELECT ${VERSION_COLUMNS} FROM commit_artifacts ca
-    JOIN commits c ON c.seq = ca.commit_seq
-    WHERE ca.session_id = ? AND ca.version IS NOT NULL AND ca.commit_seq <= ?
+  const rows = run.sql(`SELECT ${VERSION_COLUMNS} FROM ${VERSIONS_FROM}
+    WHERE ca.session_id = ? AND ca.version IS NOT NULL AND ca.commit_seq <= ? AND ${IN_SNAPSHOT}
       AND ca.version = (SELECT MAX(x.version) FROM commit_artifacts x
-        WHERE x.session_id = ca.session_id AND x.name = ca.name AND x.version IS NOT NULL AND x.commit_seq <= ?)
-    ORDER BY ca.name`).all(sessionId, atSeq, atSeq) as VersionRow[]
+        WHERE x.session_id = ca.session_id AND x.name = ca.name AND x.version IS NOT NULL AND x.commit_seq <= ?
+          AND (x.removed_seq IS NULL OR x.removed_seq > ?))
+    ORDER BY ca.name`).all(sessionId, atSeq, atSeq, atSeq, atSeq) as VersionRow[]
   return rows.map(toVersion)
 }
 
+/** The latest live version, or the latest in the snapshot as of `atSeq` (marked when it was removed since). */
 export function latestVersion(run: SqlRunner, sessionId: string, name: string, atSeq?: number): ArtifactVersion | undefined {
-  const row = run.sql(`SELECT ${VERSION_COLUMNS} FROM commit_artifacts ca
-    JOIN commits c ON c.seq = ca.commit_seq
-    WHERE ca.session_id = ? AND ca.name = ? AND ca.version IS NOT NULL AND ca.commit_seq <= ?
-    ORDER BY ca.version DESC LIMIT 1`).get(sessionId, name, atSeq ?? Number.MAX_SAFE_INTEGER) as VersionRow | undefined
+  const at = atSeq ?? Number.MAX_SAFE_INTEGER
+  const row = run.sql(`SELECT ${VERSION_COLUMNS} FROM ${VERSIONS_FROM}
+    WHERE ca.session_id = ? AND ca.name = ? AND ca.version IS NOT NULL AND ca.commit_seq <= ? AND ${IN_SNAPSHOT}
+    ORDER BY ca.version DESC LIMIT 1`).get(sessionId, name, at, at) as VersionRow | undefined
   return row === undefined ? undefined : toVersion(row)
 }
 
 export function version(run: SqlRunner, sessionId: string, name: string, number: number): ArtifactVersion | undefined {
-  const row = run.sql(`SELECT ${VERSION_COLUMNS} FROM commit_artifacts ca
-    JOIN commits c ON c.seq = ca.commit_seq
+  const row = run.sql(`SELECT ${VERSION_COLUMNS} FROM ${VERSIONS_FROM}
     WHERE ca.session_id = ? AND ca.name = ? AND ca.version = ?`).get(sessionId, name, number) as VersionRow | undefined
   return row === undefined ? undefined : toVersion(row)
 }
 
+/** Every committed version of a name, removed ones included and marked. */
 export function versionHistory(run: SqlRunner, sessionId: string, name: string): ArtifactVersion[] {
-  const rows = run.sql(`SELECT ${VERSION_COLUMNS} FROM commit_artifacts ca
-    JOIN commits c ON c.seq = ca.commit_seq
+  const rows = run.sql(`SELECT ${VERSION_COLUMNS} FROM ${VERSIONS_FROM}
     WHERE ca.session_id = ? AND ca.name = ? AND ca.version IS NOT NULL
     ORDER BY ca.version`).all(sessionId, name) as VersionRow[]
   return rows.map(toVersion)
@@ -93,6 +97,8 @@ export function toRecord(run: SqlRunner, row: CommitRow): CommitRecord {
     expect: change.expect ?? null,
     close: change.close ?? null,
     session: change.session ?? null,
+    delete: change.delete ?? null,
+    expire: change.expire ?? null,
   }
 }
 

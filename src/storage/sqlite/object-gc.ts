@@ -56,6 +56,28 @@ export class SqliteObjectGc {
     })
   }
 
+  isObjectLive(sha256: string): Promise<boolean> {
+    return this.run.read('log-gc', () => (this.run.sql(`SELECT ${IS_LIVE} AS live FROM (SELECT ? AS sha256) AS o`).get(sha256) as { live: 0 | 1 }).live === 1)
+  }
+
+  removedVersions(sessionId?: string): Promise<{ deleted: number; expired: number }> {
+    return this.run.read('log-read', () => {
+      const rows = this.run.sql(`SELECT c.kind AS kind, COUNT(*) AS count FROM commit_artifacts AS ca JOIN commits AS c ON c.seq = ca.removed_seq
+        WHERE ca.removed_seq IS NOT NULL AND (? IS NULL OR ca.session_id = ?) GROUP BY c.kind`).all(sessionId ?? null, sessionId ?? null) as { kind: string; count: number }[]
+      return { deleted: rows.find((r) => r.kind === 'delete')?.count ?? 0, expired: rows.find((r) => r.kind === 'expire')?.count ?? 0 }
+    })
+  }
+
+  objectsToCollect(): Promise<string[]> {
+    return this.run.read('log-read', () => (this.run.sql('SELECT sha256 FROM object_gc').all() as { sha256: string }[]).map((r) => r.sha256))
+  }
+
+  objectCollected(sha256: string): Promise<void> {
+    return this.run.write('log-object-gc', () => {
+      this.run.sql('DELETE FROM object_gc WHERE sha256 = ?').run(sha256)
+    })
+  }
+
   /** Only a log created with auto_vacuum = INCREMENTAL can give pages back without a full VACUUM. */
   reclaimSpace(maxBytes: number): Promise<number> {
     return this.run.write('log-vacuum', () => {

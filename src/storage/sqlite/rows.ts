@@ -1,6 +1,6 @@
 // Row shapes of the commit tables and how they map to the domain's records.
 import type { CommitState } from '../../domain/commit-state.js'
-import type { ArtifactVersion, EntryKind } from '../../domain/model.js'
+import type { ArtifactVersion, EntryKind, RemovalKind } from '../../domain/model.js'
 
 export interface CommitRow {
   seq: number
@@ -36,10 +36,19 @@ export interface VersionRow {
   commit_id: string
   seq: number
   committed_at: string
+  removed_seq: number | null
+  removed_kind: RemovalKind | null
+  removed_at: string | null
 }
 
 export const VERSION_COLUMNS = `ca.name, ca.version, ca.sha256, ca.size, ca.media_type,
-  c.id AS commit_id, c.seq AS seq, c.finished_at AS committed_at`
+  c.id AS commit_id, c.seq AS seq, c.finished_at AS committed_at,
+  ca.removed_seq AS removed_seq, r.kind AS removed_kind, r.created_at AS removed_at`
+
+/** Versions with the entry that made them and, for a removed one, the entry that removed it. */
+export const VERSIONS_FROM = `commit_artifacts ca
+  JOIN commits c ON c.seq = ca.commit_seq
+  LEFT JOIN commits r ON r.seq = ca.removed_seq`
 
 export function toVersion(row: VersionRow): ArtifactVersion {
   return {
@@ -51,5 +60,8 @@ export function toVersion(row: VersionRow): ArtifactVersion {
     commitId: row.commit_id,
     seq: row.seq,
     committedAt: row.committed_at,
+    ...(row.removed_seq === null || row.removed_kind === null
+      ? {}
+      : { removed: { seq: row.removed_seq, kind: row.removed_kind, at: row.removed_at ?? '' } }),
   }
 }

@@ -1,12 +1,14 @@
 // The sessions table: what each writer said it would produce, whether it did, and how it closed.
 // Every change of a session is a log entry in the same transaction (see log-entries.ts).
-import type { ExpectChange } from '../../domain/model.js'
+import type { ArtifactVersion, DeleteChange, ExpectChange, ExpireChange } from '../../domain/model.js'
 import type { SessionCounts, SessionStore, SessionTransaction, SessionUpdate, SessionWriteOptions } from '../../domain/ports.js'
 import { planClose, planExpectChange, planUpdate, type SessionChangePlan } from '../../domain/session-changes.js'
 import {
-  missingArtifacts, settledState, type ClosedBy, type CloseRequest, type SessionRow, type SessionState, type WriterError,
+  missingArtifacts, settledState, type ClosedBy, type CloseRequest, type Retention, type SessionRow, type SessionState, type WriterError,
 } from '../../domain/session.js'
 import { appendSessionEntry } from './log-entries.js'
+import { versionHistory } from './log-queries.js'
+import { deleteArtifact, deleteSession, expireVersions } from './removals.js'
 import type { SqlRunner } from './sql-runner.js'
 
 interface SessionDbRow {
@@ -21,6 +23,8 @@ interface SessionDbRow {
   deadline: string | null
   closed_by: ClosedBy | null
   error: string | null
+  retention: string | null
+  hold: number
 }
 
 function toSession(row: SessionDbRow): SessionRow {
@@ -36,6 +40,8 @@ function toSession(row: SessionDbRow): SessionRow {
     deadline: row.deadline,
     closedBy: row.closed_by,
     error: row.error === null ? null : (JSON.parse(row.error) as WriterError),
+    retention: row.retention === null ? null : (JSON.parse(row.retention) as Retention),
+    hold: row.hold === 1,
   }
 }
 
@@ -44,7 +50,7 @@ function toSession(row: SessionDbRow): SessionRow {
  * their own transactions; the port's writes run in a unit of work that holds the connection.
  */
 export class SqliteSessionStore implements SessionStore {
-  constructor(private readonly run: SqlRunner) {}
+  constructor(readonly run: SqlRunner) {}
 
   session(sessionId: string): Promise<SessionRow | undefined> {
     return this.run.read('log-read', () => this.current(sessionId))
@@ -122,6 +128,8 @@ export class SqliteSessionStore implements SessionStore {
     }
     if (plan.metadata !== undefined) this.run.sql('UPDATE sessions SET metadata = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(plan.metadata), now, sessionId)
     if (plan.deadline !== undefined) this.run.sql('UPDATE sessions SET deadline = ?, updated_at = ? WHERE id = ?').run(plan.deadline, now, sessionId)
+    if (plan.retention !== undefined) this.run.sql('UPDATE sessions SET retention = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(plan.retention), now, sessionId)
+    if (plan.hold !== undefined) this.run.sql('UPDATE sessions SET hold = ?, updated_at = ? WHERE id = ?').run(plan.hold ? 1 : 0, now, sessionId)
     if (plan.entry !== undefined) appendSessionEntry(this.run, sessionId, plan.entry.kind, plan.entry.change, now)
   }
 
@@ -172,7 +180,7 @@ export class SqliteSessionStore implements SessionStore {
 
   sessionCounts(exclude: string): Promise<SessionCounts> {
     return this.run.read('log-read', () => {
-      const counts: SessionCounts = { total: 0, open: 0, complete: 0, incomplete: 0, failed: 0, closedByDeadline: 0 }
+      const counts: SessionCounts = { total: 0, open: 0, complete: 0, incomplete: 0, failed: 0, deleted: 0, closedByDeadline: 0 }
       for (const row of this.run.sql('SELECT state, COUNT(*) AS n FROM sessions WHERE id != ? GROUP BY state').all(exclude) as { state: SessionState; n: number }[]) {
         counts[row.state] = row.n
         counts.total += row.n
@@ -207,5 +215,21 @@ class SqliteSessionTransaction implements SessionTransaction {
 
   async closeSession(sessionId: string, request: CloseRequest, options: SessionWriteOptions): Promise<{ row: SessionRow; closed: boolean }> {
     return this.store.closeSessionNow(sessionId, request, options)
+  }
+
+  async versionHistory(sessionId: string, name: string): Promise<ArtifactVersion[]> {
+    return versionHistory(this.store.run, sessionId, name)
+  }
+
+  async deleteArtifact(sessionId: string, name: string, change: Omit<DeleteChange, 'removedVersions'>): Promise<number> {
+    return deleteArtifact(this.store.run, sessionId, name, change, this.store.run.now())
+  }
+
+  async deleteSession(sessionId: string, change: Omit<DeleteChange, 'removedVersions'>): Promise<number> {
+    return deleteSession(this.store.run, sessionId, change, this.store.run.now())
+  }
+
+  async expireVersions(sessionId: string, change: ExpireChange): Promise<number | undefined> {
+    return expireVersions(this.store.run, sessionId, change, this.store.run.now())
   }
 }

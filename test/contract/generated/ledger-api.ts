@@ -120,7 +120,11 @@ export interface paths {
          */
         put: operations["putArtifact"];
         post?: never;
-        delete?: never;
+        /**
+         * Delete an artifact (admin): every version of it answers 410 artifact_deleted
+         * @description One log entry of kind delete (who, when, how many versions); the versions stay in the history, marked removed, and the plain file goes. The name may be committed again later: version numbers continue. A name already deleted answers 410 artifact_deleted (a retry can take it as done), one never committed 404; 409 held under a hold, 409 session_deleted in a deleted session.
+         */
+        delete: operations["deleteArtifact"];
         options?: never;
         /**
          * An artifact’s headers without its bytes: ETag, digests, size, version, media type
@@ -183,12 +187,16 @@ export interface paths {
          */
         get: operations["getSession"];
         /**
-         * Create or update a session: its expected artifacts (replaced), metadata and deadline
-         * @description expectedArtifacts replaces the list; to add or remove names without a lost update, use POST …/expected. With If-Match (the session ETag) the update applies only if the session has not changed since (412 otherwise).
+         * Create or update a session: its expected artifacts (replaced), metadata, deadline, retention and hold
+         * @description expectedArtifacts replaces the list; to add or remove names without a lost update, use POST …/expected. With If-Match (the session ETag) the update applies only if the session has not changed since (412 otherwise). retention and hold need the admin scope (403 otherwise). A deleted session takes no change: 409 session_deleted.
          */
         put: operations["putSession"];
         post?: never;
-        delete?: never;
+        /**
+         * Delete a session (admin): it stays, state deleted; every version of every artifact answers 410
+         * @description One log entry of kind delete (who, when, how many versions); the plain files go. The session record stays and takes no further change (409 session_deleted, also for a repeated DELETE). 409 held under a hold; 404 when the session does not exist.
+         */
+        delete: operations["deleteSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -351,7 +359,7 @@ export interface components {
         ArtifactName: string;
         /**
          * ArtifactVersion
-         * @description one committed version of an artifact
+         * @description one committed version of an artifact; `removed` only on a removed one (in a history, or a snapshot from before the removal)
          */
         ArtifactVersion: {
             name: string;
@@ -363,6 +371,7 @@ export interface components {
             seq: number;
             /** Format: date-time */
             committedAt: string;
+            removed?: components["schemas"]["VersionRemoval"];
         };
         /**
          * CloseChange
@@ -392,7 +401,7 @@ export interface components {
         };
         /**
          * CommitRecord
-         * @description a log entry: a commit of artifacts, or a change of the session (expect, close, session)
+         * @description a log entry: a commit of artifacts, or a change of the session (expect, close, session, delete, expire)
          */
         CommitRecord: {
             id: string;
@@ -412,6 +421,8 @@ export interface components {
             expect: components["schemas"]["ExpectChange"] | null;
             close: components["schemas"]["CloseChange"] | null;
             session: components["schemas"]["SessionChange"] | null;
+            delete: components["schemas"]["DeleteChange"] | null;
+            expire: components["schemas"]["ExpireChange"] | null;
         };
         /** CommitRequest */
         CommitRequest: {
@@ -448,6 +459,8 @@ export interface components {
             expect: components["schemas"]["ExpectChange"] | null;
             close: components["schemas"]["CloseChange"] | null;
             session: components["schemas"]["SessionChange"] | null;
+            delete: components["schemas"]["DeleteChange"] | null;
+            expire: components["schemas"]["ExpireChange"] | null;
             transitions: components["schemas"]["Transition"][];
         };
         /**
@@ -456,6 +469,18 @@ export interface components {
          */
         CompleteRequest: {
             error?: components["schemas"]["WriterError"];
+        };
+        /**
+         * DeleteChange
+         * @description what a delete entry removed, and who asked
+         */
+        DeleteChange: {
+            /** @description the name of the token that asked, or anonymous when auth is off */
+            by: string;
+            target: "artifact" | "session";
+            name: string | null;
+            /** @description how many versions it made unreadable (each marked removed by this entry) */
+            removedVersions: number;
         };
         /**
          * EntryError
@@ -470,9 +495,9 @@ export interface components {
         };
         /**
          * EntryKind
-         * @description artifacts: a commit of bytes; expect: the expected set changed; close: the session closed; session: created, deadline or metadata changed
+         * @description artifacts: a commit of bytes; expect: the expected set changed; close: the session closed; session: created, deadline, metadata, retention or hold changed; delete: an artifact or the session deleted (admin); expire: versions removed by retention
          */
-        EntryKind: "artifacts" | "expect" | "close" | "session";
+        EntryKind: "artifacts" | "expect" | "close" | "session" | "delete" | "expire";
         /**
          * ExpectChange
          * @description names added to and removed from the expected artifacts
@@ -487,6 +512,14 @@ export interface components {
             add?: components["schemas"]["ArtifactName"][];
             /** @description names to remove from the expected artifacts */
             remove?: components["schemas"]["ArtifactName"][];
+        };
+        /**
+         * ExpireChange
+         * @description the versions an expire entry removed, and the retention that said so
+         */
+        ExpireChange: {
+            retention: components["schemas"]["Retention"];
+            versions: components["schemas"]["VersionRef"][];
         };
         /** HealthCheck */
         HealthCheck: {
@@ -533,6 +566,16 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * Retention
+         * @description how long versions are kept; a member left out takes the server default (RETENTION_KEEP_VERSIONS, RETENTION_DELETE_AFTER_DAYS; unset keeps all)
+         */
+        Retention: {
+            /** @description only the newest N versions of each artifact stay; older ones expire */
+            keepVersions?: number;
+            /** @description versions committed more than D days ago expire, the latest included (as GitHub Actions artifact retention) */
+            deleteAfterDays?: number;
+        };
         /** Session */
         Session: {
             id: string;
@@ -559,10 +602,14 @@ export interface components {
             /** @description expected artifacts that have no committed version */
             missing: string[];
             artifacts: components["schemas"]["ArtifactVersion"][];
+            /** @description the session's own retention; null takes the server defaults */
+            retention: components["schemas"]["Retention"] | null;
+            /** @description true while deletion and expiry are stopped */
+            hold: boolean;
         };
         /**
          * SessionChange
-         * @description what changed about the session itself; null members did not change
+         * @description what changed about the session itself; null (or absent) members did not change
          */
         SessionChange: {
             created: boolean;
@@ -570,6 +617,8 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             } | null;
+            retention?: components["schemas"]["Retention"];
+            hold?: boolean;
         };
         /** SessionId */
         SessionId: string;
@@ -590,9 +639,12 @@ export interface components {
              * @description RFC 3339; when it passes, the service closes the session if its writer has not (default: SESSION_DEADLINE_SECONDS after creation). Must lie in the future.
              */
             deadline?: string;
+            retention?: components["schemas"]["Retention"];
+            /** @description true stops deletion (409 held) and expiry of the session until set false (admin scope) */
+            hold?: boolean;
         };
         /** SessionState */
-        SessionState: "open" | "complete" | "incomplete" | "failed";
+        SessionState: "open" | "complete" | "incomplete" | "failed" | "deleted";
         /** StatusReport */
         StatusReport: {
             service: string;
@@ -636,6 +688,7 @@ export interface components {
                 complete: number;
                 incomplete: number;
                 failed: number;
+                deleted: number;
                 /** @description sessions the service closed because their writer had not by the deadline */
                 closedByDeadline: number;
                 /** @description the 100 most recently changed incomplete sessions */
@@ -749,12 +802,29 @@ export interface components {
         };
         /**
          * VersionHistory
-         * @description every version of one artifact, oldest first (GET …/artifacts/{name}?versions)
+         * @description every version of one artifact, oldest first, removed ones included and marked (GET …/artifacts/{name}?versions)
          */
         VersionHistory: {
             sessionId: string;
             name: string;
             versions: components["schemas"]["ArtifactVersion"][];
+        };
+        /** VersionRef */
+        VersionRef: {
+            name: string;
+            version: number;
+        };
+        /**
+         * VersionRemoval
+         * @description how a version stopped being readable; reading it answers 410
+         */
+        VersionRemoval: {
+            /** @description the delete or expire log entry that removed the version */
+            seq: number;
+            /** @enum {string} */
+            kind: "delete" | "expire";
+            /** Format: date-time */
+            at: string;
         };
         /** WriterError */
         WriterError: {
@@ -913,7 +983,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, or a closed session */
+            /** @description conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, a closed or deleted session (session_deleted), or a hold (held) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -996,7 +1066,7 @@ export interface operations {
             query?: {
                 session?: string;
                 state?: components["schemas"]["CommitState"];
-                /** @description artifacts: a commit of bytes; expect: the expected set changed; close: the session closed; session: created, deadline or metadata changed */
+                /** @description artifacts: a commit of bytes; expect: the expected set changed; close: the session closed; session: created, deadline, metadata, retention or hold changed; delete: an artifact or the session deleted (admin); expire: versions removed by retention */
                 kind?: components["schemas"]["EntryKind"];
                 /** @description a commit seq (commits after it) or an RFC 3339 time (commits created at or after it) */
                 since?: string;
@@ -1259,6 +1329,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description gone: the artifact was deleted (artifact_deleted) or the version expired by retention (version_expired); its history stays in the log */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description the range lies outside the artifact */
             416: {
                 headers: {
@@ -1370,7 +1449,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, or a closed session */
+            /** @description conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, a closed or deleted session (session_deleted), or a hold (held) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1440,6 +1519,117 @@ export interface operations {
             /** @description the disk is full: nothing was stored */
             507: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteArtifact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a session id: a letter or digit, then up to 127 letters, digits, dots, underscores or hyphens
+                 * @example run-2026-11-25
+                 */
+                sid: components["schemas"]["SessionId"];
+                /** @description an artifact name: 1–8 segments separated by `/`, each a letter or digit then up to 127 letters, digits, dots, underscores or hyphens. Its slashes may be sent as they are or as %2F. */
+                name: components["schemas"]["ArtifactName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the delete entry */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommitRecord"];
+                };
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such session, artifact, version or commit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, a closed or deleted session (session_deleted), or a hold (held) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description gone: the artifact was deleted (artifact_deleted) or the version expired by retention (version_expired); its history stays in the log */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a value the contract refuses: an invalid session id or artifact name, a digest that does not match, a deadline already past */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1569,6 +1759,15 @@ export interface operations {
             };
             /** @description no such session, artifact, version or commit */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description gone: the artifact was deleted (artifact_deleted) or the version expired by retention (version_expired); its history stays in the log */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1965,7 +2164,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, or a closed session */
+            /** @description conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, a closed or deleted session (session_deleted), or a hold (held) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1997,6 +2196,106 @@ export interface operations {
                 headers: {
                     /** @description `identity` when the body had a Content-Encoding the service does not decode */
                     "Accept-Encoding"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a value the contract refuses: an invalid session id or artifact name, a digest that does not match, a deadline already past */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description a session id: a letter or digit, then up to 127 letters, digits, dots, underscores or hyphens
+                 * @example run-2026-11-25
+                 */
+                sid: components["schemas"]["SessionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the delete entry */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommitRecord"];
+                };
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such session, artifact, version or commit */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, a closed or deleted session (session_deleted), or a hold (held) */
+            409: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2093,6 +2392,15 @@ export interface operations {
             };
             /** @description the request body made no progress for BODY_IDLE_TIMEOUT_MS: the client stalled (an aborted entry is recorded) */
             408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, a closed or deleted session (session_deleted), or a hold (held) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2220,6 +2528,15 @@ export interface operations {
             };
             /** @description the request body made no progress for BODY_IDLE_TIMEOUT_MS: the client stalled (an aborted entry is recorded) */
             408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, a closed or deleted session (session_deleted), or a hold (held) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -296,19 +296,137 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
         await bookkeeping.recordScrub(scrub)
         expect(await bookkeeping.lastScrub()).toEqual(scrub)
       })
+    })
 
-      it('prunes old entries of a session, queueing the objects only they referred to', async () => {
-        await commit('canary', { 'c.json': 'one', 'shared.json': 'shared' })
-        await commit('canary', { 'c.json': 'two' })
-        const kept = await commit('canary', { 'c.json': 'three' })
-        const queued = await bookkeeping.pruneSessionHistory('canary', 1)
-        expect(queued.sort()).toEqual([sha256('one'), sha256('shared'), sha256('two')].sort())
-        expect((await bookkeeping.objectsToCollect()).sort()).toEqual(queued.sort())
-        expect((await log.listCommits({ sessionId: 'canary', limit: 10 })).map((c) => c.seq)).toEqual([kept])
-        expect(await log.isObjectReferenced(sha256('one'))).toBe(false)
-        await bookkeeping.objectCollected(sha256('one'))
-        expect((await bookkeeping.objectsToCollect()).sort()).toEqual([sha256('shared'), sha256('two')].sort())
-        expect(await bookkeeping.pruneSessionHistory('canary', 5)).toEqual([])
+    describe('removals', () => {
+      const by = { by: 'ops', target: 'artifact' as const, name: 'a.txt' }
+
+      it('deletes every version of a name in one entry: marked in the history, gone from the latest, unsettled until settled', async () => {
+        const first = await commit('s1', { 'a.txt': 'a1', 'b.txt': 'b1' })
+        await commit('s1', { 'a.txt': 'a2' })
+        const seq = await sessions.withTransaction((tx) => tx.deleteArtifact('s1', 'a.txt', by))
+        expect(await log.commitBySeq(seq)).toMatchObject({ kind: 'delete', state: 'committed', artifacts: [], delete: { ...by, removedVersions: 2 } })
+        expect(await log.headSeq('s1')).toBe(seq)
+        expect((await log.latestVersions('s1')).map((v) => v.name)).toEqual(['b.txt'])
+        expect(await log.latestVersion('s1', 'a.txt')).toBeUndefined()
+        expect((await log.versionHistory('s1', 'a.txt')).map((v) => [v.version, v.removed?.kind, v.removed?.seq])).toEqual([[1, 'delete', seq], [2, 'delete', seq]])
+        expect((await log.version('s1', 'a.txt', 1))?.removed).toMatchObject({ seq, kind: 'delete' })
+        // A snapshot from before the delete still holds the name, marked as removed since.
+        expect((await log.latestVersions('s1', first)).map((v) => [v.name, v.removed?.seq ?? null])).toEqual([['a.txt', seq], ['b.txt', null]])
+        expect((await log.latestVersions('s1', seq)).map((v) => v.name)).toEqual(['b.txt'])
+        expect(await log.unsettledCommits()).toEqual([expect.objectContaining({ seq, artifacts: [{ name: 'a.txt', sha256: null }] })])
+        await log.markSettled(seq)
+        expect(await log.unsettledCommits()).toEqual([])
+        // Removed versions still refer to their objects (the GC's to reclaim), but no live one does.
+        expect(await log.isObjectReferenced(sha256('a1'))).toBe(true)
+        expect((await log.referencedObjects('s1')).map((o) => o.sha256)).toEqual([sha256('b1')])
+        expect(await log.findNameConflict('s1', ['a.txt/x'])).toBeUndefined()
+      })
+
+      it('numbers a name committed again after a delete on from its last version, never reusing one', async () => {
+        await commit('s1', { 'a.txt': 'a1' })
+        await commit('s1', { 'a.txt': 'a2' })
+        await sessions.withTransaction((tx) => tx.deleteArtifact('s1', 'a.txt', by))
+        const again = await commit('s1', { 'a.txt': 'a3' })
+        expect((await log.commitBySeq(again))?.artifacts[0]?.version).toBe(3)
+        expect(await log.latestVersion('s1', 'a.txt')).toMatchObject({ version: 3, sha256: sha256('a3') })
+        expect((await log.latestVersions('s1')).map((v) => v.version)).toEqual([3])
+      })
+
+      it('deletes a session: every live version removed, the session deleted and counted so', async () => {
+        await commit('s1', { 'a.txt': 'a1', 'd/b.txt': 'b1' })
+        await commit('s2', { 'a.txt': 'a1' })
+        const seq = await sessions.withTransaction((tx) => tx.deleteSession('s1', { by: 'anonymous', target: 'session', name: null }))
+        expect(await log.commitBySeq(seq)).toMatchObject({ kind: 'delete', delete: { by: 'anonymous', target: 'session', name: null, removedVersions: 2 } })
+        expect(await sessions.session('s1')).toMatchObject({ state: 'deleted', headSeq: seq })
+        expect(await log.latestVersions('s1')).toEqual([])
+        expect(await log.latestVersions('s2')).toHaveLength(1)
+        expect(await sessions.sessionCounts('none')).toMatchObject({ total: 2, deleted: 1, open: 1 })
+        expect((await log.listCommits({ kind: 'delete', limit: 10 })).map((c) => c.seq)).toEqual([seq])
+      })
+
+      it('expires only versions still live, and appends nothing when none is', async () => {
+        await commit('s1', { 'a.txt': 'a1' })
+        await commit('s1', { 'a.txt': 'a2' })
+        const retention = { keepVersions: 1 }
+        const seq = await sessions.withTransaction((tx) => tx.expireVersions('s1', { retention, versions: [{ name: 'a.txt', version: 1 }, { name: 'a.txt', version: 9 }] }))
+        expect(seq).toBeDefined()
+        expect(await log.commitBySeq(seq ?? 0)).toMatchObject({ kind: 'expire', expire: { retention, versions: [{ name: 'a.txt', version: 1 }] } })
+        expect(await log.latestVersion('s1', 'a.txt')).toMatchObject({ version: 2 })
+        expect(await sessions.withTransaction((tx) => tx.expireVersions('s1', { retention, versions: [{ name: 'a.txt', version: 1 }] }))).toBeUndefined()
+      })
+
+      it('finds what retention removes: beyond the newest N, older than D days, never in a held or deleted session', async () => {
+        for (const text of ['k1', 'k2', 'k3']) await commit('keep', { 'a.txt': text })
+        for (const text of ['h1', 'h2', 'h3']) await commit('held', { 'a.txt': text })
+        await sessions.withTransaction((tx) => tx.updateSession('keep', { retention: { keepVersions: 2 } }, { newSessionDeadline: DEADLINE }))
+        await sessions.withTransaction((tx) => tx.updateSession('held', { retention: { keepVersions: 1 }, hold: true }, { newSessionDeadline: DEADLINE }))
+        expect(await sessions.session('held')).toMatchObject({ hold: true, retention: { keepVersions: 1 } })
+        const now = new Date().toISOString()
+        expect(await log.expirable({ defaults: {}, now, limit: 10 })).toEqual([{ sessionId: 'keep', name: 'a.txt', version: 1, retention: { keepVersions: 2 } }])
+        // The server's defaults fill what a session does not set; a day from now, every version is older than a day.
+        const later = new Date(Date.now() + 2 * 24 * 3600 * 1000).toISOString()
+        const due = await log.expirable({ defaults: { deleteAfterDays: 1 }, now: later, limit: 10 })
+        expect(due.map((c) => [c.sessionId, c.version])).toEqual([['keep', 1], ['keep', 2], ['keep', 3]])
+        expect(due[0]?.retention).toEqual({ keepVersions: 2, deleteAfterDays: 1 })
+        expect(await log.expirable({ defaults: { deleteAfterDays: 1 }, now: later, limit: 2 })).toHaveLength(2)
+      })
+    })
+
+    describe('garbage collection', () => {
+      const by = { by: 'ops', target: 'artifact' as const, name: 'a.txt' }
+      const later = (): string => new Date(Date.now() + 60_000).toISOString()
+      const earlier = (): string => new Date(Date.now() - 60_000).toISOString()
+
+      it('marks as collectable only objects no live version refers to, released before the cutoff, page by page', async () => {
+        await commit('s1', { 'a.txt': 'gone1', 'b.txt': 'kept' })
+        await commit('s1', { 'a.txt': 'gone2' })
+        await commit('s2', { 'c.txt': 'kept' })
+        const seq = await sessions.withTransaction((tx) => tx.deleteArtifact('s1', 'a.txt', by))
+        await log.markSettled(seq)
+        // Released just now: not before a cutoff in the past.
+        expect((await bookkeeping.collectableObjects(earlier(), null, 100)).objects).toEqual([])
+        const all = await bookkeeping.collectableObjects(later(), null, 100)
+        expect(all.objects.map((o) => o.sha256).sort()).toEqual([sha256('gone1'), sha256('gone2')].sort())
+        expect(all).toMatchObject({ examined: 3, next: null })
+        expect(await bookkeeping.isObjectLive(sha256('gone1'))).toBe(false)
+        expect(await bookkeeping.isObjectLive(sha256('kept'))).toBe(true)
+        const first = await bookkeeping.collectableObjects(later(), null, 2)
+        expect(first.examined).toBe(2)
+        const rest = await bookkeeping.collectableObjects(later(), first.next, 2)
+        expect([...first.objects, ...rest.objects].map((o) => o.sha256).sort()).toEqual(all.objects.map((o) => o.sha256).sort())
+        expect(rest.next).toBeNull()
+        expect(await bookkeeping.removedVersions()).toEqual({ deleted: 2, expired: 0 })
+        expect(await bookkeeping.removedVersions('s2')).toEqual({ deleted: 0, expired: 0 })
+      })
+
+      it('takes collectable objects out of the log into the queue, counts them, and skips one referenced again', async () => {
+        await commit('s1', { 'a.txt': 'gone', 'b.txt': 'back' })
+        await sessions.withTransaction((tx) => tx.deleteSession('s1', { by: 'ops', target: 'session', name: null }))
+        const { objects } = await bookkeeping.collectableObjects(later(), null, 100)
+        expect(objects).toHaveLength(2)
+        // A new commit of the same bytes between the mark and the sweep makes that object live again.
+        await commit('s2', { 'again.txt': 'back' })
+        const taken = await bookkeeping.takeCollectable(objects, later())
+        expect(taken).toEqual([{ sha256: sha256('gone'), size: 4 }])
+        expect(await bookkeeping.objectState(sha256('gone'))).toBeUndefined()
+        expect(await bookkeeping.objectState(sha256('back'))).toBe('ok')
+        expect(await bookkeeping.objectsToCollect()).toEqual([sha256('gone')])
+        expect(await bookkeeping.gcTotals()).toMatchObject({ reclaimedObjects: 1, reclaimedBytes: 4 })
+        await bookkeeping.objectCollected(sha256('gone'))
+        expect(await bookkeeping.objectsToCollect()).toEqual([])
+      })
+
+      it('keeps the last run and the totals', async () => {
+        const record = {
+          startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:01.000Z', ok: true,
+          examinedObjects: 3, reclaimedObjects: 1, reclaimedBytes: 10, reclaimedDatabaseBytes: 0, error: null,
+        }
+        expect(await bookkeeping.lastGc()).toBeUndefined()
+        await bookkeeping.recordGc(record)
+        await bookkeeping.recordGc({ ...record, ok: false, error: 'storage_fault: boom' })
+        expect(await bookkeeping.lastGc()).toEqual({ ...record, ok: false, error: 'storage_fault: boom' })
+        expect((await bookkeeping.gcTotals()).runs).toBe(2)
       })
     })
 
