@@ -174,6 +174,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/gc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run garbage collection now: delete objects no live version refers to, past the grace period
+         * @description Joins a run already under way. An object is deleted only when no committed, unremoved version and no commit in flight refers to it and its upload and release are both older than GC_GRACE_SECONDS; ledger.db free pages are handed back in a bounded step.
+         */
+        post: operations["runGc"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions/{sid}": {
         parameters: {
             query?: never;
@@ -521,6 +541,23 @@ export interface components {
             retention: components["schemas"]["Retention"];
             versions: components["schemas"]["VersionRef"][];
         };
+        /** GcRecord */
+        GcRecord: {
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            finishedAt: string;
+            ok: boolean;
+            /** @description objects whose references were checked */
+            examinedObjects: number;
+            /** @description objects no live version referred to, past the grace period, deleted */
+            reclaimedObjects: number;
+            reclaimedBytes: number;
+            /** @description free ledger.db pages handed back to the filesystem */
+            reclaimedDatabaseBytes: number;
+            /** @description why the run stopped short (code: detail), when it did */
+            error: string | null;
+        };
         /** HealthCheck */
         HealthCheck: {
             status: components["schemas"]["HealthStatus"];
@@ -709,6 +746,14 @@ export interface components {
                 repaired: number;
             } | null;
             scrubRunning: boolean;
+            lastGc: components["schemas"]["GcRecord"] | null;
+            /** @description what garbage collection has reclaimed since the ledger was created */
+            gc: {
+                runs: number;
+                reclaimedObjects: number;
+                reclaimedBytes: number;
+                running: boolean;
+            };
             canary: {
                 at: string;
                 ok: boolean;
@@ -730,7 +775,7 @@ export interface components {
             owedFailures: number;
             /** @description background work whose last run failed, until it next succeeds */
             backgroundErrors: {
-                /** @description the background work: scrub, canary, deadlines, recovery, record-failure, cleanup, undo, fault-probe, reads */
+                /** @description the background work: scrub, gc, canary, deadlines, recovery, record-failure, cleanup, undo, fault-probe, reads */
                 path: string;
                 code: string;
                 detail: string;
@@ -777,6 +822,11 @@ export interface components {
             orphaned: components["schemas"]["VerifyFinding"][];
             /** @description findings fixed by this run (also listed in missing/corrupt): plain files rewritten from intact objects */
             repaired: components["schemas"]["VerifyFinding"][];
+            /** @description versions made unreadable by a deletion or by retention: not checked, and their objects, once garbage collection has reclaimed them, are not missing */
+            removed: {
+                deletedVersions: number;
+                expiredVersions: number;
+            };
             /** Format: date-time */
             startedAt: string;
             /** Format: date-time */
@@ -1993,6 +2043,62 @@ export interface operations {
             };
             /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runGc: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description what the run examined and reclaimed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GcRecord"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the disk is full: nothing was stored */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
