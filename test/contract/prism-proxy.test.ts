@@ -268,6 +268,7 @@ describe('openapi.yaml through Prism in proxy mode', () => {
       { operationId: 'verifyStorage', method: 'POST', path: `/v1/verify?session=${SID}`, status: 200 },
       { operationId: 'verifyStorage', method: 'POST', path: '/v1/verify', body: { sessionId: 'nobody' }, status: 404 },
       { operationId: 'verifyStorage', method: 'POST', path: '/v1/verify', body: { everything: true }, status: 400, breaksContract: true },
+      { operationId: 'runGc', method: 'POST', path: '/v1/gc', status: 200 },
     ])
 
     // Closing: incomplete (late.txt never came), a writer's failure report, and what a closed session refuses.
