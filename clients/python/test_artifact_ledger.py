@@ -1182,6 +1182,39 @@ class WriterSessionTest(_ServerCase):
             self.client.commit("commit-expect-1", [Artifact.from_text("part-2.txt", "2")], expect="part-3.txt")
 
 
+class DeletionTest(_ServerCase):
+    """delete_artifact and delete_session against the live server: the entry, a repeat, and the 410s."""
+
+    def test_deletes_an_artifact_then_its_session_and_reads_raise_their_codes(self) -> None:
+        from artifact_ledger import ArtifactDeleted, Held, SessionDeleted
+        self.client.commit("py-delete-1", [Artifact.from_text("a.txt", "one"), Artifact.from_text("b.txt", "two")])
+        entry = self.client.delete_artifact("py-delete-1", "a.txt")
+        assert entry is not None
+        self.assertEqual(entry.kind, "delete")
+        self.assertEqual(entry.delete, {"by": "anonymous", "target": "artifact", "name": "a.txt", "removedVersions": 1})
+        self.assertIsNone(self.client.delete_artifact("py-delete-1", "a.txt"))
+        with self.assertRaises(ArtifactDeleted) as gone:
+            self.client.get("py-delete-1", "a.txt")
+        self.assertEqual(gone.exception.status, 410)
+        with self.assertRaises(ArtifactNotFound):
+            self.client.delete_artifact("py-delete-1", "never.txt")
+        self.assertEqual(self.client.commits("py-delete-1", kind="delete").commits[0].seq, entry.seq)
+
+        held = self.client.open_session("py-delete-1", hold=True, retention={"keepVersions": 2})
+        self.assertEqual((held.hold, held.retention), (True, {"keepVersions": 2}))
+        with self.assertRaises(Held):
+            self.client.delete_session("py-delete-1")
+        self.client.open_session("py-delete-1", hold=False)
+        session = self.client.delete_session("py-delete-1")
+        assert session is not None
+        self.assertEqual(session.delete["target"] if session.delete else None, "session")
+        self.assertIsNone(self.client.delete_session("py-delete-1"))
+        self.assertEqual(self.client.get_session("py-delete-1").state, "deleted")
+        self.assertEqual(self.client.status().sessions.deleted >= 1, True)
+        with self.assertRaises(SessionDeleted):
+            self.client.commit("py-delete-1", [Artifact.from_text("c.txt", "late")])
+
+
 class SessionBlockTest(_ServerCase):
     """`with client.session(...) as s:` against the live server: complete, incomplete, failed, streamed."""
 

@@ -10,7 +10,7 @@ import { fileProblem, reportFailure, reportUsage, UsageError } from './failures.
 import { PROGRAM_HELP } from './help.js'
 import { registerGet, registerLog, registerLs, registerStatus } from './read-commands.js'
 import { watchOutput } from './stdout.js'
-import { registerComplete, registerPush, registerServe, registerVerify } from './write-commands.js'
+import { registerComplete, registerPush, registerRm, registerServe, registerVerify } from './write-commands.js'
 
 export type { CliIo }
 
@@ -42,7 +42,7 @@ async function runCommand(argv: string[], io: CliIo): Promise<ExitCode> {
     .addHelpText('after', PROGRAM_HELP)
   const context = createContext(io, program)
   // In the order --help lists them.
-  for (const register of [registerServe, registerPush, registerGet, registerLs, registerLog, registerStatus, registerVerify, registerComplete, registerBackup]) register(context)
+  for (const register of [registerServe, registerPush, registerGet, registerLs, registerLog, registerStatus, registerVerify, registerComplete, registerRm, registerBackup]) register(context)
 
   const wantsJson = argv.includes('--json')
   const commandName = program.commands.find((command) => command.name() === argv[0])?.name()

@@ -1,6 +1,6 @@
-// The commands that write: serve, push, verify (which may repair), complete.
+// The commands that write: serve, push, verify (which may repair), complete, rm.
 import { Option, type Command } from 'commander'
-import { idempotencyKey, jsonObject, MAX_ERROR_MESSAGE_CHARS, MAX_ERROR_TYPE_CHARS, MAX_MESSAGE_CHARS, sessionId, sizeInBytes, text } from './arguments.js'
+import { artifactName, idempotencyKey, jsonObject, MAX_ERROR_MESSAGE_CHARS, MAX_ERROR_TYPE_CHARS, MAX_MESSAGE_CHARS, sessionId, sizeInBytes, text } from './arguments.js'
 import { refuseOptions, type CliContext } from './context.js'
 import { SERVE_HELP } from './help.js'
 import { printCommit, printJson, printSessionLine, printVerifyReport, progressBar } from './output.js'
@@ -80,5 +80,24 @@ export function registerComplete(ctx: CliContext): void {
       if (out.json) printJson(out, record)
       else printSessionLine(out, record)
       if (record.state !== 'complete') ctx.reportProblem()
+    })
+}
+
+export function registerRm(ctx: CliContext): void {
+  ctx.clientCommand('rm', 'it was already deleted')
+    .description('delete an artifact (every version of it), or with no name the whole session (admin token); exit 3 if it was already deleted')
+    .argument('<session>', 'session id', sessionId)
+    .argument('[name]', 'artifact name', artifactName)
+    .action(async (session: string, name: string | undefined, _flags: unknown, command: Command) => {
+      const { client, out } = ctx.connect(command)
+      const entry = name === undefined ? await client.deleteSession(session) : await client.deleteArtifact(session, name)
+      const what = name === undefined ? `session ${session}` : `${session}/${name}`
+      if (entry === undefined) {
+        out.stderr.write(`${what} was already deleted\n`)
+        ctx.reportProblem()
+        return
+      }
+      if (out.json) printJson(out, entry)
+      else out.stdout.write(`deleted ${what}: ${entry.delete?.removedVersions ?? 0} versions, log entry seq ${entry.seq}\n`)
     })
 }

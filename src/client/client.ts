@@ -19,7 +19,7 @@ import { SessionPage, SessionRecord, type SessionRequest, type SessionState as S
 import { StatusReport } from '../http/schemas/status.js'
 import { VerifyReport } from '../http/schemas/verify.js'
 import { SERVICE_VERSION } from '../version.js'
-import { ContractMismatch, DigestMismatch } from './errors.js'
+import { ContractMismatch, DigestMismatch, LedgerProblem } from './errors.js'
 import { runSession, type SessionRunOptions, type SessionWriter } from './session-writer.js'
 import type { ArtifactContent, WriterFailure } from './types.js'
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryEvent, type RetryPolicy } from './retry.js'
@@ -298,6 +298,32 @@ export class LedgerClient {
       headers: { 'content-type': 'application/json' },
       body: Buffer.from(JSON.stringify(options)),
     })
+  }
+
+  /**
+   * Deletes every version of an artifact (admin scope): its reads answer 410 artifact_deleted from now on.
+   * Returns the `delete` log entry, or undefined when the artifact was already deleted (a retry whose
+   * first answer was lost finds it so). Throws LedgerProblem 404 when it never existed, 409 `held`.
+   */
+  async deleteArtifact(sessionId: string, name: string): Promise<CommitRecord | undefined> {
+    return this.deleting(() => this.json(CommitRecord, { method: 'DELETE', path: artifactPath(sessionId, name) }), 'artifact_deleted')
+  }
+
+  /**
+   * Deletes a session (admin scope): it stays, state `deleted`, and every artifact of it answers 410.
+   * Returns the `delete` log entry, or undefined when the session was already deleted.
+   */
+  async deleteSession(sessionId: string): Promise<CommitRecord | undefined> {
+    return this.deleting(() => this.json(CommitRecord, { method: 'DELETE', path: sessionPath(sessionId) }), 'session_deleted')
+  }
+
+  private async deleting(attempt: () => Promise<CommitRecord>, alreadyCode: string): Promise<CommitRecord | undefined> {
+    try {
+      return await attempt()
+    } catch (error) {
+      if (error instanceof LedgerProblem && error.code === alreadyCode) return undefined
+      throw error
+    }
   }
 
   /** Drops kept-alive connections so the process can exit. */

@@ -34,6 +34,19 @@ export class LedgerProblem extends LedgerClientError {
   }
 }
 
+/**
+ * Codes of answers about removed things: 410 `artifact_deleted` (every version of the artifact was
+ * deleted) and `version_expired` (removed by retention); 409 `session_deleted` (the session takes no
+ * change) and `held` (a hold stops deletion).
+ */
+export const REMOVAL_CODES = ['artifact_deleted', 'version_expired', 'session_deleted', 'held'] as const
+export type RemovalCode = (typeof REMOVAL_CODES)[number]
+
+/** True for an answer saying what was asked for is gone: a deleted artifact or an expired version (410). */
+export function isGone(error: unknown): error is LedgerProblem {
+  return error instanceof LedgerProblem && error.status === 410
+}
+
 /** The service could not be reached, or kept failing, for every attempt the retry policy allows. */
 export class LedgerUnavailable extends LedgerClientError {
   override name = 'LedgerUnavailable'

@@ -5,6 +5,8 @@ export {
   type CommitState, type CommitWithTransitions, type EntryKind, type FetchedArtifact, type LedgerClientOptions, type PutFileOptions, type ReadOptions,
   type SessionChanges, type SessionPage, type SessionRecord, type SessionState, type StatusReport, type VerifyReport, type VersionHistory, type WriterFailure,
 } from './client.js'
-export { ContractMismatch, DigestMismatch, LedgerClientError, LedgerProblem, LedgerUnavailable, type Problem } from './errors.js'
+export {
+  ContractMismatch, DigestMismatch, isGone, LedgerClientError, LedgerProblem, LedgerUnavailable, REMOVAL_CODES, type Problem, type RemovalCode,
+} from './errors.js'
 export { DEFAULT_STREAM_OVER_BYTES, SessionIncomplete, SessionWriter, type SessionRunOptions } from './session-writer.js'
 export { DEFAULT_RETRY_POLICY, type RetryEvent, type RetryPolicy } from './retry.js'

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream'
 import { LedgerProblem } from './errors.js'
 
 export interface RequestSpec {
-  method: 'GET' | 'HEAD' | 'POST' | 'PUT'
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE'
   /** Path and query, already encoded. */
   path: string
   headers?: Record<string, string>

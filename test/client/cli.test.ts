@@ -103,6 +103,17 @@ describe('artifact-ledger push --expect from writers running side by side', () =
 })
 
 describe('artifact-ledger commands', () => {
+  it('deletes an artifact and a session with rm, exit 3 when it was already deleted', async () => {
+    await writeFile(join(work, 'a.txt'), 'one')
+    await writeFile(join(work, 'b.txt'), 'two')
+    expect((await cli('push', 'doomed', 'a.txt', 'b.txt')).code).toBe(0)
+    expect(outcome(await cli('rm', 'doomed', 'a.txt'))).toMatchObject({ code: 0, stdout: expect.stringMatching(/^deleted doomed\/a\.txt: 1 versions, log entry seq \d+\n$/) })
+    expect((await getJson('/v1/sessions/doomed/artifacts/a.txt')).status).toBe(410)
+    expect(outcome(await cli('rm', 'doomed', 'a.txt'))).toMatchObject({ code: 3, stderr: expect.stringContaining('doomed/a.txt was already deleted') })
+    expect(outcome(await cli('rm', 'doomed'))).toMatchObject({ code: 0, stdout: expect.stringContaining('deleted session doomed: 1 versions') })
+    expect((await getJson<SessionRecord>('/v1/sessions/doomed')).body).toMatchObject({ state: 'deleted' })
+  })
+
   it('prints push as JSON with --json, and reads the bytes back to stdout and to a file', async () => {
     const blob = randomBytes(1024 * 1024)
     await writeFile(join(work, 'weights.bin'), blob)

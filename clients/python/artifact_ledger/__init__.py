@@ -25,13 +25,13 @@ The package root is the API; its modules are how it is organized.
 from .artifact import MISSING, Artifact
 from .client import TOKEN_ENV, URL_ENV, FailureReport, LedgerClient
 from .errors import (
-    PROBLEM_CLASSES, ArtifactNotFound, ClientDisconnected, ClientTimeout, CommitNotFound, ContractMismatch,
+    PROBLEM_CLASSES, ArtifactDeleted, ArtifactNotFound, ClientDisconnected, ClientTimeout, CommitNotFound, ContractMismatch,
     DeadlinePassed, DigestMismatch, DuplicateArtifactName, DuplicateMemberName, Forbidden, HeadersTooLarge,
     IdempotencyKeyReused, InexactNumber, InsufficientStorage, InternalError, InvalidContent, InvalidHeader,
     InvalidJson, InvalidName, InvalidQuery, InvalidSessionId, InvalidUrl, InvalidUtf8, LedgerError, LedgerProblem,
     LedgerUnavailable, LoneSurrogate, MalformedRequest, MethodNotAllowed, NameConflict, NotFound, NotReady,
     ObjectCorrupt, ObjectMissing, PayloadTooLarge, PreconditionFailed, RangeNotSatisfiable, ReadBackMismatch,
-    ServerDigestMismatch, SessionClosed, SessionIncomplete, SessionNotFound, SessionNotOpen, ShuttingDown,
+    ServerDigestMismatch, SessionClosed, SessionDeleted, Held, VersionExpired, SessionIncomplete, SessionNotFound, SessionNotOpen, ShuttingDown,
     StorageFault, TooManyOpenFiles, TooManyUploads, Unauthorized, UnsupportedCharset, UnsupportedContentEncoding,
     UnsupportedMediaType, UriTooLong, ValidationFailed, VersionNotFound, problem_class,
 )
@@ -65,7 +65,7 @@ __all__ = [
     "MalformedRequest", "DuplicateArtifactName", "DuplicateMemberName", "InvalidUtf8", "LoneSurrogate",
     "InexactNumber", "ClientDisconnected", "Unauthorized", "Forbidden", "NotFound", "SessionNotFound",
     "ArtifactNotFound", "VersionNotFound", "CommitNotFound", "MethodNotAllowed", "ClientTimeout", "NameConflict",
-    "IdempotencyKeyReused", "SessionClosed", "PreconditionFailed", "PayloadTooLarge", "UriTooLong",
+    "IdempotencyKeyReused", "SessionClosed", "SessionDeleted", "Held", "ArtifactDeleted", "VersionExpired", "PreconditionFailed", "PayloadTooLarge", "UriTooLong",
     "UnsupportedMediaType", "UnsupportedContentEncoding", "UnsupportedCharset", "RangeNotSatisfiable",
     "HeadersTooLarge", "ServerDigestMismatch", "InvalidName", "InvalidSessionId", "DeadlinePassed", "InternalError",
     "StorageFault", "ReadBackMismatch", "ObjectCorrupt", "ObjectMissing", "NotReady", "ShuttingDown",

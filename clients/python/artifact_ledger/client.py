@@ -13,7 +13,7 @@ from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Opti
 from urllib.parse import quote, urlencode
 
 from .artifact import Artifact, StrPath, name_list
-from .errors import ContractMismatch, DigestMismatch, LedgerError, LedgerProblem, problem_class
+from .errors import ArtifactDeleted, ContractMismatch, DigestMismatch, LedgerError, LedgerProblem, SessionDeleted, problem_class
 from .jcs import canonical_json
 from .records import ArtifactList, CommitPage, CommitRecord, Record, Session, SessionPage, VersionHistory
 from .reports import Health, Status, VerifyReport, health_from_json
@@ -150,7 +150,8 @@ class LedgerClient:
 
     def open_session(self, session_id: str, *, expected_artifacts: Optional[Iterable[str]] = None,
                      metadata: Optional[Mapping[str, Any]] = None, deadline: Optional[Deadline] = None,
-                     if_match: Union[str, int, None] = None) -> Session:
+                     if_match: Union[str, int, None] = None, retention: Optional[Mapping[str, int]] = None,
+                     hold: Optional[bool] = None) -> Session:
         """Creates or updates a session (PUT); returns the session record.
 
         `expected_artifacts` REPLACES the session's expected set. Two writers that each read the set and
@@ -166,6 +167,9 @@ class LedgerClient:
         `if_match` is the session record's ``etag``: 412 PreconditionFailed when the session has changed
         since. Like every call this one is retried after a lost answer, and a retry of a PUT that did land
         then answers 412 too: read the session to tell the two apart.
+
+        `retention` (``{"keepVersions": N, "deleteAfterDays": D}``, positive integers) replaces the session's
+        retention; `hold` stops deletion and expiry while True. Both need an admin token.
         """
         body: Dict[str, Any] = {}
         if expected_artifacts is not None:
@@ -174,6 +178,10 @@ class LedgerClient:
             body["metadata"] = metadata
         if deadline is not None:
             body["deadline"] = _deadline_text(deadline)
+        if retention is not None:
+            body["retention"] = dict(retention)
+        if hold is not None:
+            body["hold"] = hold
         headers = {} if if_match is None else {"If-Match": entity_tag(if_match)}
         return self._typed(Session, "PUT", self._session_path(session_id), body, headers, expect=(200, 201))
 
@@ -262,6 +270,27 @@ class LedgerClient:
                 pass
             raise
         return actual
+
+    def delete_artifact(self, session_id: str, name: str) -> Optional[CommitRecord]:
+        """Deletes every version of an artifact (admin scope): its reads raise ArtifactDeleted (410) from now on.
+
+        Returns the ``delete`` log entry, or None when the artifact was already deleted (so a retry whose first
+        answer was lost is safe). Raises ArtifactNotFound when it never existed, Held under a hold.
+        """
+        return self._deleting(self._artifact_path(session_id, name), ArtifactDeleted)
+
+    def delete_session(self, session_id: str) -> Optional[CommitRecord]:
+        """Deletes a session (admin scope): it stays, state ``deleted``, and every artifact of it answers 410.
+
+        Returns the ``delete`` log entry, or None when the session was already deleted.
+        """
+        return self._deleting(self._session_path(session_id), SessionDeleted)
+
+    def _deleting(self, path: str, already: Type[LedgerProblem]) -> Optional[CommitRecord]:
+        try:
+            return self._typed(CommitRecord, "DELETE", path, None, {}, expect=(200,))
+        except already:
+            return None
 
     def get_session(self, session_id: str) -> Session:
         """A session: state, closed_by, error, deadline, head seq and etag, artifacts, expected and missing names."""

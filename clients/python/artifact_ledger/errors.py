@@ -260,6 +260,27 @@ class SessionClosed(LedgerProblem):
     CODE = "session_closed"
 
 
+class SessionDeleted(LedgerProblem):
+    """409: the session was deleted; it keeps its record (state ``deleted``) and takes no further change."""
+    CODE = "session_deleted"
+
+
+class Held(LedgerProblem):
+    """409: the session is under a hold: nothing of it is deleted or expired until the hold is lifted."""
+    CODE = "held"
+
+
+# 410: removed, and the log says when and by which entry (``removedSeq``).
+class ArtifactDeleted(LedgerProblem):
+    """410: every version of the artifact was deleted (by DELETE, or with its session)."""
+    CODE = "artifact_deleted"
+
+
+class VersionExpired(LedgerProblem):
+    """410: the version was removed by the session's retention (keepVersions or deleteAfterDays)."""
+    CODE = "version_expired"
+
+
 class PreconditionFailed(LedgerProblem):
     """412: If-Match or If-None-Match did not hold: someone changed the session or artifact first."""
     CODE = "precondition_failed"

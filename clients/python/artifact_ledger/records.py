@@ -82,6 +82,10 @@ class Session(Record):
     expected_artifacts: Tuple[str, ...]
     missing: Tuple[str, ...]
     artifacts: Tuple[ArtifactVersion, ...]
+    #: The session's own ``{keepVersions?, deleteAfterDays?}``; None takes the server's defaults.
+    retention: Optional[Dict[str, Any]]
+    #: True while deletion and expiry are stopped.
+    hold: bool
     raw: Dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
@@ -90,7 +94,10 @@ class Session(Record):
             f.text("id"), f.text("state"), f.time("createdAt"), f.time("updatedAt"), f.time_or_none("completedAt"),
             f.time_or_none("deadline"), f.text_or_none("closedBy"), f.one_or_none("error", WriterError.parse),
             f.integer("headSeq"), f.text("etag"), f.mapping_or_none("metadata"), f.names("expectedArtifacts"),
-            f.names("missing"), f.each("artifacts", ArtifactVersion.parse), raw=f.raw)
+            f.names("missing"), f.each("artifacts", ArtifactVersion.parse),
+            # Servers from before retention send neither.
+            f.mapping_or_none("retention") if f.has("retention") else None, f.flag("hold") if f.has("hold") else False,
+            raw=f.raw)
 
     @property
     def is_open(self) -> bool:
@@ -186,10 +193,13 @@ class Transition(Record):
 
 @dataclass(frozen=True)
 class CommitRecord(Record):
-    """A log entry: ``kind`` is ``artifacts`` (a commit of bytes), ``expect``, ``close`` or ``session``.
+    """A log entry: ``kind`` is ``artifacts`` (a commit of bytes), ``expect``, ``close``, ``session``, ``delete``
+    or ``expire``.
 
     ``state`` is ``pending``, ``committed``, ``failed`` or ``aborted``; ``error`` says why for the last two.
-    ``expect``, ``close`` and ``session`` are what the entry changed (None when it changed nothing of that).
+    ``expect``, ``close`` and ``session`` are what the entry changed (None when it changed nothing of that);
+    ``delete`` (``by``, ``target``, ``name``, ``removedVersions``) and ``expire`` (``retention``, ``versions``)
+    what a removal removed, as the server sent them.
     ``transitions`` are listed only by ``LedgerClient.get_commit``; elsewhere they are empty.
     """
 
@@ -207,6 +217,8 @@ class CommitRecord(Record):
     expect: Optional[ExpectChange]
     close: Optional[CloseChange]
     session: Optional[SessionChange]
+    delete: Optional[Dict[str, Any]]
+    expire: Optional[Dict[str, Any]]
     transitions: Tuple[Transition, ...]
     raw: Dict[str, Any] = field(repr=False, compare=False)
 
@@ -218,6 +230,7 @@ class CommitRecord(Record):
             f.each("artifacts", CommitArtifact.parse), f.one_or_none("error", CommitError.parse),
             f.one_or_none("expect", ExpectChange.parse), f.one_or_none("close", CloseChange.parse),
             f.one_or_none("session", SessionChange.parse),
+            f.mapping_or_none("delete") if f.has("delete") else None, f.mapping_or_none("expire") if f.has("expire") else None,
             f.each("transitions", Transition.parse) if f.has("transitions") else (), raw=f.raw)
 
     def artifact(self, name: str) -> Optional[CommitArtifact]:

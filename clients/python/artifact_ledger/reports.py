@@ -40,11 +40,14 @@ class SessionCounts(Record):
     closed_by_deadline: int
     incomplete_ids: Tuple[str, ...]
     failed_ids: Tuple[str, ...]
+    #: Sessions an admin deleted (0 from servers that cannot delete).
+    deleted: int = 0
 
     @classmethod
     def parse(cls, f: Fields) -> "SessionCounts":
         return cls(f.integer("total"), f.integer("open"), f.integer("complete"), f.integer("incomplete"),
-                   f.integer("failed"), f.integer("closedByDeadline"), f.names("incompleteIds"), f.names("failedIds"))
+                   f.integer("failed"), f.integer("closedByDeadline"), f.names("incompleteIds"), f.names("failedIds"),
+                   f.integer("deleted") if f.has("deleted") else 0)
 
 
 @dataclass(frozen=True)
