@@ -1,4 +1,4 @@
-// kill -9 while deletions and expiry run: after each restart no live version is lost (it reads back
+// kill -9 while deletions, expiry and garbage collection run: after each restart no live version is lost (it reads back
 // whole), every removed version answers 410 with the code of what removed it, every acknowledged delete
 // is in the log, the plain view equals the live versions, and verify is clean.
 //
@@ -15,8 +15,16 @@ import { walk } from '../support/walk.js'
 const CYCLES = Number(process.env['CRASH_REMOVAL_CYCLES'] ?? 6)
 const SEED = Number(process.env['CRASH_SEED'] ?? Date.now() % 1_000_000)
 const NAMES = ['a.txt', 'b/c.txt', 'd.json']
-/** Writes run with a fast expiry sweep (keep the newest 2), so kills land in the middle of it. */
-const BUSY_ENV = { CANARY_INTERVAL_MS: '0', SCRUB_INTERVAL_MS: '0', RETENTION_KEEP_VERSIONS: '2', EXPIRY_INTERVAL_MS: '5', EXPIRY_BATCH_SIZE: '3' }
+/**
+ * Writes run with a fast expiry sweep (keep the newest 2) and garbage collection every 50 ms with a 1 s
+ * grace, so kills land in the middle of both.
+ */
+const BUSY_ENV = {
+  CANARY_INTERVAL_MS: '0', SCRUB_INTERVAL_MS: '0', RETENTION_KEEP_VERSIONS: '2', EXPIRY_INTERVAL_MS: '5', EXPIRY_BATCH_SIZE: '3',
+  GC_INTERVAL_MS: '50', GC_GRACE_SECONDS: '1',
+}
+/** Bytes that many commits send: a released object a new commit needs again while collection runs. */
+const SHARED_TEXTS = ['shared one', 'shared two', 'shared three']
 /** Checks run against a quiet server: nothing removes versions while they look. */
 const QUIET_ENV = { CANARY_INTERVAL_MS: '0', SCRUB_INTERVAL_MS: '0', RETENTION_KEEP_VERSIONS: '2', EXPIRY_INTERVAL_MS: '0' }
 
@@ -47,6 +55,8 @@ class History {
   readonly sessions = new Set<string>()
   /** Removed versions the last check saw, by what removed them. */
   removedSeen = { delete: 0, expire: 0 }
+  /** Objects garbage collection had reclaimed by the last check. */
+  reclaimed = 0
 }
 
 async function request(url: string, init: RequestInit = {}): Promise<Response | undefined> {
@@ -62,7 +72,7 @@ async function writer(base: string, history: History, cycle: number, alive: () =
   for (let i = 0; alive(); i++) {
     const sessionId = `s${cycle % 3}-${Math.floor(random() * 2)}`
     const name = pick(NAMES)
-    const text = `cycle ${cycle} op ${i} ${random()}`
+    const text = random() < 0.3 ? pick(SHARED_TEXTS) : `cycle ${cycle} op ${i} ${random()}`
     const res = await request(`${base}/v1/sessions/${sessionId}/commits`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ artifacts: [{ name, text }] }),
     })
@@ -135,9 +145,10 @@ async function checkInvariants(server: ServerProcess, history: History): Promise
   }
   const report = await json<{ ok: boolean; missing: unknown[]; corrupt: unknown[]; orphaned: unknown[] }>(`${base}/v1/verify`, { method: 'POST' })
   expect(report, `verify ${where}`).toMatchObject({ ok: true, missing: [], corrupt: [], orphaned: [] })
+  history.reclaimed = (await json<{ gc: { reclaimedObjects: number } }>(`${base}/v1/status`)).gc.reclaimedObjects
 }
 
-describe('kill -9 during deletions and expiry', () => {
+describe('kill -9 during deletions, expiry and garbage collection', () => {
   let dataDir: string
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'artifact-ledger-kill9-removals-'))
@@ -168,8 +179,9 @@ describe('kill -9 during deletions and expiry', () => {
     }
     const { delete: deleted, expire: expired } = history.removedSeen
     console.log(`kill -9 removals: ${CYCLES} cycles, ${history.versions.size} versions and ${history.deletes.length} deletes acknowledged; ` +
-      `${deleted} versions deleted and ${expired} expired at the end (seed ${SEED})`)
+      `${deleted} versions deleted and ${expired} expired, ${history.reclaimed} objects reclaimed at the end (seed ${SEED})`)
     expect(history.deletes.length, `seed ${SEED}`).toBeGreaterThan(0)
     expect(expired, `versions expired by the sweep (seed ${SEED})`).toBeGreaterThan(0)
+    expect(history.reclaimed, `objects reclaimed by garbage collection (seed ${SEED})`).toBeGreaterThan(0)
   }, 60_000 + CYCLES * 20_000)
 })
