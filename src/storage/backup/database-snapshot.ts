@@ -39,10 +39,13 @@ export function readSnapshot(path: string): SnapshotContents {
   try {
     const { maxSeq } = db.prepare('SELECT COALESCE(MAX(seq), 0) AS maxSeq FROM commits').get() as { maxSeq: number }
     // version IS NOT NULL: the version of a committed entry. A pending entry's objects are not needed:
-    // recovery aborts it when a service starts on the backup. Oldest last reference first: history is
-    // pruned oldest first (the canary's, today at once), so those objects are the first that may go.
+    // recovery aborts it when a service starts on the backup. A removed version's are not either: it
+    // answers 410 whether or not its bytes are there, and garbage collection may already have taken
+    // them (a ledger from before removals has no removed_seq). Oldest last reference first: retention
+    // expires oldest first, so those objects are the first that may go.
+    const hasRemovals = db.prepare("SELECT 1 FROM pragma_table_info('commit_artifacts') WHERE name = 'removed_seq'").get() !== undefined
     const objects = db.prepare(`SELECT sha256, MAX(size) AS size FROM commit_artifacts WHERE version IS NOT NULL AND sha256 IS NOT NULL
-      GROUP BY sha256 ORDER BY MAX(commit_seq), sha256`).all() as { sha256: string; size: number }[]
+      ${hasRemovals ? 'AND removed_seq IS NULL' : ''} GROUP BY sha256 ORDER BY MAX(commit_seq), sha256`).all() as { sha256: string; size: number }[]
     const latest = (db.prepare('SELECT session_id, name, sha256 FROM latest_artifacts ORDER BY session_id, name').all() as { session_id: string; name: string; sha256: string }[])
       .map((row) => ({ sessionId: row.session_id, name: row.name, sha256: row.sha256 }))
     return { maxSeq, objects, latest }
