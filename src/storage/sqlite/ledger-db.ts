@@ -1,5 +1,6 @@
 // Opens ledger.db with explicit durability pragmas and brings its schema up to date.
 import Database from 'better-sqlite3'
+import { COUNTERS_RECOUNT, COUNTERS_SCHEMA } from './counters.js'
 
 export type Db = Database.Database
 
@@ -131,22 +132,33 @@ const MIGRATIONS: readonly string[] = [
   -- The deadline sweep reads only open sessions, soonest first.
   CREATE INDEX sessions_due ON sessions (deadline) WHERE state = 'open';
   `,
+  // Monitoring at any size: counters kept by triggers in the same transactions as the data, filled from
+  // the rows already there, and the indexes status reads the last commit, failure and sessions through.
+  `${COUNTERS_SCHEMA}
+  ${COUNTERS_RECOUNT}`,
 ]
 
-export function openLedgerDb(path: string): Db {
+/** The schema version this code writes: ledger.db's user_version once it is open. */
+export const LEDGER_SCHEMA_VERSION = MIGRATIONS.length
+
+/**
+ * Opens ledger.db and migrates it. `schemaVersion` stops the migrations early: only for tests that
+ * build a ledger as an older release left it, to check what the next migrations make of it.
+ */
+export function openLedgerDb(path: string, schemaVersion = LEDGER_SCHEMA_VERSION): Db {
   const db = new Database(path)
   // WAL lets readers run beside the writer; FULL makes each commit durable when its transaction ends.
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
   db.pragma('foreign_keys = ON')
   db.pragma('busy_timeout = 5000')
-  migrate(db)
+  migrate(db, schemaVersion)
   return db
 }
 
-function migrate(db: Db): void {
+function migrate(db: Db, target: number): void {
   const current = db.pragma('user_version', { simple: true }) as number
-  for (let version = current; version < MIGRATIONS.length; version++) {
+  for (let version = current; version < target; version++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[version] ?? '')
       db.pragma(`user_version = ${version + 1}`)
