@@ -70,3 +70,32 @@ describe('the counters migration', () => {
     }
   })
 })
+
+describe('the newest commit and failure the counters name', () => {
+  it('move back to the next newest when the newest entry is deleted', async () => {
+    const { run, log } = openAdapters(join(await makeDataDir(), 'ledger.db'))
+    try {
+      const pending = (artifacts: PlannedArtifact[]) =>
+        log.insertPending({ id: nextId(), sessionId: 's1', message: null, metadata: null, artifacts, newSessionDeadline: DEADLINE })
+      const older = await pending([planned('a.txt', 'a')])
+      await log.markCommitted(older)
+      const olderFailure = await pending([planned('f.txt', 'f')])
+      await log.markFailed(olderFailure, { code: 'storage_fault', detail: 'x' }, true)
+      const newer = await pending([planned('b.txt', 'b')])
+      await log.markCommitted(newer)
+      const newerFailure = await pending([planned('g.txt', 'g')])
+      await log.markAborted(newerFailure, { code: 'client_disconnected', detail: 'x' })
+      expect([(await log.lastCommit())?.seq, (await log.lastFailure())?.seq]).toEqual([newer, newerFailure])
+      // No port deletes the newest entry yet (deletion and retention will): SQL stands in for them here.
+      for (const seq of [newer, newerFailure]) {
+        for (const table of ['transitions', 'commit_artifacts']) run.db.prepare(`DELETE FROM ${table} WHERE commit_seq = ?`).run(seq)
+        run.db.prepare('DELETE FROM latest_artifacts WHERE commit_seq = ?').run(seq)
+        run.db.prepare('DELETE FROM commits WHERE seq = ?').run(seq)
+      }
+      expect([(await log.lastCommit())?.seq, (await log.lastFailure())?.seq]).toEqual([older, olderFailure])
+      expect(await log.commitCounts()).toEqual({ pending: 0, committed: 1, failed: 1, aborted: 0 })
+    } finally {
+      await log.close()
+    }
+  })
+})

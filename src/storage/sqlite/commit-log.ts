@@ -7,7 +7,7 @@ import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions,
 import type {
   CommitFilter, CommitLog, EndedAttempt, PendingCommit, PendingEntry, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit,
 } from '../../domain/ports.js'
-import { CANARY_LITERAL, COUNTER_FAMILIES } from './counters.js'
+import { COUNTER_FAMILIES } from './counters.js'
 import { GroupCommit } from './group-commit.js'
 import { addTransition, moveSessionHead } from './log-entries.js'
 import * as query from './log-queries.js'
@@ -225,19 +225,19 @@ export class SqliteCommitLog implements CommitLog {
     return this.read((run) => countsFor(COMMIT_STATES, query.readCounters(run, COUNTER_FAMILIES.commitsByState)))
   }
 
-  // Read through the partial indexes made for them (counters.ts), whose conditions they repeat word for
-  // word; INDEXED BY makes a drift between the two an error rather than a scan of the log.
   lastCommit(): Promise<CommitRecord | undefined> {
-    return this.lastOf('commits_last_committed', `kind = 'artifacts' AND state = 'committed' AND session_id != ${CANARY_LITERAL}`)
+    return this.newest('committed')
   }
 
   lastFailure(): Promise<CommitRecord | undefined> {
-    return this.lastOf('commits_last_failed', `state IN ('failed', 'aborted') AND session_id != ${CANARY_LITERAL}`)
+    return this.newest('failed')
   }
 
-  private lastOf(index: string, condition: string): Promise<CommitRecord | undefined> {
+  /** The entry a `newest` seq of the counters names (counters.ts): two lookups by key. */
+  private newest(key: 'committed' | 'failed'): Promise<CommitRecord | undefined> {
     return this.read((run) => {
-      const row = run.sql(`SELECT * FROM commits INDEXED BY ${index} WHERE ${condition} ORDER BY seq DESC LIMIT 1`).get() as CommitRow | undefined
+      const seq = query.readCounters(run, COUNTER_FAMILIES.newest).get(key)
+      const row = seq === undefined ? undefined : run.sql('SELECT * FROM commits WHERE seq = ?').get(seq) as CommitRow | undefined
       return row === undefined ? undefined : query.toRecord(run, row)
     })
   }

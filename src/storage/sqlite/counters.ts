@@ -13,6 +13,12 @@ export const COUNTER_FAMILIES = {
   sessionsByCloser: 'sessions.closed_by',
   /** Keys `count` and `bytes` of every object recorded. */
   objects: 'objects',
+  /**
+   * Seqs, not counts: `committed`, the newest committed commit of bytes, and `failed`, the newest failed
+   * or aborted entry, the canary's left out. On the page the counters dirty anyway, so they cost the
+   * write path nothing (a partial index per row would cost a page per transaction).
+   */
+  newest: 'newest',
 } as const
 
 const CANARY = `'${CANARY_SESSION_ID}'`
@@ -23,8 +29,29 @@ function bump(family: string, key: string, delta: string, when: string): string 
     ON CONFLICT (family, key) DO UPDATE SET n = n + excluded.n;`
 }
 
-const { commitsByState: COMMITS, sessionsByState: SESSIONS, sessionsByCloser: CLOSERS, objects: OBJECTS } = COUNTER_FAMILIES
+const { commitsByState: COMMITS, sessionsByState: SESSIONS, sessionsByCloser: CLOSERS, objects: OBJECTS, newest: NEWEST } = COUNTER_FAMILIES
 const isCountedCommit = (row: 'NEW' | 'OLD'): string => `${row}.kind = 'artifacts' AND ${row}.session_id != ${CANARY}`
+/** Which entries the two `newest` seqs follow, as a condition on a row of commits (bare, NEW or OLD). */
+const NEWEST_OF = {
+  committed: (row: string): string => `${row}kind = 'artifacts' AND ${row}state = 'committed' AND ${row}session_id != ${CANARY}`,
+  failed: (row: string): string => `${row}state IN ('failed', 'aborted') AND ${row}session_id != ${CANARY}`,
+} as const
+
+/** Moves a `newest` seq up to NEW.seq when the row now qualifies. */
+function advance(key: keyof typeof NEWEST_OF): string {
+  return `INSERT INTO counters (family, key, n) SELECT '${NEWEST}', '${key}', NEW.seq WHERE ${NEWEST_OF[key]('NEW.')}
+    ON CONFLICT (family, key) DO UPDATE SET n = MAX(n, excluded.n);`
+}
+
+/**
+ * When the row a `newest` seq names leaves (deleted, or no longer qualifying), finds the next newest:
+ * a walk back from the end of the log, which only the deletion of that very entry pays. In the update
+ * trigger it runs before advance(), so a row that becomes the newest never triggers it.
+ */
+function retreat(key: keyof typeof NEWEST_OF): string {
+  return `UPDATE counters SET n = COALESCE((SELECT seq FROM commits WHERE ${NEWEST_OF[key]('')} ORDER BY seq DESC LIMIT 1), 0)
+    WHERE family = '${NEWEST}' AND key = '${key}' AND n = OLD.seq;`
+}
 const isCountedSession = (row: 'NEW' | 'OLD'): string => `${row}.id != ${CANARY}`
 
 /**
@@ -41,14 +68,22 @@ export const COUNTERS_SCHEMA = `
 
   CREATE TRIGGER count_commit_insert AFTER INSERT ON commits BEGIN
     ${bump(COMMITS, 'NEW.state', '1', isCountedCommit('NEW'))}
+    ${advance('committed')}
+    ${advance('failed')}
   END;
   CREATE TRIGGER count_commit_update AFTER UPDATE OF state, kind, session_id ON commits
     WHEN OLD.state IS NOT NEW.state OR OLD.kind IS NOT NEW.kind OR OLD.session_id IS NOT NEW.session_id BEGIN
     ${bump(COMMITS, 'OLD.state', '-1', isCountedCommit('OLD'))}
     ${bump(COMMITS, 'NEW.state', '1', isCountedCommit('NEW'))}
+    ${retreat('committed')}
+    ${retreat('failed')}
+    ${advance('committed')}
+    ${advance('failed')}
   END;
   CREATE TRIGGER count_commit_delete AFTER DELETE ON commits BEGIN
     ${bump(COMMITS, 'OLD.state', '-1', isCountedCommit('OLD'))}
+    ${retreat('committed')}
+    ${retreat('failed')}
   END;
 
   CREATE TRIGGER count_session_insert AFTER INSERT ON sessions BEGIN
@@ -79,12 +114,6 @@ export const COUNTERS_SCHEMA = `
     ${bump(OBJECTS, "'bytes'", '-OLD.size', 'true')}
   END;
 
-  -- The last commit and the last failure, newest first, without stepping over the canary's entries or
-  -- session changes: partial indexes hold only the rows status asks for.
-  CREATE INDEX commits_last_committed ON commits (seq)
-    WHERE kind = 'artifacts' AND state = 'committed' AND session_id != ${CANARY};
-  CREATE INDEX commits_last_failed ON commits (seq)
-    WHERE state IN ('failed', 'aborted') AND session_id != ${CANARY};
   -- The most recently changed closed sessions by state; open ones (whose updated_at moves with every
   -- commit) stay out of it, so commits to open sessions do not maintain it.
   CREATE INDEX sessions_recently_closed ON sessions (state, updated_at) WHERE state != 'open';
@@ -103,7 +132,11 @@ export const COUNTERS_RECOUNT = `
     SELECT '${CLOSERS}', closed_by, COUNT(*) FROM sessions WHERE id != ${CANARY} AND closed_by IS NOT NULL GROUP BY closed_by;
   INSERT INTO counters (family, key, n)
     VALUES ('${OBJECTS}', 'count', (SELECT COUNT(*) FROM objects)), ('${OBJECTS}', 'bytes', (SELECT COALESCE(SUM(size), 0) FROM objects));
+  INSERT INTO counters (family, key, n)
+    SELECT '${NEWEST}', 'committed', MAX(seq) FROM commits WHERE ${NEWEST_OF.committed('')} HAVING MAX(seq) IS NOT NULL;
+  INSERT INTO counters (family, key, n)
+    SELECT '${NEWEST}', 'failed', MAX(seq) FROM commits WHERE ${NEWEST_OF.failed('')} HAVING MAX(seq) IS NOT NULL;
 `
 
-/** The same canary literal the partial indexes were made with: a query must repeat it for SQLite to use them. */
+/** The canary's id as an SQL literal, for conditions a partial index must recognise as its own. */
 export const CANARY_LITERAL = CANARY

@@ -153,6 +153,11 @@ export function openLedgerDb(path: string, schemaVersion = LEDGER_SCHEMA_VERSION
   db.pragma('foreign_keys = ON')
   db.pragma('busy_timeout = 5000')
   migrate(db, schemaVersion)
+  // After the migrations, whose index builds may sort more than memory should hold: a statement that
+  // fires the counters' triggers inside a transaction keeps a statement journal, and on disk that is a
+  // temp file opened and unlinked per transaction (and one more file handle, which EMFILE can refuse).
+  // In memory it is only as large as the pages one statement changes.
+  db.pragma('temp_store = MEMORY')
   return db
 }
 
