@@ -1,11 +1,13 @@
 // A ledger.db with a long history, written straight into the service's own schema with better-sqlite3.
-import { createHash } from 'node:crypto'
+// The rows are made by SQL itself, a chunk of commits per statement, so ten million commits take
+// minutes rather than the better part of an hour.
 import Database from 'better-sqlite3'
-import { v7 as uuidv7 } from 'uuid'
+import { COUNTERS_RECOUNT } from '../dist/storage/sqlite/counters.js'
 
 const COMMITS_PER_SESSION = 100
 /** Sessions that write at the same time; their commits interleave in the log. */
 const CONCURRENT_SESSIONS = 50
+const WAVE = CONCURRENT_SESSIONS * COMMITS_PER_SESSION
 const ARTIFACT_NAMES = [
   ['quality_metrics.json', 'application/json'],
   ['session_summary.json', 'application/json'],
@@ -13,12 +15,23 @@ const ARTIFACT_NAMES = [
   ['manuscript/draft.md', 'text/markdown; charset=utf-8'],
   ['checkpoints/model.bin', 'application/octet-stream'],
 ]
+/**
+ * Which artifacts the k-th commit of a session writes (by k % 6), with the version each gets: the
+ * metrics every time, often the summary or the log with it, now and then the draft or a checkpoint.
+ */
+const LAYOUT = [
+  // [k % 6, position, artifact, version as SQL over k]
+  ...[0, 1, 2, 3, 4, 5].map((r) => [r, 0, 0, 'k + 1']),
+  [1, 1, 1, 'k / 3 + 1'], [4, 1, 1, 'k / 3 + 1'],
+  [2, 1, 2, 'k / 3 + 1'], [5, 1, 2, 'k / 3 + 1'],
+  [2, 2, 3, 'k / 6 + 1'], [5, 2, 4, 'k / 6 + 1'],
+]
 const TABLES = ['sessions', 'commits', 'transitions', 'commit_artifacts', 'latest_artifacts', 'objects']
-const CHUNK = 50_000
+const CHUNK = 100_000
 
 /** Session of the n-th commit (0-based): waves of CONCURRENT_SESSIONS sessions, each with COMMITS_PER_SESSION commits. */
 export function sessionOf(n) {
-  const wave = Math.floor(n / (CONCURRENT_SESSIONS * COMMITS_PER_SESSION))
+  const wave = Math.floor(n / WAVE)
   return wave * CONCURRENT_SESSIONS + (n % CONCURRENT_SESSIONS)
 }
 
@@ -26,16 +39,14 @@ export function sessionId(index) {
   return `run-${String(index).padStart(7, '0')}`
 }
 
-/** Deterministic but well-spread stand-ins for digests and sizes. */
-function digest(seq, position) {
-  return createHash('sha256').update(`${seq}/${position}`).digest('hex')
-}
+const iso = (msExpression) => `strftime('%Y-%m-%dT%H:%M:%fZ', (${msExpression}) / 1000.0, 'unixepoch')`
 
 /**
  * Appends `count` committed commits to the empty ledger at `path` (its schema made by the service),
- * spread over the last 30 days. Secondary indexes are dropped during the load and rebuilt from the
- * schema's own SQL, so the file ends up exactly as the service would have left it, only faster.
- * Every commit is `committed` with needs_recovery 0; the referenced objects are not on disk.
+ * spread over the last 30 days. Secondary indexes and the counters' triggers are dropped during the
+ * load and made again from the schema's own SQL, and the counters counted again as migration 6 counts
+ * them, so the file ends up as the service would have left it, only faster. Every commit is
+ * `committed` with needs_recovery 0; the referenced objects are not on disk.
  */
 export function generateLog(path, count, { onProgress = () => {} } = {}) {
   const db = new Database(path)
@@ -46,85 +57,83 @@ export function generateLog(path, count, { onProgress = () => {} } = {}) {
     db.pragma('synchronous = OFF')
     db.pragma('cache_size = -1048576')
     db.pragma('foreign_keys = OFF')
-    const indexes = db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+    const derived = db.prepare(`SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL
       AND tbl_name IN (${TABLES.map(() => '?').join(', ')})`).all(...TABLES)
-    for (const { name } of indexes) db.exec(`DROP INDEX "${name}"`)
-
-    const insertCommit = db.prepare(`INSERT INTO commits (seq, id, session_id, state, message, metadata, created_at, finished_at, needs_recovery)
-      VALUES (?, ?, ?, 'committed', ?, ?, ?, ?, 0)`)
-    const insertTransition = db.prepare('INSERT INTO transitions (commit_seq, from_state, to_state, at, reason) VALUES (?, ?, ?, ?, NULL)')
-    const insertArtifact = db.prepare(`INSERT INTO commit_artifacts (commit_seq, position, session_id, name, version, sha256, size, media_type)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-    const insertObject = db.prepare("INSERT INTO objects (sha256, size, state, created_at) VALUES (?, ?, 'ok', ?)")
-    const insertSession = db.prepare(`INSERT INTO sessions (id, created_at, updated_at, head_seq, metadata, expected, state, completed_at, deadline, closed_by)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    const insertLatest = db.prepare('INSERT INTO latest_artifacts (session_id, name, version, sha256, commit_seq) VALUES (?, ?, ?, ?, ?)')
+    for (const { type, name } of derived) db.exec(`DROP ${type.toUpperCase()} "${name}"`)
 
     const end = Date.now() - 60_000
     const start = end - 30 * 24 * 3600 * 1000
     const step = (end - start) / Math.max(1, count)
-    const sessions = new Map()
-    const latest = new Map()
+    db.exec('CREATE TEMP TABLE layout (r INTEGER, position INTEGER, artifact INTEGER, version_sql TEXT)')
+    const names = db.prepare('CREATE TEMP TABLE names AS SELECT 0 AS artifact, \'\' AS name, \'\' AS media_type WHERE 0')
+    names.run()
+    ARTIFACT_NAMES.forEach(([name, mediaType], artifact) => db.prepare('INSERT INTO temp.names VALUES (?, ?, ?)').run(artifact, name, mediaType))
+    // n: 0-based commit number; k: its number within its session; ms: when it was created.
+    const numbered = `WITH RECURSIVE c(n) AS (SELECT CAST(? AS INTEGER) UNION ALL SELECT n + 1 FROM c WHERE n + 1 < CAST(? AS INTEGER)),
+      m AS (SELECT n, n + 1 AS seq, (n % ${WAVE}) / ${CONCURRENT_SESSIONS} AS k,
+        (n / ${WAVE}) * ${CONCURRENT_SESSIONS} + n % ${CONCURRENT_SESSIONS} AS session,
+        CAST(${start} + n * ${step} AS INTEGER) AS ms FROM c)`
+    const insertCommits = db.prepare(`${numbered}
+      INSERT INTO commits (seq, id, session_id, state, message, metadata, created_at, finished_at, needs_recovery)
+      SELECT seq, printf('%08x-%04x-7%03x-8%03x-%012x', ms / 65536, ms % 65536, n % 4096, k, seq), printf('run-%07d', session), 'committed',
+        CASE WHEN n % 10 = 0 THEN NULL ELSE 'step ' || (k + 1) END,
+        CASE WHEN n % 4 = 0 THEN json_object('step', k + 1, 'host', 'worker-' || (n % 16)) END,
+        ${iso('ms')}, ${iso('ms + 3 + n % 7')}, 0 FROM m`)
+    const insertTransitions = db.prepare(`INSERT INTO transitions (commit_seq, from_state, to_state, at, reason)
+      SELECT seq, NULL, 'pending', created_at, NULL FROM commits WHERE seq > ? AND seq <= ?
+      UNION ALL SELECT seq, 'pending', 'committed', finished_at, NULL FROM commits WHERE seq > ? AND seq <= ?`)
+    const versionCases = LAYOUT.map(([r, position, , version]) => `WHEN ${r * 10 + position} THEN ${version}`).join(' ')
+    const insertArtifacts = db.prepare(`${numbered}
+      INSERT INTO commit_artifacts (commit_seq, position, session_id, name, version, sha256, size, media_type)
+      SELECT m.seq, l.position, printf('run-%07d', m.session), x.name, CASE (k % 6) * 10 + l.position ${versionCases} END,
+        printf('%08x%08x%016x%016x%016x', (m.seq * 2654435761 + l.position * 40503) % 4294967296, (m.seq * 40503) % 4294967296, m.seq, l.position, m.n),
+        CASE WHEN l.artifact = 4 THEN 8388608 + m.n % 1024 ELSE 200 + (m.n * 7919 + l.position * 104729) % 60000 END, x.media_type
+      FROM m JOIN temp.layout l ON l.r = m.k % 6 JOIN temp.names x ON x.artifact = l.artifact`)
+    const insertObjects = db.prepare(`INSERT INTO objects (sha256, size, state, created_at)
+      SELECT a.sha256, a.size, 'ok', c.finished_at FROM commit_artifacts a JOIN commits c ON c.seq = a.commit_seq
+      WHERE a.commit_seq > ? AND a.commit_seq <= ?`)
+    for (const [r, position, artifact, version] of LAYOUT) db.prepare('INSERT INTO temp.layout VALUES (?, ?, ?, ?)').run(r, position, artifact, version)
+
     for (let first = 0; first < count; first += CHUNK) {
+      const last = Math.min(count, first + CHUNK)
       db.transaction(() => {
-        for (let n = first; n < Math.min(count, first + CHUNK); n++) {
-          const seq = n + 1
-          const createdMs = Math.round(start + n * step)
-          const created = new Date(createdMs).toISOString()
-          const finished = new Date(createdMs + 3 + (n % 7)).toISOString()
-          const index = sessionOf(n)
-          const sid = sessionId(index)
-          let session = sessions.get(index)
-          if (session === undefined) {
-            session = { created, updated: created, headSeq: 0, commits: 0 }
-            sessions.set(index, session)
-          }
-          session.updated = finished
-          session.headSeq = seq
-          session.commits++
-          insertCommit.run(seq, uuidv7({ msecs: createdMs }), sid, n % 10 === 0 ? null : `step ${session.commits}`,
-            n % 4 === 0 ? JSON.stringify({ step: session.commits, host: `worker-${n % 16}` }) : null, created, finished)
-          insertTransition.run(seq, null, 'pending', created)
-          insertTransition.run(seq, 'pending', 'committed', finished)
-          // One to three artifacts per commit: mostly the metrics, often the summary or log with it.
-          const names = n % 3 === 0 ? [0] : n % 3 === 1 ? [0, 1] : [0, 2, n % 2 === 0 ? 3 : 4]
-          names.forEach((nameIndex, position) => {
-            const [name, mediaType] = ARTIFACT_NAMES[nameIndex]
-            const key = `${sid}\0${name}`
-            const version = (latest.get(key)?.version ?? 0) + 1
-            const sha256 = digest(seq, position)
-            const size = nameIndex === 4 ? 8_388_608 + (n % 1024) : 200 + ((n * 7919 + position * 104_729) % 60_000)
-            insertArtifact.run(seq, position, sid, name, version, sha256, size, mediaType)
-            insertObject.run(sha256, size, finished)
-            latest.set(key, { sid, name, version, sha256, seq })
-          })
-        }
+        insertCommits.run(first, last)
+        insertTransitions.run(first, last, first, last)
+        insertArtifacts.run(first, last)
+        insertObjects.run(first, last)
       })()
-      onProgress(Math.min(count, first + CHUNK), count)
+      onProgress(last, count)
     }
+    const lastWave = Math.floor(sessionOf(Math.max(0, count - 1)) / CONCURRENT_SESSIONS)
+    const now = Date.now()
     db.transaction(() => {
-      const lastIndex = sessionOf(Math.max(0, count - 1))
-      for (const [index, s] of sessions) {
-        // Finished waves are complete; the last wave is still writing.
-        const open = Math.floor(index / CONCURRENT_SESSIONS) === Math.floor(lastIndex / CONCURRENT_SESSIONS)
-        // Every session has a deadline: the ones still writing a day from now, the finished ones a day after they began.
-        const deadline = new Date(open ? Date.now() + 86_400_000 : Date.parse(s.created) + 86_400_000).toISOString()
-        insertSession.run(sessionId(index), s.created, s.updated, s.headSeq, JSON.stringify({ pipeline: 'nightly', run: index }),
-          JSON.stringify(['quality_metrics.json', 'session_summary.json']), open ? 'open' : 'complete', open ? null : s.updated,
-          deadline, open ? null : 'writer')
-      }
-      for (const l of latest.values()) insertLatest.run(l.sid, l.name, l.version, l.sha256, l.seq)
+      // Finished waves are complete; the last wave is still writing. Every session has a deadline: the
+      // ones still writing a day from now, the finished ones a day after they began.
+      db.prepare(`INSERT INTO sessions (id, created_at, updated_at, head_seq, metadata, expected, state, completed_at, deadline, closed_by)
+        SELECT session_id, MIN(created_at), MAX(finished_at), MAX(seq),
+          json_object('pipeline', 'nightly', 'run', CAST(substr(session_id, 5) AS INTEGER)),
+          '["quality_metrics.json","session_summary.json"]',
+          CASE WHEN open THEN 'open' ELSE 'complete' END, CASE WHEN open THEN NULL ELSE MAX(finished_at) END,
+          CASE WHEN open THEN ${iso(`${now} + 86400000`)} ELSE strftime('%Y-%m-%dT%H:%M:%fZ', MIN(created_at), '+86400 seconds') END,
+          CASE WHEN open THEN NULL ELSE 'writer' END
+        FROM (SELECT *, CAST(substr(session_id, 5) AS INTEGER) / ${CONCURRENT_SESSIONS} = ${lastWave} AS open FROM commits)
+        GROUP BY session_id`).run()
+      // SQLite takes the other columns from the row that holds the MAX.
+      db.exec(`INSERT INTO latest_artifacts (session_id, name, version, sha256, commit_seq)
+        SELECT session_id, name, MAX(version), sha256, commit_seq FROM commit_artifacts GROUP BY session_id, name`)
     })()
-    for (const { sql } of indexes) db.exec(sql)
+    for (const { sql } of derived) db.exec(sql)
+    db.exec(COUNTERS_RECOUNT)
     // The service opens it in WAL mode; leave no journal behind and the header in WAL mode already.
     db.pragma('journal_mode = WAL')
     db.pragma('wal_checkpoint(TRUNCATE)')
+    const middle = Math.floor(count / 2)
     return {
       commits: count,
-      sessions: sessions.size,
+      sessions: db.prepare('SELECT COUNT(*) AS n FROM sessions').get().n,
       artifacts: db.prepare('SELECT COUNT(*) AS n FROM commit_artifacts').get().n,
-      middleSessionId: sessionId(sessionOf(Math.floor(count / 2))),
-      middleCreatedAt: new Date(Math.round(start + Math.floor(count / 2) * step)).toISOString(),
+      middleSessionId: sessionId(sessionOf(middle)),
+      middleCreatedAt: db.prepare('SELECT created_at FROM commits WHERE seq = ?').get(middle + 1).created_at,
     }
   } finally {
     db.close()

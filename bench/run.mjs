@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { driveGets } from './load.mjs'
 import { longLog } from './long-log.mjs'
+import { monitoring } from './monitoring.mjs'
 import { describeMachine, diskOf } from './machine.mjs'
 import { childPids, killAllSync, stopAll } from './processes.mjs'
 import { findNginx, fsyncCycle, startNginx, stopNginx } from './references.mjs'
@@ -14,7 +15,7 @@ import { REPO, startService, stopService } from './service.mjs'
 import { buildRows, renderReport, writeDocs } from './table.mjs'
 
 const USAGE = `usage: node bench/run.mjs [--quick] [--duration s] [--log-size n] [--big-put-mib n]
-  [--only writes,reads,log] [--no-nginx] [--nginx path] [--nginx-workers n] [--write-docs] [--keep]`
+  [--only writes,reads,log,monitoring] [--monitoring-sizes 1000000,10000000] [--monitoring-writers n] [--no-nginx] [--nginx path] [--nginx-workers n] [--write-docs] [--keep]`
 
 const { values: args } = parseArgs({
   options: {
@@ -23,6 +24,8 @@ const { values: args } = parseArgs({
     'log-size': { type: 'string' },
     'big-put-mib': { type: 'string' },
     only: { type: 'string' },
+    'monitoring-sizes': { type: 'string' },
+    'monitoring-writers': { type: 'string' },
     'no-nginx': { type: 'boolean', default: false },
     nginx: { type: 'string' },
     'nginx-workers': { type: 'string', default: '1' },
@@ -58,10 +61,12 @@ const settings = {
   startupRuns: quick ? 2 : 3,
   nginxWorkers: Math.round(positive('nginx-workers', args['nginx-workers'], 1)),
   getConnections: 16,
-  sections: new Set((args.only ?? 'writes,reads,log').split(',').map((s) => s.trim())),
+  sections: new Set((args.only ?? 'writes,reads,log,monitoring').split(',').map((s) => s.trim())),
+  monitoringSizes: (args['monitoring-sizes'] ?? (quick ? '20000,100000' : '1000000,10000000')).split(',').map((s) => Math.round(positive('monitoring-sizes', s.trim()))),
+  monitoringWriters: Math.round(positive('monitoring-writers', args['monitoring-writers'], 1)),
 }
 for (const section of settings.sections) {
-  if (!['writes', 'reads', 'log'].includes(section)) {
+  if (!['writes', 'reads', 'log', 'monitoring'].includes(section)) {
     process.stderr.write(`bench: unknown section ${JSON.stringify(section)} in --only\n${USAGE}\n`)
     process.exit(2)
   }
@@ -230,6 +235,7 @@ async function main() {
     await mkdir(join(tmp, 'log'), { recursive: true })
     if (settings.sections.has('writes') || settings.sections.has('reads')) await writesAndReads(tmp, disk, nginxFound)
     if (settings.sections.has('log')) await longLog({ tmp, settings, phase, results })
+    if (settings.sections.has('monitoring')) await monitoring({ tmp, settings, phase, results })
     const description = `${quick ? 'quick, ' : ''}${seconds} s per load phase, ${settings.logSize.toLocaleString('en-US')}-commit log, ` +
       `${settings.bigPutMiB} MiB PUT, nginx ${settings.nginxWorkers} worker`
     const rows = buildRows(results, settings)

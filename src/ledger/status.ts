@@ -1,7 +1,6 @@
 // The status report: one read-only picture of the service for operators, status and metrics.
 import type { CommitState } from '../domain/commit-state.js'
 import type { GcRecord, GcTotals, LedgerPorts, ScrubRecord, SessionCounts } from '../domain/ports.js'
-import { CANARY_SESSION_ID } from '../domain/session.js'
 import type { StandingError } from './background-errors.js'
 import type { CanarySummary, ServiceState } from './service-state.js'
 
@@ -63,9 +62,9 @@ export interface StatusSources {
 /** Counters kept with the data: the report costs the same at any size of the log. The canary's own entries are left out. */
 export async function statusReport(sources: StatusSources): Promise<StatusReport> {
   const { storage: { log, sessions, bookkeeping, probes }, state } = sources
-  const counts = await log.commitCounts(CANARY_SESSION_ID)
-  const last = await log.lastCommit(CANARY_SESSION_ID)
-  const failure = await log.lastFailure(CANARY_SESSION_ID)
+  const counts = await log.commitCounts()
+  const last = await log.lastCommit()
+  const failure = await log.lastFailure()
   const objects = await bookkeeping.objectTotals()
   const disk = await probes.diskSpace().catch((error: unknown) => {
     // Shown as unknown (null) here; readiness fails on the same error and says why.
@@ -78,7 +77,7 @@ export async function statusReport(sources: StatusSources): Promise<StatusReport
     phase: state.phase,
     startedAt: state.startedAt.toISOString(),
     uptimeSeconds: Math.round((Date.now() - state.startedAt.getTime()) / 1000),
-    commits: { ...counts, total: counts.pending + counts.committed + counts.failed + counts.aborted },
+    commits: { ...counts, total: Object.values<number>(counts).reduce((a, b) => a + b, 0) },
     lastCommit: last === undefined ? null : { id: last.id, seq: last.seq, sessionId: last.sessionId, at: last.finishedAt ?? last.createdAt },
     lastFailure: failure === undefined ? null : {
       id: failure.id, seq: failure.seq, sessionId: failure.sessionId, at: failure.finishedAt ?? failure.createdAt,
@@ -92,9 +91,9 @@ export async function statusReport(sources: StatusSources): Promise<StatusReport
       totalBytes: disk?.totalBytes ?? null,
     },
     sessions: {
-      ...(await sessions.sessionCounts(CANARY_SESSION_ID)),
-      incompleteIds: await sessions.recentSessionIds('incomplete', CANARY_SESSION_ID, 100),
-      failedIds: await sessions.recentSessionIds('failed', CANARY_SESSION_ID, 100),
+      ...(await sessions.sessionCounts()),
+      incompleteIds: await sessions.recentSessionIds('incomplete', 100),
+      failedIds: await sessions.recentSessionIds('failed', 100),
     },
     lastScrub: (await bookkeeping.lastScrub()) ?? null,
     scrubRunning: sources.scrubRunning,

@@ -46,8 +46,9 @@ export interface StorageBookkeeping {
   /** What the last check of an object found; objects are `ok` when a commit first refers to them. */
   setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): Promise<void>
   objectState(sha256: string): Promise<'ok' | 'corrupt' | 'missing' | undefined>
+  /** Every object recorded (the canary's included) and their bytes. Kept with the data: costs the same at any size. */
   objectTotals(): Promise<{ count: number; bytes: number }>
-  /** The size of the log itself. */
+  /** The size of the log itself, without reading it. */
   databaseBytes(): Promise<number>
   recordScrub(summary: ScrubRecord): Promise<void>
   lastScrub(): Promise<ScrubRecord | undefined>

@@ -157,10 +157,15 @@ export interface CommitLog {
   referencedObjects(sessionId?: string): Promise<{ sha256: string; size: number }[]>
   /** The latest version of every artifact (of one session, or all). */
   latestForVerify(sessionId?: string): Promise<{ sessionId: string; name: string; sha256: string }[]>
-  /** Commits of bytes (kind `artifacts`) by state. */
-  commitCounts(exclude: string): Promise<Record<CommitState, number>>
-  lastCommit(exclude: string): Promise<CommitRecord | undefined>
-  lastFailure(exclude: string): Promise<CommitRecord | undefined>
+  /**
+   * Commits of bytes (kind `artifacts`) by state, every state present (0 when none), the canary's
+   * (CANARY_SESSION_ID) left out. Kept with the data: costs the same at any size of the log.
+   */
+  commitCounts(): Promise<Record<CommitState, number>>
+  /** The newest committed commit of bytes, the canary's left out; at most a lookup in an index. */
+  lastCommit(): Promise<CommitRecord | undefined>
+  /** The newest failed or aborted entry, the canary's left out; at most a lookup in an index. */
+  lastFailure(): Promise<CommitRecord | undefined>
   /** Once every write has resolved; nothing is called after it. */
   close(): Promise<void>
 }

@@ -1,6 +1,6 @@
 // Sessions: declared expectations, deadlines, closes and the state derived from them.
 import type { ArtifactVersion, DeleteChange, ExpectChange, ExpireChange } from '../model.js'
-import type { CloseRequest, Retention, SessionRow, SessionState } from '../session.js'
+import type { ClosedState, CloseRequest, Retention, SessionRow, SessionState } from '../session.js'
 
 export interface SessionUpdate {
   /** Replaces the expected set. */
@@ -67,7 +67,8 @@ export interface SessionStore {
    */
   closeDueSessions(now: string, limit: number): Promise<SessionRow[]>
   listSessions(filter: { state?: SessionState; afterId?: string; limit: number; exclude: string }): Promise<SessionRow[]>
-  sessionCounts(exclude: string): Promise<SessionCounts>
-  /** The most recently changed sessions in a state, newest first. */
-  recentSessionIds(state: SessionState, exclude: string, limit: number): Promise<string[]>
+  /** Sessions by state and closed by deadline, the canary's left out. Kept with the data: costs the same at any size. */
+  sessionCounts(): Promise<SessionCounts>
+  /** The most recently changed closed sessions in a state, newest first, the canary's left out; read through an index. */
+  recentSessionIds(state: ClosedState, limit: number): Promise<string[]>
 }

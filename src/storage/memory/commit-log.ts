@@ -1,10 +1,12 @@
 // The log held in memory: nothing survives the process. For tests and tools, and the proof that the
 // log port (asynchronous, units of work) fits a backend other than SQLite: it passes the same contract.
-import type { CommitState } from '../../domain/commit-state.js'
+import { COMMIT_STATES, type CommitState } from '../../domain/commit-state.js'
+import { countsFor, tally } from '../../domain/counts.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions } from '../../domain/model.js'
 import type {
   CommitFilter, CommitLog, EndedAttempt, ExpiryCandidate, ExpiryQuery, PendingCommit, PendingEntry, StoredIdempotencyKey, UnsettledCommit,
 } from '../../domain/ports.js'
+import { CANARY_SESSION_ID } from '../../domain/session.js'
 import {
   append, byName, ensureSession, inSnapshot, keyOf, moveHead, mustEntry, mustSession, now, rederive, toRecord, transition, versions,
   type EntryRow, type LogData, type MemoryLogState,
@@ -220,20 +222,17 @@ export class MemoryCommitLog implements CommitLog {
     })
   }
 
-  commitCounts(exclude: string): Promise<Record<CommitState, number>> {
-    return this.run((data) => {
-      const counts: Record<CommitState, number> = { pending: 0, committed: 0, failed: 0, aborted: 0 }
-      for (const e of data.entries.values()) if (e.kind === 'artifacts' && e.sessionId !== exclude) counts[e.state]++
-      return counts
-    })
+  // Counted by a walk of the entries: a memory log stays small, and the walk is the plain statement of what SQLite's counters keep.
+  commitCounts(): Promise<Record<CommitState, number>> {
+    return this.run((data) => countsFor(COMMIT_STATES, tally(this.entries(data, (e) => e.kind === 'artifacts' && e.sessionId !== CANARY_SESSION_ID).map((e) => e.state))))
   }
 
-  lastCommit(exclude: string): Promise<CommitRecord | undefined> {
-    return this.lastOf((e) => e.state === 'committed' && e.kind === 'artifacts' && e.sessionId !== exclude)
+  lastCommit(): Promise<CommitRecord | undefined> {
+    return this.lastOf((e) => e.state === 'committed' && e.kind === 'artifacts' && e.sessionId !== CANARY_SESSION_ID)
   }
 
-  lastFailure(exclude: string): Promise<CommitRecord | undefined> {
-    return this.lastOf((e) => (e.state === 'failed' || e.state === 'aborted') && e.sessionId !== exclude)
+  lastFailure(): Promise<CommitRecord | undefined> {
+    return this.lastOf((e) => (e.state === 'failed' || e.state === 'aborted') && e.sessionId !== CANARY_SESSION_ID)
   }
 
   private lastOf(keep: (entry: EntryRow) => boolean): Promise<CommitRecord | undefined> {

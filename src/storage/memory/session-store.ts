@@ -5,7 +5,8 @@ import type {
   CollectableObject, GcRecord, GcTotals, ScrubRecord, SessionCounts, SessionStore, SessionTransaction, SessionUpdate, SessionWriteOptions, StorageBookkeeping,
 } from '../../domain/ports.js'
 import { planClose, planExpectChange, planUpdate, type SessionChangePlan } from '../../domain/session-changes.js'
-import type { CloseRequest, SessionRow, SessionState } from '../../domain/session.js'
+import { countsFor, tally } from '../../domain/counts.js'
+import { CANARY_SESSION_ID, SESSION_STATES, type ClosedState, type CloseRequest, type SessionRow, type SessionState } from '../../domain/session.js'
 import {
   appendSessionEntry, ensureSession, mustSession, now, presentNames, rederive, versions, type LogData, type MemoryLogState,
 } from './log-state.js'
@@ -40,22 +41,20 @@ export class MemorySessionStore implements SessionStore {
       .slice(0, filter.limit))
   }
 
-  sessionCounts(exclude: string): Promise<SessionCounts> {
+  sessionCounts(): Promise<SessionCounts> {
     return this.state.run((data) => {
-      const counts: SessionCounts = { total: 0, open: 0, complete: 0, incomplete: 0, failed: 0, deleted: 0, closedByDeadline: 0 }
-      for (const s of data.sessions.values()) {
-        if (s.id === exclude) continue
-        counts[s.state]++
-        counts.total++
-        if (s.closedBy === 'deadline') counts.closedByDeadline++
+      const counted = [...data.sessions.values()].filter((s) => s.id !== CANARY_SESSION_ID)
+      return {
+        ...countsFor(SESSION_STATES, tally(counted.map((s) => s.state))),
+        total: counted.length,
+        closedByDeadline: counted.filter((s) => s.closedBy === 'deadline').length,
       }
-      return counts
     })
   }
 
-  recentSessionIds(state: SessionState, exclude: string, limit: number): Promise<string[]> {
+  recentSessionIds(state: ClosedState, limit: number): Promise<string[]> {
     return this.state.run((data) => [...data.sessions.values()]
-      .filter((s) => s.state === state && s.id !== exclude)
+      .filter((s) => s.state === state && s.id !== CANARY_SESSION_ID)
       .sort((a, b) => (a.updatedAt > b.updatedAt ? -1 : a.updatedAt < b.updatedAt ? 1 : 0))
       .slice(0, limit)
       .map((s) => s.id))

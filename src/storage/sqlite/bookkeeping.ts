@@ -1,5 +1,7 @@
 // Bookkeeping rows: object health, objects queued for deletion, scrub results, garbage collection.
 import type { CollectableObject, GcRecord, GcTotals, ScrubRecord, StorageBookkeeping } from '../../domain/ports.js'
+import { COUNTER_FAMILIES } from './counters.js'
+import { readCounters } from './log-queries.js'
 import { SqliteObjectGc } from './object-gc.js'
 import type { SqlRunner } from './sql-runner.js'
 
@@ -61,7 +63,10 @@ export class SqliteBookkeeping implements StorageBookkeeping {
   }
 
   objectTotals(): Promise<{ count: number; bytes: number }> {
-    return this.run.read('log-read', () => this.run.sql('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM objects').get() as { count: number; bytes: number })
+    return this.run.read('log-read', () => {
+      const totals = readCounters(this.run, COUNTER_FAMILIES.objects)
+      return { count: totals.get('count') ?? 0, bytes: totals.get('bytes') ?? 0 }
+    })
   }
 
   databaseBytes(): Promise<number> {

@@ -1,11 +1,13 @@
 // The SQLite transaction log: commits, their transitions, artifact versions and idempotency keys.
 // Synchronous inside (better-sqlite3), asynchronous at the port; commits of concurrent writers share
 // one transaction and one WAL fsync (group-commit.ts).
-import type { CommitState } from '../../domain/commit-state.js'
+import { COMMIT_STATES, type CommitState } from '../../domain/commit-state.js'
+import { countsFor } from '../../domain/counts.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, EntryChange, EntryKind } from '../../domain/model.js'
 import type {
   CommitFilter, CommitLog, EndedAttempt, ExpiryCandidate, ExpiryQuery, PendingCommit, PendingEntry, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit,
 } from '../../domain/ports.js'
+import { COUNTER_FAMILIES } from './counters.js'
 import { GroupCommit } from './group-commit.js'
 import { addTransition, moveSessionHead } from './log-entries.js'
 import * as query from './log-queries.js'
@@ -227,27 +229,23 @@ export class SqliteCommitLog implements CommitLog {
     })
   }
 
-  commitCounts(exclude: string): Promise<Record<CommitState, number>> {
+  commitCounts(): Promise<Record<CommitState, number>> {
+    return this.read((run) => countsFor(COMMIT_STATES, query.readCounters(run, COUNTER_FAMILIES.commitsByState)))
+  }
+
+  lastCommit(): Promise<CommitRecord | undefined> {
+    return this.newest('committed')
+  }
+
+  lastFailure(): Promise<CommitRecord | undefined> {
+    return this.newest('failed')
+  }
+
+  /** The entry a `newest` seq of the counters names (counters.ts): two lookups by key. */
+  private newest(key: 'committed' | 'failed'): Promise<CommitRecord | undefined> {
     return this.read((run) => {
-      const counts: Record<CommitState, number> = { pending: 0, committed: 0, failed: 0, aborted: 0 }
-      for (const row of run.sql("SELECT state, COUNT(*) AS n FROM commits WHERE kind = 'artifacts' AND session_id != ? GROUP BY state").all(exclude) as { state: CommitState; n: number }[]) {
-        counts[row.state] = row.n
-      }
-      return counts
-    })
-  }
-
-  lastCommit(exclude: string): Promise<CommitRecord | undefined> {
-    return this.lastOf("state = 'committed' AND kind = 'artifacts'", exclude)
-  }
-
-  lastFailure(exclude: string): Promise<CommitRecord | undefined> {
-    return this.lastOf("state IN ('failed', 'aborted')", exclude)
-  }
-
-  private lastOf(condition: string, exclude: string): Promise<CommitRecord | undefined> {
-    return this.read((run) => {
-      const row = run.sql(`SELECT * FROM commits WHERE ${condition} AND session_id != ? ORDER BY seq DESC LIMIT 1`).get(exclude) as CommitRow | undefined
+      const seq = query.readCounters(run, COUNTER_FAMILIES.newest).get(key)
+      const row = seq === undefined ? undefined : run.sql('SELECT * FROM commits WHERE seq = ?').get(seq) as CommitRow | undefined
       return row === undefined ? undefined : query.toRecord(run, row)
     })
   }

@@ -1,5 +1,6 @@
 // Opens ledger.db with explicit durability pragmas and brings its schema up to date.
 import Database from 'better-sqlite3'
+import { COUNTERS_RECOUNT, COUNTERS_SCHEMA } from './counters.js'
 
 export type Db = Database.Database
 
@@ -149,7 +150,19 @@ const MIGRATIONS: readonly Migration[] = [
   );
   INSERT INTO gc_totals (id, runs, reclaimed_objects, reclaimed_bytes) VALUES (1, 0, 0, 0);
   `,
+  // Monitoring at any size: counters kept by triggers in the same transactions as the data, filled from
+  // the rows already there, and the indexes status reads the last commit, failure and sessions through.
+  `${COUNTERS_SCHEMA}
+  ${COUNTERS_RECOUNT}`,
 ]
+
+/** The schema version this code writes: ledger.db's user_version once it is open. */
+export const LEDGER_SCHEMA_VERSION = MIGRATIONS.length
+
+/**
+ * Opens ledger.db and migrates it. `schemaVersion` stops the migrations early: only for tests that
+ * build a ledger as an older release left it, to check what the next migrations make of it.
+ */
 
 const OLD_KINDS = "IN ('artifacts', 'expect', 'close', 'session')"
 const NEW_KINDS = "IN ('artifacts', 'expect', 'close', 'session', 'delete', 'expire')"
@@ -187,7 +200,7 @@ function removalsMigration(db: Db): void {
   `)
 }
 
-export function openLedgerDb(path: string): Db {
+export function openLedgerDb(path: string, schemaVersion = LEDGER_SCHEMA_VERSION): Db {
   const db = new Database(path)
   // Only possible before the first table exists: free pages can then go back to the filesystem in
   // small steps (garbage collection), never by a VACUUM that holds the whole log.
@@ -197,7 +210,12 @@ export function openLedgerDb(path: string): Db {
   db.pragma('synchronous = FULL')
   db.pragma('foreign_keys = ON')
   db.pragma('busy_timeout = 5000')
-  migrate(db)
+  migrate(db, schemaVersion)
+  // After the migrations, whose index builds may sort more than memory should hold: a statement that
+  // fires the counters' triggers inside a transaction keeps a statement journal, and on disk that is a
+  // temp file opened and unlinked per transaction (and one more file handle, which EMFILE can refuse).
+  // In memory it is only as large as the pages one statement changes.
+  db.pragma('temp_store = MEMORY')
   return db
 }
 

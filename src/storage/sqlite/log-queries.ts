@@ -146,3 +146,9 @@ export function listCommits(run: SqlRunner, filter: CommitFilter): CommitRecord[
     .all(...params, filter.limit) as CommitRow[]
   return rows.map((row) => toRecord(run, row))
 }
+
+/** Every counter of a family (counters.ts), by key: a primary-key range, as many rows as the family has keys. */
+export function readCounters(run: SqlRunner, family: string): Map<string, number> {
+  const rows = run.sql('SELECT key, n FROM counters WHERE family = ?').all(family) as { key: string; n: number }[]
+  return new Map(rows.map((row) => [row.key, row.n]))
+}

@@ -4,10 +4,13 @@ import type { ArtifactVersion, DeleteChange, ExpectChange, ExpireChange } from '
 import type { SessionCounts, SessionStore, SessionTransaction, SessionUpdate, SessionWriteOptions } from '../../domain/ports.js'
 import { planClose, planExpectChange, planUpdate, type SessionChangePlan } from '../../domain/session-changes.js'
 import {
-  missingArtifacts, settledState, type ClosedBy, type CloseRequest, type Retention, type SessionRow, type SessionState, type WriterError,
+  missingArtifacts, SESSION_STATES, settledState, type ClosedBy, type ClosedState, type CloseRequest, type Retention, type SessionRow, type SessionState,
+  type WriterError,
 } from '../../domain/session.js'
+import { countsFor } from '../../domain/counts.js'
+import { CANARY_LITERAL, COUNTER_FAMILIES } from './counters.js'
 import { appendSessionEntry } from './log-entries.js'
-import { versionHistory } from './log-queries.js'
+import { readCounters, versionHistory } from './log-queries.js'
 import { deleteArtifact, deleteSession, expireVersions } from './removals.js'
 import type { SqlRunner } from './sql-runner.js'
 
@@ -178,22 +181,20 @@ export class SqliteSessionStore implements SessionStore {
     })
   }
 
-  sessionCounts(exclude: string): Promise<SessionCounts> {
+  sessionCounts(): Promise<SessionCounts> {
     return this.run.read('log-read', () => {
-      const counts: SessionCounts = { total: 0, open: 0, complete: 0, incomplete: 0, failed: 0, deleted: 0, closedByDeadline: 0 }
-      for (const row of this.run.sql('SELECT state, COUNT(*) AS n FROM sessions WHERE id != ? GROUP BY state').all(exclude) as { state: SessionState; n: number }[]) {
-        counts[row.state] = row.n
-        counts.total += row.n
-      }
-      const byDeadline = this.run.sql("SELECT COUNT(*) AS n FROM sessions WHERE closed_by = 'deadline' AND id != ?").get(exclude) as { n: number }
-      counts.closedByDeadline = byDeadline.n
-      return counts
+      const byState = countsFor(SESSION_STATES, readCounters(this.run, COUNTER_FAMILIES.sessionsByState))
+      const byCloser = readCounters(this.run, COUNTER_FAMILIES.sessionsByCloser)
+      const total = Object.values<number>(byState).reduce((a, b) => a + b, 0)
+      return { ...byState, total, closedByDeadline: byCloser.get('deadline') ?? 0 }
     })
   }
 
-  recentSessionIds(state: SessionState, exclude: string, limit: number): Promise<string[]> {
+  recentSessionIds(state: ClosedState, limit: number): Promise<string[]> {
+    // `state != 'open'` repeats the partial index's condition (counters.ts), so SQLite can read through it.
     return this.run.read('log-read', () =>
-      (this.run.sql('SELECT id FROM sessions WHERE state = ? AND id != ? ORDER BY updated_at DESC LIMIT ?').all(state, exclude, limit) as { id: string }[]).map((r) => r.id))
+      (this.run.sql(`SELECT id FROM sessions INDEXED BY sessions_recently_closed WHERE state = ? AND state != 'open' AND id != ${CANARY_LITERAL}
+        ORDER BY updated_at DESC LIMIT ?`).all(state, limit) as { id: string }[]).map((r) => r.id))
   }
 }
 

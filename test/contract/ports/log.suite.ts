@@ -2,6 +2,7 @@
 // anything else runs on it: entries, versions, units of work, ordering, and what survives a reopen.
 import { describe, expect, it } from 'vitest'
 import { PreconditionFailed } from '../../../src/domain/errors.js'
+import { CANARY_SESSION_ID } from '../../../src/domain/session.js'
 import type { CommitLog, PlannedArtifact, SessionStore, StorageBookkeeping } from '../../../src/domain/ports.js'
 import { sha256 } from '../../support/factories.js'
 import { eachFixture } from './fixture.js'
@@ -161,16 +162,16 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
         expect((await log.listCommits({ since: '2000-01-01T00:00:00.000Z', limit: 100 })).length).toBe(all.length)
       })
 
-      it('counts commits of bytes by state and finds the last commit and failure, leaving out one session', async () => {
+      it('counts commits of bytes by state and finds the last commit and failure, leaving out the canary', async () => {
         await commit('s1', { 'a.txt': '1' })
         const last = await commit('s1', { 'b.txt': '2' })
-        await commit('canary', { 'c.txt': '3' })
+        await commit(CANARY_SESSION_ID, { 'c.txt': '3' })
         const failed = await pending('s1', [planned('d.txt', '4')])
         await log.markFailed(failed, { code: 'storage_fault', detail: 'x' }, true)
         await sessions.withTransaction((tx) => tx.changeExpected('s1', { add: ['z'], remove: [] }, { newSessionDeadline: DEADLINE }))
-        expect(await log.commitCounts('canary')).toEqual({ pending: 0, committed: 2, failed: 1, aborted: 0 })
-        expect((await log.lastCommit('canary'))?.seq).toBe(last)
-        expect((await log.lastFailure('canary'))?.seq).toBe(failed)
+        expect(await log.commitCounts()).toEqual({ pending: 0, committed: 2, failed: 1, aborted: 0 })
+        expect((await log.lastCommit())?.seq).toBe(last)
+        expect((await log.lastFailure())?.seq).toBe(failed)
       })
 
       it('lists the objects committed versions refer to, and the latest version of every name', async () => {
@@ -260,17 +261,17 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
         expect((await sessions.closeDueSessions(now, 1)).map((s) => s.id)).toEqual(['past1'])
         expect((await sessions.closeDueSessions(now, 10)).map((s) => [s.id, s.state, s.closedBy])).toEqual([['past2', 'complete', 'deadline']])
         expect(await sessions.closeDueSessions(now, 10)).toEqual([])
-        expect(await sessions.sessionCounts('none')).toMatchObject({ total: 3, open: 1, complete: 2, closedByDeadline: 2 })
+        expect(await sessions.sessionCounts()).toMatchObject({ total: 3, open: 1, complete: 2, closedByDeadline: 2 })
       })
 
       it('lists sessions by id, page by page and by state, and the most recently changed ones', async () => {
-        for (const id of ['c', 'a', 'b', 'hidden']) await sessions.withTransaction((tx) => tx.updateSession(id, {}, options))
+        for (const id of ['c', 'a', 'b', CANARY_SESSION_ID]) await sessions.withTransaction((tx) => tx.updateSession(id, {}, options))
         await sessions.withTransaction((tx) => tx.closeSession('b', { by: 'writer', error: { type: 'E', message: 'm' } }, options))
-        expect((await sessions.listSessions({ limit: 2, exclude: 'hidden' })).map((s) => s.id)).toEqual(['a', 'b'])
-        expect((await sessions.listSessions({ limit: 10, afterId: 'a', exclude: 'hidden' })).map((s) => s.id)).toEqual(['b', 'c'])
-        expect((await sessions.listSessions({ limit: 10, state: 'failed', exclude: 'hidden' })).map((s) => s.id)).toEqual(['b'])
-        expect(await sessions.recentSessionIds('failed', 'hidden', 10)).toEqual(['b'])
-        expect(await sessions.sessionCounts('hidden')).toMatchObject({ total: 3, open: 2, failed: 1, complete: 0, incomplete: 0, closedByDeadline: 0 })
+        expect((await sessions.listSessions({ limit: 2, exclude: CANARY_SESSION_ID })).map((s) => s.id)).toEqual(['a', 'b'])
+        expect((await sessions.listSessions({ limit: 10, afterId: 'a', exclude: CANARY_SESSION_ID })).map((s) => s.id)).toEqual(['b', 'c'])
+        expect((await sessions.listSessions({ limit: 10, state: 'failed', exclude: CANARY_SESSION_ID })).map((s) => s.id)).toEqual(['b'])
+        expect(await sessions.recentSessionIds('failed', 10)).toEqual(['b'])
+        expect(await sessions.sessionCounts()).toMatchObject({ total: 3, open: 2, failed: 1, complete: 0, incomplete: 0, closedByDeadline: 0 })
       })
     })
 
@@ -341,7 +342,7 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
         expect(await sessions.session('s1')).toMatchObject({ state: 'deleted', headSeq: seq })
         expect(await log.latestVersions('s1')).toEqual([])
         expect(await log.latestVersions('s2')).toHaveLength(1)
-        expect(await sessions.sessionCounts('none')).toMatchObject({ total: 2, deleted: 1, open: 1 })
+        expect(await sessions.sessionCounts()).toMatchObject({ total: 2, deleted: 1, open: 1 })
         expect((await log.listCommits({ kind: 'delete', limit: 10 })).map((c) => c.seq)).toEqual([seq])
       })
 

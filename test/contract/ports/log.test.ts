@@ -9,6 +9,7 @@ import { openLedgerDb } from '../../../src/storage/sqlite/ledger-db.js'
 import { SqliteSessionStore } from '../../../src/storage/sqlite/session-store.js'
 import { SqlRunner } from '../../../src/storage/sqlite/sql-runner.js'
 import { makeDataDir } from '../../support/start-ledger.js'
+import { logCountersContract } from './log-counters.suite.js'
 import { logContract, type LogFixture } from './log.suite.js'
 
 function openSqlite(dataDir: string): LogFixture {
@@ -27,10 +28,13 @@ function openSqlite(dataDir: string): LogFixture {
   }
 }
 
-logContract('SQLite', async () => openSqlite(await makeDataDir()))
-
-logContract('memory', async () => {
+function openMemory(): LogFixture {
   const state = new MemoryLogState()
   const log = new MemoryCommitLog(state)
   return { log, sessions: new MemorySessionStore(state), bookkeeping: new MemoryBookkeeping(state), close: () => log.close() }
-})
+}
+
+for (const contract of [logContract, logCountersContract]) {
+  contract('SQLite', async () => openSqlite(await makeDataDir()))
+  contract('memory', async () => openMemory())
+}
