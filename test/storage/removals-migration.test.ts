@@ -19,7 +19,7 @@ describe('the removals migration', () => {
     old.close()
 
     const db = openLedgerDb(path)
-    expect(db.pragma('user_version', { simple: true })).toBe(6)
+    expect(db.pragma('user_version', { simple: true })).toBe(7)
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
     db.prepare("INSERT INTO commits (id, session_id, state, created_at, kind) VALUES ('c2', 's1', 'committed', 'now', 'delete')").run()
     db.prepare("INSERT INTO commits (id, session_id, state, created_at, kind) VALUES ('c3', 's1', 'committed', 'now', 'expire')").run()
