@@ -13,7 +13,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '9000', MAX_ARTIFACT_BYTES: '1024', LOG_LEVEL: 'debug' })).toMatchObject({ port: 9000, maxArtifactBytes: 1024, logLevel: 'debug' })
   })
 
+  it('keeps every version by default, and reads the retention defaults and the expiry sweep from the environment', () => {
+    expect(loadConfig({})).toMatchObject({ retention: {}, expiryIntervalMs: 1000, expiryBatchSize: 500 })
+    expect(loadConfig({ RETENTION_KEEP_VERSIONS: '3', RETENTION_DELETE_AFTER_DAYS: '90', EXPIRY_INTERVAL_MS: '0', EXPIRY_BATCH_SIZE: '50' }))
+      .toMatchObject({ retention: { keepVersions: 3, deleteAfterDays: 90 }, expiryIntervalMs: 0, expiryBatchSize: 50 })
+  })
+
   it.each([
+    [{ RETENTION_KEEP_VERSIONS: '0' }, 'RETENTION_KEEP_VERSIONS'],
+    [{ RETENTION_DELETE_AFTER_DAYS: 'forever' }, 'RETENTION_DELETE_AFTER_DAYS'],
+    [{ EXPIRY_BATCH_SIZE: '0' }, 'EXPIRY_BATCH_SIZE'],
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],

@@ -102,7 +102,7 @@ export function statusTable(status: StatusReport): string {
     ['last failure', status.lastFailure === null ? '-' : `${status.lastFailure.sessionId} seq ${status.lastFailure.seq}: ${status.lastFailure.code}: ${status.lastFailure.detail}`],
     ['storage', `${status.storage.objectCount} objects, ${bytes(status.storage.objectBytes)}; ${bytes(status.storage.freeBytes)} free`],
     ['sessions', `${status.sessions.total} (${status.sessions.open} open, ${status.sessions.complete} complete, ${status.sessions.incomplete} incomplete, ` +
-      `${status.sessions.failed} failed; ${status.sessions.closedByDeadline} closed by their deadline)`],
+      `${status.sessions.failed} failed, ${status.sessions.deleted} deleted; ${status.sessions.closedByDeadline} closed by their deadline)`],
     ['incomplete', status.sessions.incompleteIds.join(', ') || '-'],
     ['failed', status.sessions.failedIds.join(', ') || '-'],
     ['last scrub', status.lastScrub === null ? '-' : `${status.lastScrub.finishedAt}: ${status.lastScrub.ok ? 'ok' : 'FOUND PROBLEMS'}`],

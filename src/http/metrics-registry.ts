@@ -1,7 +1,7 @@
 // Prometheus metrics for one app: counters fed by ledger events, gauges read from the ledger's status at scrape time.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { BACKGROUND_PATHS, type LedgerObserver } from '../domain/ports.js'
-import { CLOSED_BY, SESSION_STATES } from '../domain/session.js'
+import { CLOSED_BY, CLOSED_STATES, SESSION_STATES } from '../domain/session.js'
 import type { Ledger } from '../ledger/ledger.js'
 import type { StatusReport } from '../ledger/status.js'
 
@@ -12,7 +12,6 @@ type IntegrityKind = Parameters<LedgerObserver['integrityProblem']>[0]
 // Every label value is known up front, so each series exists (at 0) before its first event: rate() and alerts see it.
 const COMMIT_OUTCOMES = ['committed', 'failed', 'aborted'] as const
 const INTEGRITY_KINDS: readonly IntegrityKind[] = ['read_back_mismatch', 'object_corrupt', 'object_missing', 'plain_mismatch', 'plain_missing']
-const CLOSED_STATES = SESSION_STATES.filter((s) => s !== 'open')
 /** Why commits are aborted: their client stalled or vanished mid-body, or the service restarted. */
 const ABORT_CODES = ['client_timeout', 'client_disconnected', 'service_restarted'] as const
 const SCRUB_FINDINGS = ['missing', 'corrupt', 'orphaned', 'repaired'] as const

@@ -50,8 +50,7 @@ export interface LedgerSettings {
   expiryBatchSize?: number
 }
 
-/** The canary keeps its newest few versions, by retention like any session. */
-const CANARY_RETENTION: Retention = { keepVersions: 5 }
+
 
 const DEFAULT_DEADLINE_SECONDS = 24 * 60 * 60
 const DEFAULT_DEADLINE_CHECK_MS = 1000
@@ -70,9 +69,6 @@ export class Ledger {
   private readonly faults: Faults
   private readonly removals: Removals
   private deadlineTimer: NodeJS.Timeout | undefined
-  private expiryTimer: NodeJS.Timeout | undefined
-  private expiring: Promise<number> | undefined
-  private canaryRetentionSet = false
 
   constructor(
     private readonly storage: LedgerPorts,
@@ -106,10 +102,11 @@ export class Ledger {
       retentionDefaults: settings.retention ?? {},
       expiryBatchSize: settings.expiryBatchSize ?? 500,
       report: (path, error) => this.reportBackground(path, error),
+      succeeded: (path) => this.background.succeeded(path),
     })
     this.canary = new Canary({
       committer: this.committer,
-      afterCommit: () => this.boundCanaryHistory(),
+      afterCommit: () => this.removals.boundCanaryHistory(),
       onResult: (result, error) => {
         this.state.canary = result
         if (error === undefined) this.background.succeeded('canary')
@@ -164,39 +161,12 @@ export class Ledger {
     this.scrubber.start(this.settings.scrubIntervalMs ?? 0)
     this.collector.start(this.settings.gcIntervalMs ?? 0)
     this.startDeadlines(this.settings.deadlineCheckIntervalMs ?? DEFAULT_DEADLINE_CHECK_MS)
-    this.startExpiry(this.settings.expiryIntervalMs ?? 0)
-  }
-
-  /** The canary's history is bounded by retention, as any session's can be; set once its session exists (no entry when already set). */
-  private async boundCanaryHistory(): Promise<void> {
-    if (this.canaryRetentionSet) return
-    await this.storage.sessions.withTransaction((tx) => tx.updateSession(CANARY_SESSION_ID, { retention: CANARY_RETENTION }, { newSessionDeadline: null }))
-    this.canaryRetentionSet = true
-  }
-
-  /** One batch per tick, never two at once: expiry is bounded in rate and never holds up commits for long. */
-  private startExpiry(intervalMs: number): void {
-    if (intervalMs <= 0) return
-    this.expiryTimer = setInterval(() => {
-      if (this.expiring !== undefined) return
-      this.expiring = this.removals.expireBatch().finally(() => {
-        this.expiring = undefined
-      })
-      this.expiring.then(() => this.background.succeeded('expiry'), (error: unknown) => this.reportBackground('expiry', error))
-    }, intervalMs)
-    this.expiryTimer.unref()
+    this.removals.start(this.settings.expiryIntervalMs ?? 0)
   }
 
   /** Expires every version retention says must go, now, batch by batch; returns how many. Errors are reported and thrown. */
-  async runExpiry(): Promise<number> {
-    try {
-      const removed = await this.removals.expireAll()
-      this.background.succeeded('expiry')
-      return removed
-    } catch (error) {
-      this.reportBackground('expiry', error)
-      throw error
-    }
+  runExpiry(): Promise<number> {
+    return this.removals.runExpiry()
   }
 
   /** DELETE …/artifacts/{name} (admin): one `delete` entry, by the token's name or `anonymous`. */
@@ -413,8 +383,7 @@ export class Ledger {
   async close(): Promise<void> {
     this.state.phase = 'stopping'
     clearInterval(this.deadlineTimer)
-    clearInterval(this.expiryTimer)
-    await Promise.all([this.canary.stop(), this.scrubber.stop(), this.collector.stop(), this.expiring?.catch(() => undefined)])
+    await Promise.all([this.canary.stop(), this.scrubber.stop(), this.collector.stop(), this.removals.stop()])
     await this.committer.drain()
     await this.storage.log.close()
   }

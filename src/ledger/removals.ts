@@ -5,7 +5,7 @@ import { ArtifactDeleted, ArtifactNotFound, Held, NotReady, SessionNotFound, Sto
 import type { ArtifactVersion, CommitRecord, VersionRef } from '../domain/model.js'
 import { assertArtifactName } from '../domain/names.js'
 import type { BackgroundPath, ExpiryCandidate, LedgerPorts, SessionTransaction } from '../domain/ports.js'
-import type { Retention, SessionRow } from '../domain/session.js'
+import { CANARY_SESSION_ID, type Retention, type SessionRow } from '../domain/session.js'
 import type { ServiceState } from './service-state.js'
 import { assertCallerSessionId, assertNotDeleted } from './sessions.js'
 
@@ -17,7 +17,12 @@ export interface RemovalParts {
   /** Versions expired per batch: one batch per tick of the background sweep. */
   expiryBatchSize: number
   report: (path: BackgroundPath, error: unknown) => void
+  /** The path ran cleanly: what failed there before no longer stands. */
+  succeeded: (path: BackgroundPath) => void
 }
+
+/** The canary keeps its newest few versions, by retention like any session. */
+const CANARY_RETENTION: Retention = { keepVersions: 5 }
 
 /** The 410 a removed version answers: deleted, or expired by retention. */
 export function removedError(version: ArtifactVersion): ArtifactDeleted | VersionExpired | undefined {
@@ -37,7 +42,50 @@ function assertRemovable(sessionId: string, session: SessionRow | undefined): Se
 }
 
 export class Removals {
+  private timer: NodeJS.Timeout | undefined
+  private expiring: Promise<number> | undefined
+  private canaryRetentionSet = false
+
   constructor(private readonly parts: RemovalParts) {}
+
+  /** One batch per tick, never two at once: expiry is bounded in rate and never holds up commits for long. */
+  start(intervalMs: number): void {
+    if (intervalMs <= 0 || this.timer !== undefined) return
+    this.timer = setInterval(() => {
+      if (this.expiring !== undefined) return
+      this.expiring = this.expireBatch().finally(() => {
+        this.expiring = undefined
+      })
+      this.expiring.then(() => this.parts.succeeded('expiry'), (error: unknown) => this.parts.report('expiry', error))
+    }, intervalMs)
+    this.timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    this.timer = undefined
+    await this.expiring?.catch(() => undefined)
+  }
+
+  /** Expires until nothing is due, now (tests, an operator); errors are reported like the sweep's, and thrown. */
+  async runExpiry(): Promise<number> {
+    try {
+      const removed = await this.expireAll()
+      this.parts.succeeded('expiry')
+      return removed
+    } catch (error) {
+      this.parts.report('expiry', error)
+      throw error
+    }
+  }
+
+  /** The canary's history is bounded by retention, as any session's can be; set once its session exists (no entry when already set). */
+  async boundCanaryHistory(): Promise<void> {
+    if (this.canaryRetentionSet) return
+    await this.parts.storage.sessions.withTransaction((tx) =>
+      tx.updateSession(CANARY_SESSION_ID, { retention: CANARY_RETENTION }, { newSessionDeadline: null }))
+    this.canaryRetentionSet = true
+  }
 
   private assertReady(): void {
     if (this.parts.state.phase !== 'ready') throw new NotReady(`the service is ${this.parts.state.phase}; deletions are taken once recovery has finished`)
@@ -62,8 +110,7 @@ export class Removals {
   async deleteSession(sessionId: string, by: string): Promise<CommitRecord> {
     assertCallerSessionId(sessionId)
     this.assertReady()
-    const names = (await this.parts.storage.log.latestVersions(sessionId)).map((v) => v.name)
-    return this.removeUnderLock(sessionId, names, async (tx) => {
+    return this.removeUnderLock(sessionId, [], async (tx) => {
       assertRemovable(sessionId, await tx.session(sessionId))
       return tx.deleteSession(sessionId, { by, target: 'session', name: null })
     }, true)
@@ -79,7 +126,7 @@ export class Removals {
   ): Promise<CommitRecord> {
     const { storage } = this.parts
     const seq = await storage.coordination.sessions.withLock(sessionId, async () => {
-      // The names are read again under the lock: a commit may have added one since.
+      // A whole session's names are read under the lock, where no commit can add one.
       const touched = wholeSession ? (await storage.log.latestVersions(sessionId)).map((v) => v.name) : names
       const removedBy = await storage.sessions.withTransaction(work)
       if (removedBy !== undefined) await this.settle(sessionId, removedBy, touched)
@@ -129,8 +176,8 @@ export class Removals {
     return removed
   }
 
-  /** Expires until nothing is due (tests, and a sweep that wants to catch up); returns how many went. */
-  async expireAll(): Promise<number> {
+  /** Expires until nothing is due; returns how many went. */
+  private async expireAll(): Promise<number> {
     let total = 0
     for (;;) {
       const removed = await this.expireBatch()

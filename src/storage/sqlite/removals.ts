@@ -68,14 +68,17 @@ export function expireVersions(run: SqlRunner, sessionId: string, change: Expire
 export function expirable(run: SqlRunner, query: ExpiryQuery): ExpiryCandidate[] {
   const rows = run.sql(`SELECT s.id AS session_id, s.retention AS retention, ca.name AS name, ca.version AS version
     FROM sessions s
-    JOIN commit_artifacts ca ON ca.session_id = s.id AND ca.version IS NOT NULL AND ca.removed_seq IS NULL
+    -- CROSS JOIN fixes the order: sessions first (few, filtered), then each one's live versions by index.
+    CROSS JOIN commit_artifacts ca ON ca.session_id = s.id AND ca.version IS NOT NULL AND ca.removed_seq IS NULL
     JOIN commits c ON c.seq = ca.commit_seq
-    WHERE s.hold = 0 AND s.state != 'deleted' AND (
+    WHERE s.hold = 0 AND s.state != 'deleted' AND (s.retention IS NOT NULL OR ?) AND (
       ca.version <= (SELECT MAX(x.version) FROM commit_artifacts x WHERE x.session_id = ca.session_id AND x.name = ca.name AND x.version IS NOT NULL)
         - COALESCE(json_extract(s.retention, '$.keepVersions'), ?)
       OR c.finished_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?, '-' || (COALESCE(json_extract(s.retention, '$.deleteAfterDays'), ?) * 86400) || ' seconds')
     )
     ORDER BY ca.commit_seq, ca.position LIMIT ?`).all(
+    // Without server defaults only sessions with their own retention can have anything due.
+    query.defaults.keepVersions !== undefined || query.defaults.deleteAfterDays !== undefined ? 1 : 0,
     query.defaults.keepVersions ?? null, query.now, query.defaults.deleteAfterDays ?? null, query.limit,
   ) as { session_id: string; retention: string | null; name: string; version: number }[]
   return rows.map((row) => ({
