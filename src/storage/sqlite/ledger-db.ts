@@ -150,15 +150,15 @@ const MIGRATIONS: readonly Migration[] = [
   );
   INSERT INTO gc_totals (id, runs, reclaimed_objects, reclaimed_bytes) VALUES (1, 0, 0, 0);
   `,
-  // Monitoring at any size: counters kept by triggers in the same transactions as the data, filled from
-  // the rows already there, and the indexes status reads the last commit, failure and sessions through.
-  `${COUNTERS_SCHEMA}
-  ${COUNTERS_RECOUNT}`,
   `
   -- The expiry sweep reads live versions only, session by session: removed ones (most of a long
   -- history, the canary's included) stay out of its way.
   CREATE INDEX live_versions ON commit_artifacts (session_id, name, version) WHERE version IS NOT NULL AND removed_seq IS NULL;
   `,
+  // Monitoring at any size: counters kept by triggers in the same transactions as the data, filled from
+  // the rows already there, and the indexes status reads the last commit, failure and sessions through.
+  `${COUNTERS_SCHEMA}
+  ${COUNTERS_RECOUNT}`,
 ]
 
 /** The schema version this code writes: ledger.db's user_version once it is open. */
