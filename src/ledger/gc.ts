@@ -1,6 +1,7 @@
 // Garbage collection: mark-and-sweep of objects that nothing live refers to any more (their versions
 // deleted or expired), once a grace period has passed, so that deletion and retention give space back.
 import type { CollectableObject, GcRecord, LedgerPorts } from '../domain/ports.js'
+import { BackgroundRun } from './background-run.js'
 import { describeError } from './describe-error.js'
 import { removeIfUnneeded } from './recovery.js'
 
@@ -68,30 +69,17 @@ export interface CollectorEvents {
 }
 
 /** Runs collection on a timer and on demand; concurrent callers share the run in flight (one collector at a time). */
-export class GarbageCollector {
-  private timer: NodeJS.Timeout | undefined
-  private running: Promise<GcRecord> | undefined
-  private readonly stopping = new AbortController()
-
+export class GarbageCollector extends BackgroundRun<GcRecord> {
   constructor(
     private readonly parts: GcParts,
     private readonly settings: GcSettings,
     private readonly events: CollectorEvents,
-  ) {}
-
-  get isRunning(): boolean {
-    return this.running !== undefined
-  }
-
-  runOnce(): Promise<GcRecord> {
-    this.running ??= this.runRecorded().finally(() => {
-      this.running = undefined
-    })
-    return this.running
+  ) {
+    super(events.onError)
   }
 
   /** A run that fails is recorded too (`ok: false`, why), so status shows it until the next one succeeds. */
-  private async runRecorded(): Promise<GcRecord> {
+  protected async run(): Promise<GcRecord> {
     const startedAt = new Date().toISOString()
     try {
       const record = await collect(this.parts, this.settings, this.stopping.signal)
@@ -108,20 +96,5 @@ export class GarbageCollector {
       await this.parts.bookkeeping.recordGc(record).catch((recordError: unknown) => this.events.onError(recordError))
       throw error
     }
-  }
-
-  start(intervalMs: number): void {
-    if (intervalMs <= 0 || this.timer !== undefined) return
-    this.timer = setInterval(() => {
-      this.runOnce().catch((error: unknown) => this.events.onError(error))
-    }, intervalMs)
-    this.timer.unref()
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer)
-    this.timer = undefined
-    this.stopping.abort()
-    await Promise.allSettled([this.running])
   }
 }

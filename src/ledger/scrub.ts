@@ -1,4 +1,5 @@
 // The background scrub: re-verifies everything at a bounded rate and keeps the result for status.
+import { BackgroundRun } from './background-run.js'
 import type { ScrubSummary } from './status.js'
 import type { VerifyReport } from './verify.js'
 
@@ -36,44 +37,18 @@ export function rateLimiter(bytesPerSecond: number, signal?: AbortSignal, now: (
   }
 }
 
-export class Scrubber {
-  private timer: NodeJS.Timeout | undefined
-  private running: Promise<ScrubSummary> | undefined
-  private readonly stopping = new AbortController()
-
+export class Scrubber extends BackgroundRun<ScrubSummary> {
   constructor(
     private readonly parts: ScrubParts,
     private readonly bytesPerSecond: number,
-  ) {}
-
-  get isRunning(): boolean {
-    return this.running !== undefined
+  ) {
+    super(parts.onError)
   }
 
-  runOnce(): Promise<ScrubSummary> {
-    this.running ??= (async () => {
-      const report = await this.parts.verify(rateLimiter(this.bytesPerSecond, this.stopping.signal))
-      const summary = summarize(report)
-      await this.parts.onResult(summary, report)
-      return summary
-    })().finally(() => {
-      this.running = undefined
-    })
-    return this.running
-  }
-
-  start(intervalMs: number): void {
-    if (intervalMs <= 0 || this.timer !== undefined) return
-    this.timer = setInterval(() => {
-      this.runOnce().catch((error: unknown) => this.parts.onError(error))
-    }, intervalMs)
-    this.timer.unref()
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer)
-    this.timer = undefined
-    this.stopping.abort()
-    await Promise.allSettled([this.running])
+  protected async run(): Promise<ScrubSummary> {
+    const report = await this.parts.verify(rateLimiter(this.bytesPerSecond, this.stopping.signal))
+    const summary = summarize(report)
+    await this.parts.onResult(summary, report)
+    return summary
   }
 }

@@ -17,8 +17,9 @@ function isCollectable(data: LogData, sha256: string, olderThan: string): boolea
   return object !== undefined && !isLive(data, sha256) && object.createdAt < olderThan && (object.releasedAt === null || object.releasedAt < olderThan)
 }
 
+/** The garbage-collection half of MemoryBookkeeping, which extends it. */
 export class MemoryObjectGc {
-  constructor(private readonly state: MemoryLogState) {}
+  constructor(protected readonly state: MemoryLogState) {}
 
   collectableObjects(olderThan: string, afterSha256: string | null, limit: number): Promise<{ objects: CollectableObject[]; examined: number; next: string | null }> {
     return this.state.run((data) => {
@@ -72,6 +73,11 @@ export class MemoryObjectGc {
     return this.state.run((data) => {
       data.toCollect.delete(sha256)
     })
+  }
+
+  /** Nothing is kept on disk. */
+  async reclaimSpace(): Promise<number> {
+    return 0
   }
 
   recordGc(record: GcRecord): Promise<void> {

@@ -2,7 +2,7 @@
 // applied to maps; units of work hold the log and are undone whole when they throw.
 import type { ArtifactVersion, DeleteChange, ExpectChange, ExpireChange } from '../../domain/model.js'
 import type {
-  CollectableObject, GcRecord, GcTotals, ScrubRecord, SessionCounts, SessionStore, SessionTransaction, SessionUpdate, SessionWriteOptions, StorageBookkeeping,
+  ScrubRecord, SessionCounts, SessionStore, SessionTransaction, SessionUpdate, SessionWriteOptions, StorageBookkeeping,
 } from '../../domain/ports.js'
 import { planClose, planExpectChange, planUpdate, type SessionChangePlan } from '../../domain/session-changes.js'
 import { countsFor, tally } from '../../domain/counts.js'
@@ -133,54 +133,7 @@ function close(data: LogData, current: SessionRow, request: CloseRequest, at: st
   return true
 }
 
-export class MemoryBookkeeping implements StorageBookkeeping {
-  private readonly gc: MemoryObjectGc
-
-  constructor(private readonly state: MemoryLogState) {
-    this.gc = new MemoryObjectGc(state)
-  }
-
-  collectableObjects(olderThan: string, afterSha256: string | null, limit: number): Promise<{ objects: CollectableObject[]; examined: number; next: string | null }> {
-    return this.gc.collectableObjects(olderThan, afterSha256, limit)
-  }
-
-  takeCollectable(objects: readonly CollectableObject[], olderThan: string): Promise<CollectableObject[]> {
-    return this.gc.takeCollectable(objects, olderThan)
-  }
-
-  isObjectLive(sha256: string): Promise<boolean> {
-    return this.gc.isObjectLive(sha256)
-  }
-
-  removedVersions(sessionId?: string): Promise<{ deleted: number; expired: number }> {
-    return this.gc.removedVersions(sessionId)
-  }
-
-  objectsToCollect(): Promise<string[]> {
-    return this.gc.objectsToCollect()
-  }
-
-  objectCollected(sha256: string): Promise<void> {
-    return this.gc.objectCollected(sha256)
-  }
-
-  /** Nothing is kept on disk. */
-  async reclaimSpace(): Promise<number> {
-    return 0
-  }
-
-  recordGc(record: GcRecord): Promise<void> {
-    return this.gc.recordGc(record)
-  }
-
-  lastGc(): Promise<GcRecord | undefined> {
-    return this.gc.lastGc()
-  }
-
-  gcTotals(): Promise<GcTotals> {
-    return this.gc.gcTotals()
-  }
-
+export class MemoryBookkeeping extends MemoryObjectGc implements StorageBookkeeping {
   setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): Promise<void> {
     return this.state.run((data) => {
       const object = data.objects.get(sha256)

@@ -1,57 +1,10 @@
 // Bookkeeping rows: object health, objects queued for deletion, scrub results, garbage collection.
-import type { CollectableObject, GcRecord, GcTotals, ScrubRecord, StorageBookkeeping } from '../../domain/ports.js'
+import type { ScrubRecord, StorageBookkeeping } from '../../domain/ports.js'
 import { COUNTER_FAMILIES } from './counters.js'
 import { readCounters } from './log-queries.js'
 import { SqliteObjectGc } from './object-gc.js'
-import type { SqlRunner } from './sql-runner.js'
 
-export class SqliteBookkeeping implements StorageBookkeeping {
-  private readonly gc: SqliteObjectGc
-
-  constructor(private readonly run: SqlRunner) {
-    this.gc = new SqliteObjectGc(run)
-  }
-
-  collectableObjects(olderThan: string, afterSha256: string | null, limit: number): Promise<{ objects: CollectableObject[]; examined: number; next: string | null }> {
-    return this.gc.collectableObjects(olderThan, afterSha256, limit)
-  }
-
-  takeCollectable(objects: readonly CollectableObject[], olderThan: string): Promise<CollectableObject[]> {
-    return this.gc.takeCollectable(objects, olderThan)
-  }
-
-  isObjectLive(sha256: string): Promise<boolean> {
-    return this.gc.isObjectLive(sha256)
-  }
-
-  removedVersions(sessionId?: string): Promise<{ deleted: number; expired: number }> {
-    return this.gc.removedVersions(sessionId)
-  }
-
-  objectsToCollect(): Promise<string[]> {
-    return this.gc.objectsToCollect()
-  }
-
-  objectCollected(sha256: string): Promise<void> {
-    return this.gc.objectCollected(sha256)
-  }
-
-  reclaimSpace(maxBytes: number): Promise<number> {
-    return this.gc.reclaimSpace(maxBytes)
-  }
-
-  recordGc(record: GcRecord): Promise<void> {
-    return this.gc.recordGc(record)
-  }
-
-  lastGc(): Promise<GcRecord | undefined> {
-    return this.gc.lastGc()
-  }
-
-  gcTotals(): Promise<GcTotals> {
-    return this.gc.gcTotals()
-  }
-
+export class SqliteBookkeeping extends SqliteObjectGc implements StorageBookkeeping {
   setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): Promise<void> {
     return this.run.write('log-object-state', () => {
       this.run.sql('UPDATE objects SET state = ?, checked_at = ? WHERE sha256 = ?').run(state, this.run.now(), sha256)

@@ -21,8 +21,9 @@ function isCollectable(row: CandidateRow, olderThan: string): boolean {
   return row.live === 0 && row.created_at < olderThan && (row.released_at === null || row.released_at < olderThan)
 }
 
+/** The garbage-collection half of SqliteBookkeeping, which extends it. */
 export class SqliteObjectGc {
-  constructor(private readonly run: SqlRunner) {}
+  constructor(protected readonly run: SqlRunner) {}
 
   /** Every object is examined (mark), in digest order and pages, whatever its history: none can leak. */
   collectableObjects(olderThan: string, afterSha256: string | null, limit: number): Promise<{ objects: CollectableObject[]; examined: number; next: string | null }> {

@@ -1,0 +1,39 @@
+// Background work that runs on a timer and on demand, one run at a time: callers during a run share it,
+// a timer tick during a run joins it, and stopping aborts the run between two of its steps and waits.
+export abstract class BackgroundRun<T> {
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<T> | undefined
+  /** Aborted by stop(): a long run checks it between steps. */
+  protected readonly stopping = new AbortController()
+
+  /** `onError` hears of a failed timed run; a run asked for (runOnce) rejects to its caller instead. */
+  constructor(private readonly onError: (error: unknown) => void) {}
+
+  get isRunning(): boolean {
+    return this.running !== undefined
+  }
+
+  runOnce(): Promise<T> {
+    this.running ??= this.run().finally(() => {
+      this.running = undefined
+    })
+    return this.running
+  }
+
+  protected abstract run(): Promise<T>
+
+  start(intervalMs: number): void {
+    if (intervalMs <= 0 || this.timer !== undefined) return
+    this.timer = setInterval(() => {
+      this.runOnce().catch((error: unknown) => this.onError(error))
+    }, intervalMs)
+    this.timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    this.timer = undefined
+    this.stopping.abort()
+    await Promise.allSettled([this.running])
+  }
+}
