@@ -55,7 +55,7 @@ function retreat(key: keyof typeof NEWEST_OF): string {
 const isCountedSession = (row: 'NEW' | 'OLD'): string => `${row}.id != ${CANARY}`
 
 /**
- * The counters table, its triggers and the indexes status reads through. Part of migration 6 (see
+ * The counters table, its triggers and the indexes status reads through. Part of the counters migration (see
  * ledger-db.ts): change it only by appending a new migration, never in place.
  */
 export const COUNTERS_SCHEMA = `
@@ -121,7 +121,7 @@ export const COUNTERS_SCHEMA = `
   CREATE INDEX idempotency_keys_by_commit ON idempotency_keys (commit_seq);
 `
 
-/** Every counter, counted again from the rows: migration 6 fills the table with it (and bench/big-log.mjs after a bulk load). */
+/** Every counter, counted again from the rows: the counters migration fills the table with it (and bench/big-log.mjs after a bulk load). */
 export const COUNTERS_RECOUNT = `
   DELETE FROM counters;
   INSERT INTO counters (family, key, n)
