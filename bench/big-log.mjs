@@ -44,7 +44,7 @@ const iso = (msExpression) => `strftime('%Y-%m-%dT%H:%M:%fZ', (${msExpression}) 
 /**
  * Appends `count` committed commits to the empty ledger at `path` (its schema made by the service),
  * spread over the last 30 days. Secondary indexes and the counters' triggers are dropped during the
- * load and made again from the schema's own SQL, and the counters counted again as migration 6 counts
+ * load and made again from the schema's own SQL, and the counters counted again as the counters migration counts
  * them, so the file ends up as the service would have left it, only faster. Every commit is
  * `committed` with needs_recovery 0; the referenced objects are not on disk.
  */

@@ -287,7 +287,7 @@ The large log is not pushed through HTTP: the service creates its schema on an e
 artifact versions, latest versions and objects (all committed, nothing to recover) into that
 \`ledger.db\`, 100,000 commits per SQL statement, with the secondary indexes and the counters'
 triggers dropped during the load; it then rebuilds them from the schema's own SQL and counts the
-counters again as migration 6 does. Everything lives under one temp dir that is removed at the end; the service and
+counters again as the counters migration does. Everything lives under one temp dir that is removed at the end; the service and
 nginx are stopped by pid.
 
 ${design}`
