@@ -79,7 +79,13 @@ export async function artifactPage(sid, name, query) {
     const other = Number(new FormData(event.target).get('against'))
     const before = versions.find((v) => v.version === other)
     diffTarget.replaceChildren(h('p', {}, 'Comparing…'))
-    const older = readable(await versionBytes(sid, name, other), before.mediaType)
+    let older
+    try {
+      older = readable(await versionBytes(sid, name, other), before.mediaType)
+    } catch (error) {
+      diffTarget.replaceChildren(h('p', { class: 'problem', role: 'alert' }, h('code', {}, error.code ?? 'error'), ' ', error.detail ?? String(error.message ?? error)))
+      return
+    }
     const newer = readable(bytes, current.mediaType)
     const [from, to] = other < current.version ? [older, newer] : [newer, older]
     diffTarget.replaceChildren(h('h3', {}, `v${Math.min(other, current.version)} → v${Math.max(other, current.version)}`), ...[diffView(from, to)].flat())
