@@ -21,6 +21,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The web view (/ui/): static files the service reads at start-up.
+COPY ui ./ui
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -37,6 +37,12 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // The web view: plain browser ES modules served as they are (no build step), so no type information.
+    files: ['ui/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { parserOptions: { projectService: false, project: false }, globals: { ...globals.browser } },
+  },
+  {
     // Benchmarks and operator scripts are plain Node ESM run without a compile step.
     files: ['**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,

@@ -26,6 +26,7 @@ import { sessionRoutes } from './http/routes/sessions.js'
 import { statusRoutes } from './http/routes/status.js'
 import { verifyRoutes } from './http/routes/verify.js'
 import { gcRoutes } from './http/routes/gc.js'
+import { loadUiFiles, uiRoutes } from './http/routes/ui.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -167,6 +168,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(sessionRoutes, { ledger })
   await app.register(statusRoutes, { ledger })
   await app.register(metricsRoutes, { ledger })
+  await app.register(uiRoutes, { files: loadUiFiles() })
 
   app.get('/openapi.json', {
     schema: {

@@ -163,6 +163,10 @@ const ROUTE_NEEDS: ReadonlyArray<readonly [method: string, url: string, need: Ne
   ['GET', '/health/live', 'public'],
   ['GET', '/health/ready', 'public'],
   ['GET', '/openapi.json', 'public'],
+  // The web view's files hold no data: it loads without a token, then asks for one when the API answers 401.
+  ['GET', '/ui', 'public'],
+  ['GET', '/ui/', 'public'],
+  ['GET', '/ui/:file', 'public'],
   ['GET', '/metrics', 'metrics'],
   ['POST', '/v1/verify', 'admin'],
   ['POST', '/v1/gc', 'admin'],

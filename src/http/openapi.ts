@@ -171,6 +171,7 @@ export function swaggerOptions(): FastifyDynamicSwaggerOptions {
         { name: 'metrics', description: 'Prometheus exposition' },
         { name: 'health', description: 'probes' },
         { name: 'contract', description: 'this document' },
+        { name: 'ui', description: 'the web view (static files under /ui/)' },
       ],
     },
   } as FastifyDynamicSwaggerOptions

@@ -168,6 +168,8 @@ describe('openapi.yaml through Prism in proxy mode', () => {
       { operationId: 'getOpenApiDocument', method: 'GET', path: '/openapi.json', status: 200 },
       { operationId: 'getMetrics', method: 'GET', path: '/metrics', status: 200 },
       { operationId: 'getStatus', method: 'GET', path: '/v1/status', status: 200 },
+      { operationId: 'getWebViewFile', method: 'GET', path: '/ui/app.js', status: 200 },
+      { operationId: 'getWebViewFile', method: 'GET', path: '/ui/none.js', status: 404 },
     ])
 
     // A session with expectations: created (201), updated under If-Match (200), an expected name added.

@@ -322,6 +322,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ui/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of the web view (scripts, styles); only the files of the ui folder, by exact name
+         * @description The web view (open /ui/ in a browser) is plain HTML, CSS and ES modules that read this API; the files hold no data, so they need no token. Served with a strict Content-Security-Policy (no inline script) and Cache-Control: no-cache with an ETag.
+         */
+        get: operations["getWebViewFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -2838,6 +2858,63 @@ export interface operations {
             };
             /** @description the token lacks the scope this operation needs */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebViewFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a file of the web view, e.g. app.js */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file; revalidate with If-None-Match (Cache-Control: no-cache), so an upgrade is seen at once */
+            200: {
+                headers: {
+                    /** @description no inline script or style; only this origin */
+                    "Content-Security-Policy": string;
+                    /** @description the file's digest */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "text/css": string;
+                    "text/javascript": string;
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description unchanged since the ETag sent: no body */
+            304: {
+                headers: {
+                    /** @description the file's digest */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such session, artifact, version or commit */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
