@@ -26,6 +26,7 @@ import { sessionRoutes } from './http/routes/sessions.js'
 import { statusRoutes } from './http/routes/status.js'
 import { verifyRoutes } from './http/routes/verify.js'
 import { gcRoutes } from './http/routes/gc.js'
+import { DEFAULT_EVENTS_HEARTBEAT_MS, eventRoutes } from './http/routes/events.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -47,6 +48,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'] | FastifyBaseLogger
   /** Bearer-token auth; without tokens every route is open (main.ts allows that only on loopback). */
   auth?: AuthSettings
+  /** A `: heartbeat` comment on every event stream this often; default 15 s. */
+  eventsHeartbeatMs?: number
 }
 
 export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
@@ -167,6 +170,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(sessionRoutes, { ledger })
   await app.register(statusRoutes, { ledger })
   await app.register(metricsRoutes, { ledger })
+  await app.register(eventRoutes, { ledger, heartbeatMs: options.eventsHeartbeatMs ?? DEFAULT_EVENTS_HEARTBEAT_MS })
 
   app.get('/openapi.json', {
     schema: {

@@ -191,6 +191,10 @@ export class MemoryCommitLog implements CommitLog {
     })
   }
 
+  lastSeq(): Promise<number> {
+    return this.run((data) => Math.max(0, ...data.entries.keys()))
+  }
+
   listCommits(filter: CommitFilter): Promise<CommitRecord[]> {
     return this.run((data) => this.entries(data, (e) =>
       e.seq > (filter.afterSeq ?? 0) &&
