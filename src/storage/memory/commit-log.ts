@@ -192,7 +192,12 @@ export class MemoryCommitLog implements CommitLog {
   }
 
   lastSeq(): Promise<number> {
-    return this.run((data) => Math.max(0, ...data.entries.keys()))
+    return this.run((data) => {
+      // A loop, not Math.max(...keys): spreading half a million arguments overflows the stack.
+      let last = 0
+      for (const seq of data.entries.keys()) last = Math.max(last, seq)
+      return last
+    })
   }
 
   listCommits(filter: CommitFilter): Promise<CommitRecord[]> {
