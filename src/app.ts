@@ -27,6 +27,7 @@ import { statusRoutes } from './http/routes/status.js'
 import { verifyRoutes } from './http/routes/verify.js'
 import { gcRoutes } from './http/routes/gc.js'
 import { loadUiFiles, uiRoutes } from './http/routes/ui.js'
+import { DEFAULT_EVENTS_HEARTBEAT_MS, eventRoutes } from './http/routes/events.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -48,6 +49,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'] | FastifyBaseLogger
   /** Bearer-token auth; without tokens every route is open (main.ts allows that only on loopback). */
   auth?: AuthSettings
+  /** A `: heartbeat` comment on every event stream this often; default 15 s. */
+  eventsHeartbeatMs?: number
 }
 
 export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>
@@ -169,6 +172,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(statusRoutes, { ledger })
   await app.register(metricsRoutes, { ledger })
   await app.register(uiRoutes, { files: loadUiFiles() })
+  await app.register(eventRoutes, { ledger, heartbeatMs: options.eventsHeartbeatMs ?? DEFAULT_EVENTS_HEARTBEAT_MS })
 
   app.get('/openapi.json', {
     schema: {

@@ -53,6 +53,7 @@ const ledger = new Ledger(openStorage(config.dataDir), {
   retention: config.retention,
   expiryIntervalMs: config.expiryIntervalMs,
   expiryBatchSize: config.expiryBatchSize,
+  maxEventSubscribers: config.maxEventSubscribers,
   logger: logger.child({ component: 'ledger' }),
 })
 const app = await buildApp({
@@ -61,6 +62,7 @@ const app = await buildApp({
   maxArtifactBytes: config.maxArtifactBytes,
   bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
   maxConcurrentUploads: config.maxConcurrentUploads,
+  eventsHeartbeatMs: config.eventsHeartbeatMs,
   logger,
   auth: { tokens, metricsRequireToken: config.metricsRequireToken },
 })

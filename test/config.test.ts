@@ -19,7 +19,14 @@ describe('loadConfig', () => {
       .toMatchObject({ retention: { keepVersions: 3, deleteAfterDays: 90 }, expiryIntervalMs: 0, expiryBatchSize: 50 })
   })
 
+  it('streams events with a 15 s heartbeat to at most 64 subscribers by default, both set from the environment', () => {
+    expect(loadConfig({})).toMatchObject({ eventsHeartbeatMs: 15_000, maxEventSubscribers: 64 })
+    expect(loadConfig({ EVENTS_HEARTBEAT_MS: '250', MAX_EVENT_SUBSCRIBERS: '2' })).toMatchObject({ eventsHeartbeatMs: 250, maxEventSubscribers: 2 })
+  })
+
   it.each([
+    [{ MAX_EVENT_SUBSCRIBERS: '0' }, 'MAX_EVENT_SUBSCRIBERS'],
+    [{ EVENTS_HEARTBEAT_MS: 'often' }, 'EVENTS_HEARTBEAT_MS'],
     [{ RETENTION_KEEP_VERSIONS: '0' }, 'RETENTION_KEEP_VERSIONS'],
     [{ RETENTION_DELETE_AFTER_DAYS: 'forever' }, 'RETENTION_DELETE_AFTER_DAYS'],
     [{ EXPIRY_BATCH_SIZE: '0' }, 'EXPIRY_BATCH_SIZE'],

@@ -1669,6 +1669,59 @@ class CrashRestartTest(unittest.TestCase):
         self.assertEqual(len(client.versions("crash-1", "checkpoints/model.bin").versions), 1)
 
 
+class EventsTest(unittest.TestCase):
+    """client.events(): entries in seq order, one session's, and a stream reopened across a killed server."""
+
+    def setUp(self) -> None:
+        self.server = LedgerServer({"EVENTS_HEARTBEAT_MS": "200"})
+        self.addCleanup(self.server.close)
+        self.server.start()
+        self.client = LedgerClient(self.server.url, max_attempts=60, backoff_base=0.05, backoff_cap=0.25, timeout=10)
+
+    def follow(self, want: int, **options: Any) -> Tuple[List[int], threading.Thread]:
+        """Reads `want` events on a thread into the list returned (seqs), then stops."""
+        seqs: List[int] = []
+
+        def read() -> None:
+            events = self.client.events(**options)
+            for record in events:
+                seqs.append(record.seq)
+                if len(seqs) >= want:
+                    events.close()  # type: ignore[attr-defined]
+                    return
+
+        worker = threading.Thread(target=read, daemon=True)
+        worker.start()
+        return seqs, worker
+
+    def commit(self, session: str, text: str) -> int:
+        return self.client.commit(session, [Artifact("a.txt", text=text)]).seq
+
+    def test_yields_ended_entries_after_since_in_seq_order_and_one_sessions_when_asked(self) -> None:
+        first = self.commit("s1", "1")
+        everything, worker = self.follow(3, since=first - 1)
+        only_s2, worker_s2 = self.follow(1, since=0, session="s2")
+        seqs = [first, self.commit("s2", "2"), self.commit("s1", "3")]
+        worker.join(20)
+        worker_s2.join(20)
+        self.assertEqual(everything, seqs)
+        self.assertEqual(only_s2, [seqs[1]])
+
+    def test_a_killed_server_is_reconnected_with_last_event_id_without_a_gap_or_a_repeat(self) -> None:
+        start = self.commit("busy", "start")
+        before = [self.commit(f"busy-{i % 2}", f"a{i}") for i in range(5)]
+        seqs, worker = self.follow(10, since=start)
+        poll_until(lambda: len(seqs), lambda n: n >= 5, 20, "the first five events")
+        self.server.kill()  # SIGKILL: the stream is cut mid-way, with no goodbye
+        self.server.start()  # same port and data: the client's reconnect lands here
+        after = [self.commit(f"busy-{i % 2}", f"b{i}") for i in range(5)]
+        worker.join(30)
+        self.assertFalse(worker.is_alive(), f"the stream stopped at {seqs}")
+        logged = [c.seq for c in self.client.iter_commits() if c.seq > start]
+        self.assertEqual(seqs, before + after)
+        self.assertEqual(seqs, logged)
+
+
 class ConfiguredServerTest(unittest.TestCase):
     """A server with bearer tokens and a 1 MiB artifact limit."""
 

@@ -20,6 +20,7 @@ import { StatusReport } from '../http/schemas/status.js'
 import { VerifyReport } from '../http/schemas/verify.js'
 import { SERVICE_VERSION } from '../version.js'
 import { ContractMismatch, DigestMismatch, LedgerProblem } from './errors.js'
+import { followEvents, type EventsOptions } from './events.js'
 import { runSession, type SessionRunOptions, type SessionWriter } from './session-writer.js'
 import type { ArtifactContent, WriterFailure } from './types.js'
 import { DEFAULT_RETRY_POLICY, withRetries, type RetryEvent, type RetryPolicy } from './retry.js'
@@ -327,6 +328,14 @@ export class LedgerClient {
   }
 
   /** Drops kept-alive connections so the process can exit. */
+  /**
+   * GET /v1/events: each log entry once it has ended, in seq order, as it happens. A dropped stream is
+   * reopened with Last-Event-ID (no gap, no repeat); it ends when `signal` aborts or the loop breaks.
+   */
+  events(options: EventsOptions = {}): AsyncGenerator<CommitRecord> {
+    return followEvents({ transport: this.transport, retry: this.retry, onRetry: this.onRetry }, options)
+  }
+
   close(): void {
     this.transport.close()
   }

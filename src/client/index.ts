@@ -9,4 +9,5 @@ export {
   ContractMismatch, DigestMismatch, isGone, LedgerClientError, LedgerProblem, LedgerUnavailable, REMOVAL_CODES, type Problem, type RemovalCode,
 } from './errors.js'
 export { DEFAULT_STREAM_OVER_BYTES, SessionIncomplete, SessionWriter, type SessionRunOptions } from './session-writer.js'
+export type { EventsOptions } from './events.js'
 export { DEFAULT_RETRY_POLICY, type RetryEvent, type RetryPolicy } from './retry.js'

@@ -149,6 +149,10 @@ export class TooManyOpenFiles extends LedgerError {
 export class TooManyUploads extends LedgerError {
   readonly code = 'too_many_uploads'
 }
+/** Every event stream slot (MAX_EVENT_SUBSCRIBERS) is taken: retry after Retry-After. */
+export class TooManySubscribers extends LedgerError {
+  readonly code = 'too_many_subscribers'
+}
 export class NotReady extends LedgerError {
   readonly code = 'not_ready'
 }

@@ -57,6 +57,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   shutting_down: 503,
   too_many_open_files: 503,
   too_many_uploads: 503,
+  too_many_subscribers: 503,
   insufficient_storage: 507,
 }
 

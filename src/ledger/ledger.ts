@@ -8,6 +8,7 @@ import type { BackgroundPath, CommitFilter, EndedAttempt, GcRecord, LedgerObserv
 import { BackgroundErrors, type LedgerLogger } from './background-errors.js'
 import { Committer, type CommitOptions, type CommitOutcome, type CommitRequest, type PutRequest } from './commit.js'
 import { Faults } from './faults.js'
+import { EventTail } from './event-tail.js'
 import { DEFAULT_GC_SETTINGS, GarbageCollector } from './gc.js'
 import { readinessChecks, report, type DiskThresholds, type HealthReport } from './health.js'
 import { OwedFailures } from './owed-failures.js'
@@ -48,6 +49,10 @@ export interface LedgerSettings {
   expiryIntervalMs?: number
   /** Versions expired per tick of the sweep (default 500): the bound on its rate. */
   expiryBatchSize?: number
+  /** Event streams (GET /v1/events) open at once (default 64). */
+  maxEventSubscribers?: number
+  /** How often an event stream looks at the log when nothing woke it (default 1 s). */
+  eventPollMs?: number
 }
 
 
@@ -57,6 +62,8 @@ const DEFAULT_DEADLINE_CHECK_MS = 1000
 
 export class Ledger {
   readonly state = new ServiceState()
+  /** The tail of the log for GET /v1/events. */
+  readonly events: EventTail
   private readonly reader: Reader
   private readonly observers = new ObserverSet()
   private readonly committer: Committer
@@ -75,6 +82,8 @@ export class Ledger {
     private readonly settings: LedgerSettings,
   ) {
     this.background = new BackgroundErrors(settings.logger, this.observers)
+    this.events = new EventTail(storage.log, { maxSubscribers: settings.maxEventSubscribers ?? 64, pollMs: settings.eventPollMs ?? 1000 })
+    this.observers.add(this.events.observer())
     this.faults = new Faults({ storage, state: this.state, observer: this.observers, background: this.background, owed: () => this.owed })
     this.owed = new OwedFailures(storage.log, storage.failureJournal, (error) => this.reportBackground('record-failure', error))
     this.reader = new Reader(storage.log, storage.bookkeeping, storage.objects, this.observers)
@@ -166,17 +175,17 @@ export class Ledger {
 
   /** Expires every version retention says must go, now, batch by batch; returns how many. Errors are reported and thrown. */
   runExpiry(): Promise<number> {
-    return this.removals.runExpiry()
+    return this.waking(this.removals.runExpiry())
   }
 
   /** DELETE …/artifacts/{name} (admin): one `delete` entry, by the token's name or `anonymous`. */
   deleteArtifact(sessionId: string, name: string, by: string): Promise<CommitRecord> {
-    return this.removals.deleteArtifact(sessionId, name, by)
+    return this.waking(this.removals.deleteArtifact(sessionId, name, by))
   }
 
   /** DELETE /v1/sessions/{sid} (admin): the session stays, `deleted`, with one `delete` entry. */
   deleteSession(sessionId: string, by: string): Promise<CommitRecord> {
-    return this.removals.deleteSession(sessionId, by)
+    return this.waking(this.removals.deleteSession(sessionId, by))
   }
 
   private startDeadlines(intervalMs: number): void {
@@ -232,12 +241,12 @@ export class Ledger {
 
   async putSession(sessionId: string, changes: SessionChanges, options: { ifMatch?: string[] } = {}): Promise<{ session: SessionRecord; created: boolean }> {
     await this.closeDueSessions('reads')
-    return this.sessions.put(sessionId, changes, options)
+    return this.waking(this.sessions.put(sessionId, changes, options))
   }
 
   async changeExpected(sessionId: string, change: Partial<ExpectChange>): Promise<SessionRecord> {
     await this.closeDueSessions('reads')
-    return this.sessions.changeExpected(sessionId, change)
+    return this.waking(this.sessions.changeExpected(sessionId, change))
   }
 
   async getSession(sessionId: string): Promise<SessionRecord> {
@@ -371,6 +380,15 @@ export class Ledger {
     return report(this.settings.version, checks)
   }
 
+  /** Entries this write appended (expect, delete, expire) go to the event streams now, not at their next poll. */
+  private async waking<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write
+    } finally {
+      this.events.wake()
+    }
+  }
+
   private noteFault(error: unknown): void {
     this.faults.note(error)
   }
@@ -383,6 +401,7 @@ export class Ledger {
   async close(): Promise<void> {
     this.state.phase = 'stopping'
     clearInterval(this.deadlineTimer)
+    this.events.close()
     await Promise.all([this.canary.stop(), this.scrubber.stop(), this.collector.stop(), this.removals.stop()])
     await this.committer.drain()
     await this.storage.log.close()

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { startListeningLedger, type ListeningLedger } from '../client/listening-ledger.js'
+import { openSse } from '../support/sse.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const PRISM_BIN = fileURLToPath(new URL('../../node_modules/@stoplight/prism-cli/dist/index.js', import.meta.url))
@@ -60,7 +61,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8
 const digestHeader = (text: string): string => `sha-256=:${createHash('sha256').update(text, 'utf8').digest('base64')}:`
 
 beforeAll(async () => {
-  t = await startListeningLedger({ maxArtifactBytes: MAX_ARTIFACT_BYTES, bodyLimitBytes: BODY_LIMIT_BYTES })
+  t = await startListeningLedger({ maxArtifactBytes: MAX_ARTIFACT_BYTES, bodyLimitBytes: BODY_LIMIT_BYTES, settings: { maxEventSubscribers: 1 } })
   const child = spawn(process.execPath, [PRISM_BIN, 'proxy', 'openapi.yaml', t.url, '--host', '127.0.0.1', '--port', '0'], {
     cwd: REPO_ROOT,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
@@ -296,6 +297,23 @@ describe('openapi.yaml through Prism in proxy mode', () => {
       { operationId: 'deleteSession', method: 'DELETE', path: '/v1/sessions/nobody', status: 404 },
       { operationId: 'listLogEntries', method: 'GET', path: '/v1/commits?kind=delete', status: 200 },
     ])
+
+    // The event stream: its one slot taken (503), a bad Last-Event-ID (400), and a stream, which Prism relays
+    // once it ends: the tail is closed (as at shutdown) once the stream is open. Last, since that closes the tail.
+    const holder = await openSse(`${t.url}/v1/events`)
+    await sendAll([
+      { operationId: 'streamEvents', method: 'GET', path: '/v1/events', status: 503 },
+      { operationId: 'streamEvents', method: 'GET', path: '/v1/events', headers: { 'last-event-id': 'yesterday' }, status: 400, breaksContract: true },
+    ])
+    holder.kill()
+    while (t.ledger.events.subscriberCount > 0) await new Promise((resolve) => setTimeout(resolve, 20))
+    const ending = (async () => {
+      while (t.ledger.events.subscriberCount === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+      t.ledger.events.close()
+    })()
+    const stream = await send({ operationId: 'streamEvents', method: 'GET', path: `/v1/events?since=0&session=${SID}`, status: 200 })
+    await ending
+    expect(stream.text).toMatch(/^retry: 2000\n\nid: \d+\ndata: \{/)
 
     expect(findings, `Prism's log:\n${prismOutput}`).toEqual([])
   })

@@ -46,6 +46,7 @@ export interface StartOptions {
   auth?: AuthSettings
   bodyIdleTimeoutMs?: number
   maxConcurrentUploads?: number
+  eventsHeartbeatMs?: number
 }
 
 /** Every data dir made in this test file; test/support/remove-data-dirs.ts removes them after it. */
@@ -80,6 +81,7 @@ export async function startLedger(options: StartOptions = {}): Promise<TestLedge
     ...(options.bodyIdleTimeoutMs === undefined ? {} : { bodyIdleTimeoutMs: options.bodyIdleTimeoutMs }),
     ...(options.maxConcurrentUploads === undefined ? {} : { maxConcurrentUploads: options.maxConcurrentUploads }),
     ...(options.auth === undefined ? {} : { auth: options.auth }),
+    ...(options.eventsHeartbeatMs === undefined ? {} : { eventsHeartbeatMs: options.eventsHeartbeatMs }),
     ...(options.appLogger === undefined ? {} : { logger: options.appLogger }),
   })
   app.addHook('onClose', async () => {

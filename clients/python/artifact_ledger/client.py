@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 
 from .artifact import Artifact, StrPath, name_list
 from .errors import ArtifactDeleted, ContractMismatch, DigestMismatch, LedgerError, LedgerProblem, SessionDeleted, problem_class
+from .events import follow_events
 from .jcs import canonical_json
 from .records import ArtifactList, CommitPage, CommitRecord, Record, Session, SessionPage, VersionHistory
 from .reports import Health, Status, VerifyReport, health_from_json
@@ -352,6 +353,15 @@ class LedgerClient:
             cursor = _next_cursor(cursor, page.next_cursor, "commits")
             if cursor is None:
                 return
+
+    def events(self, since: Optional[int] = None, session: Optional[str] = None) -> Iterator[CommitRecord]:
+        """GET /v1/events: each log entry once it has ended, in seq order, as it happens; runs until closed.
+
+        Starts after seq `since`, or at the log's current end; `session` keeps one session's entries. A
+        dropped stream (or a restarted service) is reopened with Last-Event-ID: no entry is missed or repeated.
+        """
+        path = f"{self._prefix}/v1/events{_query(session=session)}"
+        return follow_events(self._transport, path, since, lambda response: self._problem(response, "GET", path))
 
     # -- the service ----------------------------------------------------------------------------
 

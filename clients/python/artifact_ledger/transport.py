@@ -307,6 +307,16 @@ class Transport:
             f"{'s' if policy.max_attempts != 1 else ''}; last error: {type(last_error).__name__}: {last_error}",
             attempts=policy.max_attempts, method=method, url=self.url(path)) from last_error
 
+    def open_stream(self, path: str, headers: Mapping[str, str]) -> Tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        """One GET whose answer is left unread (an event stream); the caller reads it and closes the connection."""
+        conn = self._connection()
+        try:
+            _net(conn.request, "GET", path, None, {**self._headers, **headers})
+            return conn, _net(conn.getresponse)
+        except BaseException:
+            conn.close()
+            raise
+
     def _connection(self) -> http.client.HTTPConnection:
         if self._scheme == "https":
             return http.client.HTTPSConnection(self._host, self._port, timeout=self.policy.timeout)

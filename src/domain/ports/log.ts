@@ -152,6 +152,8 @@ export interface CommitLog {
   commitBySeq(seq: number): Promise<CommitRecord | undefined>
   /** Entries in seq order, after `afterSeq`, up to `limit`. */
   listCommits(filter: CommitFilter): Promise<CommitRecord[]>
+  /** The highest seq in the log (0 when it is empty): where a tail that wants only new entries starts. */
+  lastSeq(): Promise<number>
 
   /** Every object a live version refers to (of one session, or all), by digest. */
   referencedObjects(sessionId?: string): Promise<{ sha256: string; size: number }[]>

@@ -213,6 +213,10 @@ export class SqliteCommitLog implements CommitLog {
     return this.read((run) => query.listCommits(run, filter))
   }
 
+  lastSeq(): Promise<number> {
+    return this.read((run) => (run.sql('SELECT COALESCE(MAX(seq), 0) AS seq FROM commits').get() as { seq: number }).seq)
+  }
+
   referencedObjects(sessionId?: string): Promise<{ sha256: string; size: number }[]> {
     return this.read((run) => (sessionId === undefined
       ? run.sql('SELECT DISTINCT sha256, size FROM commit_artifacts WHERE version IS NOT NULL AND removed_seq IS NULL ORDER BY sha256').all()

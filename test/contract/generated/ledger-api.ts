@@ -342,6 +342,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tail of the log as Server-Sent Events: one event per ended entry, id = its seq; Last-Event-ID resumes without a gap or a repeat
+         * @description Server-Sent Events (`text/event-stream`), the tail of the log. `retry: 2000` comes first; then one event per log entry, in seq order,
+         *     once the entry has ended (committed, failed or aborted):
+         *
+         *     ```
+         *     id: <seq>
+         *     data: <the entry as JSON: the CommitRecord that GET /v1/commits lists>
+         *
+         *     ```
+         *
+         *     There is no `event:` field: the record's `kind` and `state` say what it is. An entry is sent only once every entry of the stream with a smaller
+         *     seq has ended too (a pending entry holds back the ones after it), so after `Last-Event-ID: N` every entry up to N has been delivered and
+         *     the resumed stream starts at the first entry after N: no gap and no repeat. `Last-Event-ID` wins over `since`; without either the stream
+         *     starts at the log's current end. `session` keeps one session's entries; the canary's entries show only when `session` names it.
+         *     A `: heartbeat` comment comes every EVENTS_HEARTBEAT_MS (default 15000). At most MAX_EVENT_SUBSCRIBERS streams are open at once;
+         *     beyond, 503 `too_many_subscribers` with Retry-After. Streams end when the service shuts down: reconnect with Last-Event-ID.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -2925,6 +2959,84 @@ export interface operations {
             /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description a session id: a letter or digit, then up to 127 letters, digits, dots, underscores or hyphens
+                 * @example run-2026-11-25
+                 */
+                session?: components["schemas"]["SessionId"];
+                /** @description a seq: start after it (for clients that cannot set Last-Event-ID, which wins over it) */
+                since?: string;
+            };
+            header?: {
+                /** @description the id (seq) of the last event received: the stream resumes at the first entry after it */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the event stream; it stays open until the client leaves or the service shuts down */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description tokens are configured and the request has none, or an unknown one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a fault of the service or its storage; a write is then recorded as a failed entry */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {

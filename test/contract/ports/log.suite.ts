@@ -160,6 +160,7 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
         expect((await log.listCommits({ afterSeq: a, limit: 1 })).map((c) => c.seq)).toEqual([b])
         expect(await log.listCommits({ since: '2999-01-01T00:00:00.000Z', limit: 100 })).toEqual([])
         expect((await log.listCommits({ since: '2000-01-01T00:00:00.000Z', limit: 100 })).length).toBe(all.length)
+        expect(await log.lastSeq()).toBe(all.at(-1)?.seq)
       })
 
       it('counts commits of bytes by state and finds the last commit and failure, leaving out the canary', async () => {
