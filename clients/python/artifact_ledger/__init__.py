@@ -32,7 +32,7 @@ from .errors import (
     LedgerUnavailable, LoneSurrogate, MalformedRequest, MethodNotAllowed, NameConflict, NotFound, NotReady,
     ObjectCorrupt, ObjectMissing, PayloadTooLarge, PreconditionFailed, RangeNotSatisfiable, ReadBackMismatch,
     ServerDigestMismatch, SessionClosed, SessionDeleted, Held, VersionExpired, SessionIncomplete, SessionNotFound, SessionNotOpen, ShuttingDown,
-    StorageFault, TooManyOpenFiles, TooManyUploads, Unauthorized, UnsupportedCharset, UnsupportedContentEncoding,
+    StorageFault, TooManyOpenFiles, TooManySubscribers, TooManyUploads, Unauthorized, UnsupportedCharset, UnsupportedContentEncoding,
     UnsupportedMediaType, UriTooLong, ValidationFailed, VersionNotFound, problem_class,
 )
 from .jcs import canonical_json, format_number
@@ -69,5 +69,5 @@ __all__ = [
     "UnsupportedMediaType", "UnsupportedContentEncoding", "UnsupportedCharset", "RangeNotSatisfiable",
     "HeadersTooLarge", "ServerDigestMismatch", "InvalidName", "InvalidSessionId", "DeadlinePassed", "InternalError",
     "StorageFault", "ReadBackMismatch", "ObjectCorrupt", "ObjectMissing", "NotReady", "ShuttingDown",
-    "TooManyOpenFiles", "TooManyUploads", "InsufficientStorage",
+    "TooManyOpenFiles", "TooManySubscribers", "TooManyUploads", "InsufficientStorage",
 ]

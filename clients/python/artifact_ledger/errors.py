@@ -399,6 +399,11 @@ class TooManyUploads(LedgerProblem):
     CODE = "too_many_uploads"
 
 
+class TooManySubscribers(LedgerProblem):
+    """503: every event stream slot (MAX_EVENT_SUBSCRIBERS) is taken."""
+    CODE = "too_many_subscribers"
+
+
 class InsufficientStorage(LedgerProblem):
     """507: the disk is full, or below the reserve the service keeps."""
     CODE = "insufficient_storage"
