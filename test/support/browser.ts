@@ -13,6 +13,8 @@ export interface BrowserPage {
   textContent(selector: string): Promise<string | null>
   waitForSelector(selector: string, options?: { timeout?: number; state?: 'attached' | 'visible' | 'hidden' }): Promise<unknown>
   evaluate<T>(fn: string): Promise<T>
+  screenshot(options: { path: string; fullPage?: boolean }): Promise<unknown>
+  setViewportSize(size: { width: number; height: number }): Promise<void>
   on(event: 'console' | 'pageerror', listener: (message: { type?: () => string; text?: () => string; message?: string }) => void): void
   keyboard: { press(key: string): Promise<void> }
 }
