@@ -69,6 +69,26 @@ describe.skipIf(skipWithoutBrowser)('the web view, live and accessible', () => {
     expect(await page.textContent('tr:has(a[href*="late-run"])')).toContain('deadline')
   })
 
+  it('is usable from the keyboard: the page links and the sessions search form', async () => {
+    // A fresh document, so the keyboard starts at the top of the page.
+    await page.goto('about:blank')
+    await page.goto(`${t.url}/ui/#/`)
+    await page.waitForSelector('text=Latest failed entries')
+    // The page moves focus to its content once it renders; the page links are back from there.
+    const focused = (): Promise<string> => page.evaluate<string>('document.activeElement?.textContent ?? ""')
+    for (let i = 0; i < 10 && (await focused()) !== 'Sessions'; i++) await page.keyboard.press('Shift+Tab')
+    expect(await focused()).toBe('Sessions')
+    await page.keyboard.press('Enter')
+    await page.waitForSelector('input[name="q"]')
+    expect(await page.evaluate<string>('location.hash')).toBe('#/sessions')
+    // Type an id into the search and submit with Enter: only matching sessions stay listed.
+    await page.fill('input[name="q"]', 'nightly-8')
+    await page.press('input[name="q"]', 'Enter')
+    await page.waitForSelector('text=Open session “nightly-8”')
+    const listed = await page.evaluate<string[]>(`[...document.querySelectorAll('tbody tr td:first-child a')].map((a) => a.textContent)`)
+    expect(listed).toEqual(['nightly-8'])
+  })
+
   it('passes axe-core on every page with no serious or critical violation', async () => {
     const pages = [
       ['overview', '#/', 'text=Latest failed entries'],
