@@ -1,64 +1,31 @@
 // The ledger: the one object routes talk to. It wires commits, sessions, reads, recovery, verify,
-// health and the background work (canary, scrub, deadlines), and reports every error of that work.
+// health, the event tail and the background work (background-work.ts), and reports every error of that work.
 import { v7 as uuidv7 } from 'uuid'
 import { SessionNotFound } from '../domain/errors.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, ExpectChange, SessionRecord } from '../domain/model.js'
 import { assertSessionId } from '../domain/names.js'
 import type { BackgroundPath, CommitFilter, EndedAttempt, GcRecord, LedgerObserver, LedgerPorts, ScrubRecord } from '../domain/ports.js'
-import { BackgroundErrors, type LedgerLogger } from './background-errors.js'
+import { BackgroundErrors } from './background-errors.js'
 import { Committer, type CommitOptions, type CommitOutcome, type CommitRequest, type PutRequest } from './commit.js'
 import { Faults } from './faults.js'
 import { EventTail } from './event-tail.js'
-import { DEFAULT_GC_SETTINGS, GarbageCollector } from './gc.js'
-import { readinessChecks, report, type DiskThresholds, type HealthReport } from './health.js'
+import { readinessChecks, report, type HealthReport } from './health.js'
 import { OwedFailures } from './owed-failures.js'
 import { Reader, type ArtifactSelector, type CommitPage, type SessionArtifacts } from './reads.js'
 import { recoverAtStartup } from './recovery.js'
 import { Removals } from './removals.js'
 import { ObserverSet } from './observers.js'
 import { ServiceState } from './service-state.js'
-import { Canary } from './canary.js'
-import { Scrubber } from './scrub.js'
+import { BackgroundWork } from './background-work.js'
 import { assertCallerSessionId, assertNotDeleted, Sessions, type SessionChanges, type SessionPage } from './sessions.js'
 import { statusReport, type CanarySummary, type StatusReport } from './status.js'
-import { CANARY_SESSION_ID, type Retention, type SessionState, type WriterError } from '../domain/session.js'
+import { CANARY_SESSION_ID, type SessionState, type WriterError } from '../domain/session.js'
 import { verifyStorage, type VerifyParts, type VerifyReport } from './verify.js'
+import type { LedgerSettings } from './settings.js'
 
-export interface LedgerSettings {
-  version: string
-  maxArtifactBytes: number
-  disk: DiskThresholds
-  /** Where background errors are reported; nothing below HTTP drops an error without a word. */
-  logger: LedgerLogger
-  /** 0 (the default) runs no periodic canary; `runCanary()` still works. */
-  canaryIntervalMs?: number
-  /** 0 (the default) runs no background scrub; `runScrub()` still works. */
-  scrubIntervalMs?: number
-  scrubRateBytesPerSec?: number
-  /** 0 (the default) runs no background garbage collection; `runGc()` still works. */
-  gcIntervalMs?: number
-  /** See GcSettings.graceSeconds (default 1 h). */
-  gcGraceSeconds?: number
-  /** The deadline of a session that does not name one: this long after it is created (default 24 h). */
-  sessionDeadlineSeconds?: number
-  /** How often deadlines are checked (default 1 s, so a session closes within 5 s of its deadline). */
-  deadlineCheckIntervalMs?: number
-  /** The server's retention for what a session does not set; absent members keep everything. */
-  retention?: Retention
-  /** 0 (the default) runs no background expiry; `runExpiry()` still works. */
-  expiryIntervalMs?: number
-  /** Versions expired per tick of the sweep (default 500): the bound on its rate. */
-  expiryBatchSize?: number
-  /** Event streams (GET /v1/events) open at once (default 64). */
-  maxEventSubscribers?: number
-  /** How often an event stream looks at the log when nothing woke it (default 1 s). */
-  eventPollMs?: number
-}
-
-
+export type { LedgerSettings } from './settings.js'
 
 const DEFAULT_DEADLINE_SECONDS = 24 * 60 * 60
-const DEFAULT_DEADLINE_CHECK_MS = 1000
 
 export class Ledger {
   readonly state = new ServiceState()
@@ -68,14 +35,11 @@ export class Ledger {
   private readonly observers = new ObserverSet()
   private readonly committer: Committer
   private readonly sessions: Sessions
-  private readonly canary: Canary
-  private readonly scrubber: Scrubber
-  private readonly collector: GarbageCollector
+  private readonly work: BackgroundWork
   private readonly background: BackgroundErrors
   private readonly owed: OwedFailures
   private readonly faults: Faults
   private readonly removals: Removals
-  private deadlineTimer: NodeJS.Timeout | undefined
 
   constructor(
     private readonly storage: LedgerPorts,
@@ -113,34 +77,9 @@ export class Ledger {
       report: (path, error) => this.reportBackground(path, error),
       succeeded: (path) => this.background.succeeded(path),
     })
-    this.canary = new Canary({
-      committer: this.committer,
-      afterCommit: () => this.removals.boundCanaryHistory(),
-      onResult: (result, error) => {
-        this.state.canary = result
-        if (error === undefined) this.background.succeeded('canary')
-        else this.reportBackground('canary', error)
-      },
-    })
-    this.scrubber = new Scrubber({
-      verify: (throttle) => verifyStorage(this.verifyParts, { repair: true, throttle }),
-      onResult: async (summary) => {
-        await storage.bookkeeping.recordScrub(summary)
-        this.background.succeeded('scrub')
-      },
-      onError: (error) => {
-        this.reportBackground('scrub', error)
-      },
-    }, settings.scrubRateBytesPerSec ?? 64 * 1024 * 1024)
-    this.collector = new GarbageCollector(storage, {
-      ...DEFAULT_GC_SETTINGS, graceSeconds: settings.gcGraceSeconds ?? DEFAULT_GC_SETTINGS.graceSeconds,
-    }, {
-      onResult: () => {
-        this.background.succeeded('gc')
-      },
-      onError: (error) => {
-        this.reportBackground('gc', error)
-      },
+    this.work = new BackgroundWork({
+      storage, state: this.state, settings, committer: this.committer, removals: this.removals, sessions: this.sessions,
+      background: this.background, verifyParts: () => this.verifyParts, report: (path, error) => this.reportBackground(path, error),
     })
   }
 
@@ -166,11 +105,7 @@ export class Ledger {
     if (this.state.lastRecovery.abortedCommits > 0) this.observers.commitsAborted(this.state.lastRecovery.abortedCommits)
     await this.sessions.closeDue()
     this.state.phase = 'ready'
-    this.canary.start(this.settings.canaryIntervalMs ?? 0)
-    this.scrubber.start(this.settings.scrubIntervalMs ?? 0)
-    this.collector.start(this.settings.gcIntervalMs ?? 0)
-    this.startDeadlines(this.settings.deadlineCheckIntervalMs ?? DEFAULT_DEADLINE_CHECK_MS)
-    this.removals.start(this.settings.expiryIntervalMs ?? 0)
+    this.work.start()
   }
 
   /** Expires every version retention says must go, now, batch by batch; returns how many. Errors are reported and thrown. */
@@ -188,45 +123,22 @@ export class Ledger {
     return this.waking(this.removals.deleteSession(sessionId, by))
   }
 
-  private startDeadlines(intervalMs: number): void {
-    if (intervalMs <= 0) return
-    this.deadlineTimer = setInterval(() => {
-      void this.closeDueSessions('deadlines')
-    }, intervalMs)
-    this.deadlineTimer.unref()
-  }
-
-  /**
-   * Closes sessions whose deadline has passed. Runs on a timer and before every read of session
-   * state, so no read shows a session open past its deadline; a failure is reported, never thrown
-   * into the read that asked.
-   */
-  private async closeDueSessions(path: BackgroundPath): Promise<void> {
-    if (this.state.phase !== 'ready') return
-    try {
-      await this.sessions.closeDue()
-      this.background.succeeded(path)
-    } catch (error) {
-      this.reportBackground(path, error)
-    }
+  /** Closes sessions whose deadline has passed, before a read of session state (see BackgroundWork.closeDue). */
+  private closeDueSessions(path: BackgroundPath): Promise<void> {
+    return this.work.closeDue(path)
   }
 
   runCanary(): Promise<CanarySummary> {
-    return this.canary.runOnce()
+    return this.work.runCanary()
   }
 
   runScrub(): Promise<ScrubRecord> {
-    return this.scrubber.runOnce()
+    return this.work.runScrub()
   }
 
   /** Garbage collection now (POST /v1/gc): joins a run in flight; a failure is reported and thrown. */
-  async runGc(): Promise<GcRecord> {
-    try {
-      return await this.collector.runOnce()
-    } catch (error) {
-      this.reportBackground('gc', error)
-      throw error
-    }
+  runGc(): Promise<GcRecord> {
+    return this.work.runGc()
   }
 
   async commit(sessionId: string, request: CommitRequest, options: CommitOptions = {}): Promise<CommitOutcome> {
@@ -271,8 +183,8 @@ export class Ledger {
       storage: this.storage,
       version: this.settings.version,
       state: this.state,
-      scrubRunning: this.scrubber.isRunning,
-      gcRunning: this.collector.isRunning,
+      scrubRunning: this.work.isScrubRunning,
+      gcRunning: this.work.isGcRunning,
       owedFailures: this.owed.count,
       backgroundErrors: this.background.list(),
       reportDiskError: (error) => this.reportBackground('reads', error),
@@ -400,9 +312,8 @@ export class Ledger {
   /** Stops taking commits, lets the ones in flight finish, then closes the log. */
   async close(): Promise<void> {
     this.state.phase = 'stopping'
-    clearInterval(this.deadlineTimer)
     this.events.close()
-    await Promise.all([this.canary.stop(), this.scrubber.stop(), this.collector.stop(), this.removals.stop()])
+    await this.work.stop()
     await this.committer.drain()
     await this.storage.log.close()
   }
