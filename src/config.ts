@@ -39,8 +39,8 @@ export const EnvSchema = Type.Object({
   GC_GRACE_SECONDS: Type.Integer({ minimum: 1, default: DEFAULT_GC_GRACE_SECONDS, description: 'an unreferenced object younger than this (since upload and release) is kept' }),
   RETENTION_KEEP_VERSIONS: Type.Optional(Type.Integer({ minimum: 1, description: 'default: only the newest N versions of each artifact stay' })),
   RETENTION_DELETE_AFTER_DAYS: Type.Optional(Type.Integer({ minimum: 1, description: 'default: versions committed more than D days ago expire' })),
-  EXPIRY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 1000, description: 'how often a batch of expiry runs; 0 disables it' }),
-  EXPIRY_BATCH_SIZE: Type.Integer({ minimum: 1, default: 500, description: 'versions expired per batch' }),
+  EXPIRY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 5000, description: 'how often a batch of expiry runs; 0 disables it' }),
+  EXPIRY_BATCH_SIZE: Type.Integer({ minimum: 1, default: 1000, description: 'versions expired per batch' }),
   EVENTS_HEARTBEAT_MS: Type.Integer({ minimum: 1, default: 15_000, description: 'a heartbeat comment on every event stream this often' }),
   MAX_EVENT_SUBSCRIBERS: Type.Integer({ minimum: 1, default: 64, description: 'event streams (GET /v1/events) open at once; beyond, 503 with Retry-After' }),
 }, { additionalProperties: true })

@@ -73,7 +73,7 @@ export class Ledger {
       storage,
       state: this.state,
       retentionDefaults: settings.retention ?? {},
-      expiryBatchSize: settings.expiryBatchSize ?? 500,
+      expiryBatchSize: settings.expiryBatchSize ?? 1000,
       report: (path, error) => this.reportBackground(path, error),
       succeeded: (path) => this.background.succeeded(path),
     })

@@ -26,7 +26,7 @@ export interface LedgerSettings {
   retention?: Retention
   /** 0 (the default) runs no background expiry; `runExpiry()` still works. */
   expiryIntervalMs?: number
-  /** Versions expired per tick of the sweep (default 500): the bound on its rate. */
+  /** Versions expired per tick of the sweep (default 1000): the bound on its rate. */
   expiryBatchSize?: number
   /** Event streams (GET /v1/events) open at once (default 64). */
   maxEventSubscribers?: number
