@@ -72,6 +72,7 @@ export async function* followEvents(source: EventStreamParts, options: EventsOpt
       response.destroy()
     }
     if (aborted()) return
+    // The pause only rejects when the caller aborts, and the loop then ends on aborted(): nothing to report.
     await sleep(reconnectMs, undefined, signal === undefined ? {} : { signal }).catch(() => undefined)
   }
 }

@@ -6,6 +6,7 @@ import type { ArtifactVersion, CommitRecord, VersionRef } from '../domain/model.
 import { assertArtifactName } from '../domain/names.js'
 import type { BackgroundPath, ExpiryCandidate, LedgerPorts, SessionTransaction } from '../domain/ports.js'
 import { CANARY_SESSION_ID, type Retention, type SessionRow } from '../domain/session.js'
+import { BackgroundRun } from './background-run.js'
 import type { ServiceState } from './service-state.js'
 import { assertCallerSessionId, assertNotDeleted } from './sessions.js'
 
@@ -41,30 +42,34 @@ function assertRemovable(sessionId: string, session: SessionRow | undefined): Se
   return session
 }
 
-export class Removals {
-  private timer: NodeJS.Timeout | undefined
-  private expiring: Promise<number> | undefined
-  private canaryRetentionSet = false
-
-  constructor(private readonly parts: RemovalParts) {}
-
-  /** One batch per tick, never two at once: expiry is bounded in rate and never holds up commits for long. */
-  start(intervalMs: number): void {
-    if (intervalMs <= 0 || this.timer !== undefined) return
-    this.timer = setInterval(() => {
-      if (this.expiring !== undefined) return
-      this.expiring = this.expireBatch().finally(() => {
-        this.expiring = undefined
-      })
-      this.expiring.then(() => this.parts.succeeded('expiry'), (error: unknown) => this.parts.report('expiry', error))
-    }, intervalMs)
-    this.timer.unref()
+/** The background sweep: one batch per tick, never two at once (a tick during a batch joins it). */
+class ExpirySweep extends BackgroundRun<number> {
+  constructor(private readonly batch: () => Promise<number>, private readonly succeeded: () => void, onError: (error: unknown) => void) {
+    super(onError)
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer)
-    this.timer = undefined
-    await this.expiring?.catch(() => undefined)
+  protected async run(): Promise<number> {
+    const removed = await this.batch()
+    this.succeeded()
+    return removed
+  }
+}
+
+export class Removals {
+  private readonly sweep: ExpirySweep
+  private canaryRetentionSet = false
+
+  constructor(private readonly parts: RemovalParts) {
+    this.sweep = new ExpirySweep(() => this.expireBatch(), () => parts.succeeded('expiry'), (error) => parts.report('expiry', error))
+  }
+
+  /** Expiry is bounded in rate (a batch per tick) and never holds up commits for long. */
+  start(intervalMs: number): void {
+    this.sweep.start(intervalMs)
+  }
+
+  stop(): Promise<void> {
+    return this.sweep.stop()
   }
 
   /** Expires until nothing is due, now (tests, an operator); errors are reported like the sweep's, and thrown. */
