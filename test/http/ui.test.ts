@@ -57,6 +57,11 @@ describe('the web view at /ui/', () => {
       expect(again.statusCode, name).toBe(304)
       expect(again.body, name).toBe('')
     }
+    // If-None-Match as browsers and proxies send it: a list, or the weak form of the tag.
+    const etag = String((await t.app.inject('/ui/app.js')).headers['etag'])
+    expect((await t.app.inject({ url: '/ui/app.js', headers: { 'if-none-match': `"other", ${etag}` } })).statusCode).toBe(304)
+    expect((await t.app.inject({ url: '/ui/app.js', headers: { 'if-none-match': `W/${etag}` } })).statusCode).toBe(304)
+    expect((await t.app.inject({ url: '/ui/app.js', headers: { 'if-none-match': '"other"' } })).statusCode).toBe(200)
   })
 
   it('redirects /ui to /ui/', async () => {

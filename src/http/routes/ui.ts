@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { parseEntityTags, weakMatch } from '../headers.js'
 import { problem, sendProblem } from '../problem.js'
 import { problemResponses, responseHeader } from '../schemas/common.js'
 
@@ -68,7 +69,8 @@ export const uiRoutes: FastifyPluginAsyncTypebox<{ files: ReadonlyMap<string, Ui
       'cache-control': 'no-cache',
       etag: file.etag,
     })
-    if (req.headers['if-none-match'] === file.etag) return reply.code(304).send()
+    const ifNoneMatch = parseEntityTags(req.headers['if-none-match'], 'If-None-Match')
+    if (ifNoneMatch !== undefined && weakMatch(ifNoneMatch, file.etag)) return reply.code(304).send()
     return reply.type(file.contentType).send(file.body)
   }
 
@@ -87,7 +89,7 @@ export const uiRoutes: FastifyPluginAsyncTypebox<{ files: ReadonlyMap<string, Ui
       operationId: 'getWebViewFile',
       tags: ['ui'],
       params: UiParams,
-      response: { 200: uiFileResponse, 304: notModified, ...problemResponses(404) },
+      response: { 200: uiFileResponse, 304: notModified, ...problemResponses(400, 404) },
     },
   }, async (req, reply) => send(req.params.file, req, reply))
 }

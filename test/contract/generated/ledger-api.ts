@@ -2947,6 +2947,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the request is malformed: a body, query or header the contract refuses (the problem names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description no such session, artifact, version or commit */
             404: {
                 headers: {
