@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { runCli } from '../client/cli-process.js'
 import { killAllServers, startServer } from '../support/server-process.js'
 import { makeDataDir } from '../support/start-ledger.js'
+import { objectFile } from '../support/layout.js'
 
 const OTHER_FILESYSTEM = '/dev/shm'
 const made: string[] = []
@@ -39,7 +40,7 @@ describe('backup to another filesystem', () => {
     expect(JSON.parse(run.stdout.toString('utf8'))).toMatchObject({ objects: 2, objectsLinked: 0, objectsCopied: 2, plainFiles: 2 })
     const manifest = JSON.parse(await readFile(join(backupDir, 'manifest.json'), 'utf8')) as { objects: { sha256: string }[] }
     for (const { sha256 } of manifest.objects) {
-      const copy = await stat(join(backupDir, 'objects', 'sha256', sha256.slice(0, 2), sha256.slice(2)))
+      const copy = await stat(objectFile(backupDir, sha256))
       expect(copy.nlink).toBe(1)
     }
     expect(await readFile(join(backupDir, 'sessions', 's1', 'deep', 'b.json'), 'utf8')).toBe('{"b":1}')

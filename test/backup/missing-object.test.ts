@@ -7,10 +7,10 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { runCli } from '../client/cli-process.js'
 import { killAllServers, startServer } from '../support/server-process.js'
 import { makeDataDir } from '../support/start-ledger.js'
+import { objectFile } from '../support/layout.js'
 
 afterAll(killAllServers)
 
-const objectPath = (root: string, sha256: string): string => join(root, 'objects', 'sha256', sha256.slice(0, 2), sha256.slice(2))
 
 async function ledgerWithThreeObjects(): Promise<{ dataDir: string; digests: string[] }> {
   const dataDir = await makeDataDir()
@@ -31,7 +31,7 @@ describe('backup of a data dir with a missing or corrupt object', () => {
   it('exits 1 naming the missing object, and writes no manifest', async () => {
     const { dataDir, digests } = await ledgerWithThreeObjects()
     const [gone = ''] = digests
-    await rm(objectPath(dataDir, gone))
+    await rm(objectFile(dataDir, gone))
     const backupDir = join(await makeDataDir(), 'backup')
 
     const run = await runCli(['backup', backupDir], { url: 'http://127.0.0.1:9', env: { DATA_DIR: dataDir } })
@@ -45,7 +45,7 @@ describe('backup of a data dir with a missing or corrupt object', () => {
   it('exits 1 naming an object that no longer hashes to its name', async () => {
     const { dataDir, digests } = await ledgerWithThreeObjects()
     const [, damaged = ''] = digests
-    await writeFile(objectPath(dataDir, damaged), 'not beta\n')
+    await writeFile(objectFile(dataDir, damaged), 'not beta\n')
     const backupDir = join(await makeDataDir(), 'backup')
 
     const run = await runCli(['backup', '--data-dir', dataDir, backupDir], { url: 'http://127.0.0.1:9' })
@@ -58,7 +58,7 @@ describe('backup of a data dir with a missing or corrupt object', () => {
   it('with --allow-missing, finishes without the object and lists it in the manifest', async () => {
     const { dataDir, digests } = await ledgerWithThreeObjects()
     const [gone = '', ...kept] = digests
-    await rm(objectPath(dataDir, gone))
+    await rm(objectFile(dataDir, gone))
     const backupDir = join(await makeDataDir(), 'backup')
 
     const run = await runCli(['backup', '--allow-missing', '--data-dir', dataDir, backupDir], { url: 'http://127.0.0.1:9' })
@@ -67,6 +67,6 @@ describe('backup of a data dir with a missing or corrupt object', () => {
     const manifest = JSON.parse(await readFile(join(backupDir, 'manifest.json'), 'utf8')) as { objects: { sha256: string }[]; leftOut: unknown[] }
     expect(manifest.leftOut).toEqual([{ sha256: gone, problem: 'missing' }])
     expect(manifest.objects.map((o) => o.sha256).sort()).toEqual([...kept].sort())
-    expect(existsSync(objectPath(backupDir, gone))).toBe(false)
+    expect(existsSync(objectFile(backupDir, gone))).toBe(false)
   })
 })

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { parseEnvTokens } from '../../src/http/auth.js'
 import { sha256 } from '../support/factories.js'
 import { startLedger, type TestLedger } from '../support/start-ledger.js'
+import { objectFile } from '../support/layout.js'
 
 let t: TestLedger
 afterEach(async () => {
@@ -11,7 +12,6 @@ afterEach(async () => {
 })
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false)
-const objectPath = (dataDir: string, digest: string): string => join(dataDir, 'objects/sha256', digest.slice(0, 2), digest.slice(2))
 
 async function commit(sid: string, files: Record<string, string>): Promise<{ seq: number }> {
   const res = await t.app.inject({ method: 'POST', url: `/v1/sessions/${sid}/commits`, payload: { artifacts: Object.entries(files).map(([name, text]) => ({ name, text })) } })
@@ -49,7 +49,7 @@ describe('DELETE /v1/sessions/{sid}/artifacts/{name}', () => {
     // The plain file goes; the objects stay for the garbage collector; the log says who, when and what.
     expect(await exists(join(t.dataDir, 'sessions/s1/d/a.txt'))).toBe(false)
     expect(await readFile(join(t.dataDir, 'sessions/s1/b.txt'), 'utf8')).toBe('b1')
-    expect(await exists(objectPath(t.dataDir, sha256('a1')))).toBe(true)
+    expect(await exists(objectFile(t.dataDir, sha256('a1')))).toBe(true)
     const logged = (await t.app.inject('/v1/commits?kind=delete')).json().commits
     expect(logged).toEqual([entry])
     expect((await t.app.inject({ method: 'POST', url: '/v1/verify' })).json()).toMatchObject({ ok: true, missing: [], orphaned: [] })

@@ -1,20 +1,16 @@
 // Garbage collection: objects that no live version refers to go once the grace period has passed;
 // anything live, claimed or recent stays; what was reclaimed shows in the run, status and metrics.
 import { access } from 'node:fs/promises'
-import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseExposition, sampleOf } from '../support/exposition.js'
 import { startLedger, type TestLedger } from '../support/start-ledger.js'
+import { objectFile } from '../support/layout.js'
 
 let t: TestLedger | undefined
 afterEach(async () => {
   await t?.cleanup()
   t = undefined
 })
-
-function objectPath(dataDir: string, sha256: string): string {
-  return join(dataDir, 'objects/sha256', sha256.slice(0, 2), sha256.slice(2))
-}
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false)
@@ -42,9 +38,9 @@ describe('garbage collection', () => {
 
     const run = await runGc(t)
     expect(run).toMatchObject({ ok: true, reclaimedObjects: 2, reclaimedBytes: first.size + second.size, error: null })
-    expect(await exists(objectPath(t.dataDir, first.sha256))).toBe(false)
-    expect(await exists(objectPath(t.dataDir, second.sha256))).toBe(false)
-    expect(await exists(objectPath(t.dataDir, kept.sha256))).toBe(true)
+    expect(await exists(objectFile(t.dataDir, first.sha256))).toBe(false)
+    expect(await exists(objectFile(t.dataDir, second.sha256))).toBe(false)
+    expect(await exists(objectFile(t.dataDir, kept.sha256))).toBe(true)
     expect((await t.app.inject('/v1/sessions/s1/artifacts/notes.txt?version=1')).json().code).toBe('artifact_deleted')
     expect((await t.app.inject('/v1/sessions/s1/artifacts/kept.txt')).body).toBe('still here')
 
@@ -69,7 +65,7 @@ describe('garbage collection', () => {
     expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/s1' })).statusCode).toBe(200)
 
     expect(await runGc(t)).toMatchObject({ reclaimedObjects: 0 })
-    expect(await exists(objectPath(t.dataDir, shared.sha256))).toBe(true)
+    expect(await exists(objectFile(t.dataDir, shared.sha256))).toBe(true)
     expect((await t.app.inject('/v1/sessions/s2/artifacts/b.txt')).body).toBe('the same bytes')
   })
 
@@ -79,7 +75,7 @@ describe('garbage collection', () => {
     expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/s1/artifacts/a.txt' })).statusCode).toBe(200)
 
     expect(await runGc(t)).toMatchObject({ ok: true, examinedObjects: 1, reclaimedObjects: 0 })
-    expect(await exists(objectPath(t.dataDir, old.sha256))).toBe(true)
+    expect(await exists(objectFile(t.dataDir, old.sha256))).toBe(true)
   })
 
   it('keeps an object that a new commit refers to again after its release', async () => {
@@ -89,7 +85,7 @@ describe('garbage collection', () => {
     await commitText(t, 's2', 'again.txt', 'back again')
 
     expect(await runGc(t)).toMatchObject({ reclaimedObjects: 0 })
-    expect(await exists(objectPath(t.dataDir, bytes.sha256))).toBe(true)
+    expect(await exists(objectFile(t.dataDir, bytes.sha256))).toBe(true)
     expect((await t.app.inject('/v1/sessions/s2/artifacts/again.txt')).body).toBe('back again')
   })
 

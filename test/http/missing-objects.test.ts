@@ -1,10 +1,10 @@
 // An object that vanished from under the ledger is never served as if it were there: 500 object_missing,
 // remembered, counted, and found by verify; a stream that finds it gone is cut short.
 import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseExposition, sampleOf } from '../support/exposition.js'
 import { startLedger, type TestLedger } from '../support/start-ledger.js'
+import { objectFile } from '../support/layout.js'
 
 let t: TestLedger | undefined
 afterEach(async () => {
@@ -12,16 +12,12 @@ afterEach(async () => {
   t = undefined
 })
 
-function objectPath(dataDir: string, sha256: string): string {
-  return join(dataDir, 'objects/sha256', sha256.slice(0, 2), sha256.slice(2))
-}
-
 describe('an object missing from storage', () => {
   it('answers 500 object_missing, then refuses it at once, counts it and reports it in verify', async () => {
     t = await startLedger()
     const commit = await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'a.txt', text: 'here' }] } })
     const { sha256 } = commit.json().artifacts[0]
-    await rm(objectPath(t.dataDir, sha256))
+    await rm(objectFile(t.dataDir, sha256))
 
     const first = await t.app.inject('/v1/sessions/s1/artifacts/a.txt')
     expect(first.statusCode).toBe(500)
@@ -39,7 +35,7 @@ describe('an object missing from storage', () => {
     const big = Buffer.alloc(9 * 1024 * 1024, 7)
     const put = await t.app.inject({ method: 'PUT', url: '/v1/sessions/s1/artifacts/big.bin', payload: big, headers: { 'content-type': 'application/octet-stream' } })
     expect(put.statusCode).toBe(201)
-    await rm(objectPath(t.dataDir, put.json().artifacts[0].sha256))
+    await rm(objectFile(t.dataDir, put.json().artifacts[0].sha256))
 
     const cut = await t.app.inject('/v1/sessions/s1/artifacts/big.bin')
     expect(cut.rawPayload.byteLength).toBeLessThan(big.byteLength)

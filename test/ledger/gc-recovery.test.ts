@@ -1,11 +1,11 @@
 // A garbage collection the process did not finish: objects the log had taken but the disk still holds
 // are deleted by start-up recovery, unless something live came to need them; nothing live is lost.
 import { access } from 'node:fs/promises'
-import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openStorage } from '../../src/storage/open-storage.js'
 import { sha256 } from '../support/factories.js'
 import { startLedger, type TestLedger } from '../support/start-ledger.js'
+import { objectFile } from '../support/layout.js'
 
 let t: TestLedger | undefined
 afterEach(async () => {
@@ -14,7 +14,6 @@ afterEach(async () => {
 })
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false)
-const objectPath = (dataDir: string, digest: string): string => join(dataDir, 'objects/sha256', digest.slice(0, 2), digest.slice(2))
 
 describe('a garbage collection cut short', () => {
   it('has the objects it had taken deleted at start-up, and keeps the live ones', async () => {
@@ -29,10 +28,10 @@ describe('a garbage collection cut short', () => {
     const { objects } = await storage.bookkeeping.collectableObjects(future, null, 100)
     expect(await storage.bookkeeping.takeCollectable(objects, future)).toEqual([{ sha256: sha256('gone'), size: 4 }])
     await storage.log.close()
-    expect(await exists(objectPath(dataDir, sha256('gone')))).toBe(true)
+    expect(await exists(objectFile(dataDir, sha256('gone')))).toBe(true)
 
     t = await startLedger({ dataDir })
-    expect(await exists(objectPath(dataDir, sha256('gone')))).toBe(false)
+    expect(await exists(objectFile(dataDir, sha256('gone')))).toBe(false)
     expect((await t.app.inject('/v1/sessions/s1/artifacts/b.txt')).body).toBe('kept')
     const verify = (await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { repair: false } })).json()
     expect(verify).toMatchObject({ ok: true, missing: [], orphaned: [], removed: { deletedVersions: 1, expiredVersions: 0 } })

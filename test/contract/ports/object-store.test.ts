@@ -1,10 +1,10 @@
 // Every ObjectStore adapter against the one contract: the files under DATA_DIR, and memory.
 import { open } from 'node:fs/promises'
-import { join } from 'node:path'
 import { FileObjectStore } from '../../../src/storage/files/object-store.js'
 import { MemoryObjectStore } from '../../../src/storage/memory/object-store.js'
 import { makeDataDir } from '../../support/start-ledger.js'
 import { objectStoreContract } from './object-store.suite.js'
+import { objectFile } from '../../support/layout.js'
 
 /** Flips the last byte of a file in place (or gives an empty one a byte). */
 async function flipLastByte(path: string): Promise<void> {
@@ -24,7 +24,7 @@ objectStoreContract('files (objects/sha256 under DATA_DIR)', async () => {
   const dataDir = await makeDataDir()
   return {
     store: new FileObjectStore(dataDir, { stagesViewCopy: false }),
-    damage: (sha256) => flipLastByte(join(dataDir, 'objects/sha256', sha256.slice(0, 2), sha256.slice(2))),
+    damage: (sha256) => flipLastByte(objectFile(dataDir, sha256)),
     close: async () => {},
   }
 })
