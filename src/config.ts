@@ -41,6 +41,10 @@ export const EnvSchema = Type.Object({
   RETENTION_DELETE_AFTER_DAYS: Type.Optional(Type.Integer({ minimum: 1, description: 'default: versions committed more than D days ago expire' })),
   EXPIRY_INTERVAL_MS: Type.Integer({ minimum: 0, default: 5000, description: 'how often a batch of expiry runs; 0 disables it' }),
   EXPIRY_BATCH_SIZE: Type.Integer({ minimum: 1, default: 1000, description: 'versions expired per batch' }),
+  HISTORY_RETENTION_SECONDS: Type.Integer({
+    minimum: 0, default: 30 * 24 * 60 * 60,
+    description: 'the history of removed versions is pruned this long after their removal; 0 keeps all history',
+  }),
   EVENTS_HEARTBEAT_MS: Type.Integer({ minimum: 1, default: 15_000, description: 'a heartbeat comment on every event stream this often' }),
   MAX_EVENT_SUBSCRIBERS: Type.Integer({ minimum: 1, default: 64, description: 'event streams (GET /v1/events) open at once; beyond, 503 with Retry-After' }),
 }, { additionalProperties: true })
@@ -71,6 +75,7 @@ export interface Config {
   retention: { keepVersions?: number; deleteAfterDays?: number }
   expiryIntervalMs: number
   expiryBatchSize: number
+  historyRetentionSeconds: number
   eventsHeartbeatMs: number
   maxEventSubscribers: number
 }
@@ -136,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     expiryIntervalMs: valid.EXPIRY_INTERVAL_MS,
     expiryBatchSize: valid.EXPIRY_BATCH_SIZE,
+    historyRetentionSeconds: valid.HISTORY_RETENTION_SECONDS,
     eventsHeartbeatMs: valid.EVENTS_HEARTBEAT_MS,
     maxEventSubscribers: valid.MAX_EVENT_SUBSCRIBERS,
   }

@@ -53,6 +53,7 @@ const ledger = new Ledger(openStorage(config.dataDir), {
   retention: config.retention,
   expiryIntervalMs: config.expiryIntervalMs,
   expiryBatchSize: config.expiryBatchSize,
+  historyRetentionSeconds: config.historyRetentionSeconds,
   maxEventSubscribers: config.maxEventSubscribers,
   logger: logger.child({ component: 'ledger' }),
 })

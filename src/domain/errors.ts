@@ -86,6 +86,10 @@ export class ArtifactDeleted extends LedgerError {
 export class VersionExpired extends LedgerError {
   readonly code = 'version_expired'
 }
+/** What was asked for was removed long enough ago that its history is pruned (a snapshot, a version). */
+export class HistoryPruned extends LedgerError {
+  readonly code = 'history_pruned'
+}
 /** The session was deleted: its record stays, and it takes no further change. */
 export class SessionDeleted extends LedgerError {
   readonly code = 'session_deleted'

@@ -132,6 +132,8 @@ export function createLedgerMetrics(ledger: Ledger): LedgerMetrics {
   total('gc_runs_total', 'Garbage-collection runs finished since the ledger was created', ({ status }) => status.gc.runs)
   total('gc_reclaimed_objects_total', 'Objects garbage collection deleted because no live version referred to them', ({ status }) => status.gc.reclaimedObjects)
   total('gc_reclaimed_bytes_total', 'Bytes of the objects garbage collection deleted', ({ status }) => status.gc.reclaimedBytes)
+  total('history_pruned_entries_total', 'Log entries history retention pruned (their versions removed longer ago than HISTORY_RETENTION_SECONDS)',
+    ({ status }) => status.history.prunedEntries)
   gauge('gc_success', '1 when the last garbage collection finished, 0 when it failed, NaN before the first', [], (g, { status }) => {
     g.set(status.lastGc === null ? Number.NaN : status.lastGc.ok ? 1 : 0)
   })

@@ -36,6 +36,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   held: 409,
   artifact_deleted: 410,
   version_expired: 410,
+  history_pruned: 410,
   precondition_failed: 412,
   payload_too_large: 413,
   uri_too_long: 414,

@@ -13,6 +13,7 @@ import { readinessChecks, report, type HealthReport } from './health.js'
 import { OwedFailures } from './owed-failures.js'
 import { Reader, type ArtifactSelector, type CommitPage, type SessionArtifacts } from './reads.js'
 import { recoverAtStartup } from './recovery.js'
+import { HistoryPruner } from './history.js'
 import { Removals } from './removals.js'
 import { ObserverSet } from './observers.js'
 import { ServiceState } from './service-state.js'
@@ -40,6 +41,7 @@ export class Ledger {
   private readonly owed: OwedFailures
   private readonly faults: Faults
   private readonly removals: Removals
+  private readonly historyPruner: HistoryPruner
 
   constructor(
     private readonly storage: LedgerPorts,
@@ -50,7 +52,8 @@ export class Ledger {
     this.observers.add(this.events.observer())
     this.faults = new Faults({ storage, state: this.state, observer: this.observers, background: this.background, owed: () => this.owed })
     this.owed = new OwedFailures(storage.log, storage.failureJournal, (error) => this.reportBackground('record-failure', error))
-    this.reader = new Reader(storage.log, storage.bookkeeping, storage.objects, this.observers)
+    this.historyPruner = new HistoryPruner(storage.log, settings.historyRetentionSeconds ?? 0)
+    this.reader = new Reader(storage.log, storage.bookkeeping, storage.objects, this.observers, this.historyPruner)
     this.sessions = new Sessions(storage.log, storage.sessions, this.observers, settings.sessionDeadlineSeconds ?? DEFAULT_DEADLINE_SECONDS)
     this.committer = new Committer({
       log: storage.log,
@@ -74,6 +77,7 @@ export class Ledger {
       state: this.state,
       retentionDefaults: settings.retention ?? {},
       expiryBatchSize: settings.expiryBatchSize ?? 1000,
+      history: this.historyPruner,
       report: (path, error) => this.reportBackground(path, error),
       succeeded: (path) => this.background.succeeded(path),
     })
@@ -111,6 +115,11 @@ export class Ledger {
   /** Expires every version retention says must go, now, batch by batch; returns how many. Errors are reported and thrown. */
   runExpiry(): Promise<number> {
     return this.waking(this.removals.runExpiry())
+  }
+
+  /** Prunes the history retention allows to go, now, until a pass reaches the horizon; returns how many entries went. */
+  pruneHistory(): Promise<number> {
+    return this.waking(this.historyPruner.pruneAll())
   }
 
   /** DELETE …/artifacts/{name} (admin): one `delete` entry, by the token's name or `anonymous`. */
@@ -185,6 +194,7 @@ export class Ledger {
       state: this.state,
       scrubRunning: this.work.isScrubRunning,
       gcRunning: this.work.isGcRunning,
+      historyRetentionSeconds: this.settings.historyRetentionSeconds ?? 0,
       owedFailures: this.owed.count,
       backgroundErrors: this.background.list(),
       reportDiskError: (error) => this.reportBackground('reads', error),

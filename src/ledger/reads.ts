@@ -2,11 +2,12 @@
 import { createHash } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import {
-  ArtifactNotFound, CommitNotFound, InvalidQuery, ObjectCorrupt, ObjectMissing, SessionNotFound, VersionNotFound,
+  ArtifactNotFound, CommitNotFound, HistoryPruned, InvalidQuery, ObjectCorrupt, ObjectMissing, SessionNotFound, VersionNotFound,
 } from '../domain/errors.js'
 import { headEtag, type ArtifactVersion, type CommitRecord, type CommitWithTransitions } from '../domain/model.js'
 import { assertArtifactName, assertSessionId } from '../domain/names.js'
 import type { CommitFilter, CommitLog, LedgerObserver, ObjectStore, StorageBookkeeping } from '../domain/ports.js'
+import type { HistoryPruner } from './history.js'
 import { removedError } from './removals.js'
 
 /** Objects up to this size are read whole and checked before the first byte is sent. */
@@ -36,6 +37,7 @@ export class Reader {
     private readonly bookkeeping: StorageBookkeeping,
     private readonly objects: ObjectStore,
     private readonly observer: LedgerObserver,
+    private readonly snapshots: Pick<HistoryPruner, 'assertSnapshot'>,
   ) {}
 
   private async assertSession(sessionId: string): Promise<void> {
@@ -43,8 +45,16 @@ export class Reader {
     if (!(await this.log.sessionExists(sessionId))) throw new SessionNotFound(`session ${sessionId} does not exist`, { sessionId })
   }
 
+  /** Versions are numbered without gaps: a missing one below the highest was removed, and its history pruned since. */
+  private async assertNotPruned(sessionId: string, name: string, version: number): Promise<void> {
+    const highest = (await this.log.versionHistory(sessionId, name)).at(-1)?.version ?? 0
+    if (version < 1 || version >= highest) return
+    throw new HistoryPruned(`version ${version} of ${JSON.stringify(name)} was removed, and its history since pruned`, { name, version })
+  }
+
   async listArtifacts(sessionId: string, atSeq?: number): Promise<SessionArtifacts> {
     await this.assertSession(sessionId)
+    await this.snapshots.assertSnapshot(atSeq)
     const headSeq = await this.log.headSeq(sessionId)
     return {
       sessionId,
@@ -62,8 +72,10 @@ export class Reader {
   async resolveArtifact(sessionId: string, name: string, selector: ArtifactSelector = {}): Promise<ArtifactVersion> {
     await this.assertSession(sessionId)
     assertArtifactName(name)
+    await this.snapshots.assertSnapshot(selector.atSeq)
     if (selector.version !== undefined) {
       const found = await this.log.version(sessionId, name, selector.version)
+      if (found === undefined) await this.assertNotPruned(sessionId, name, selector.version)
       if (found === undefined || (selector.atSeq !== undefined && found.seq > selector.atSeq)) {
         throw new VersionNotFound(`artifact ${JSON.stringify(name)} has no version ${selector.version}`, { name, version: selector.version })
       }

@@ -7,6 +7,7 @@ import { assertArtifactName } from '../domain/names.js'
 import type { BackgroundPath, ExpiryCandidate, LedgerPorts, SessionTransaction } from '../domain/ports.js'
 import { CANARY_SESSION_ID, type Retention, type SessionRow } from '../domain/session.js'
 import { BackgroundRun } from './background-run.js'
+import type { HistoryPruner } from './history.js'
 import type { ServiceState } from './service-state.js'
 import { assertCallerSessionId, assertNotDeleted } from './sessions.js'
 
@@ -17,6 +18,8 @@ export interface RemovalParts {
   retentionDefaults: Retention
   /** Versions expired per batch: one batch per tick of the background sweep. */
   expiryBatchSize: number
+  /** The sweep prunes a batch of old history after each batch of expiry. */
+  history: HistoryPruner
   report: (path: BackgroundPath, error: unknown) => void
   /** The path ran cleanly: what failed there before no longer stands. */
   succeeded: (path: BackgroundPath) => void
@@ -60,7 +63,11 @@ export class Removals {
   private canaryRetentionSet = false
 
   constructor(private readonly parts: RemovalParts) {
-    this.sweep = new ExpirySweep(() => this.expireBatch(), () => parts.succeeded('expiry'), (error) => parts.report('expiry', error))
+    this.sweep = new ExpirySweep(async () => {
+      const removed = await this.expireBatch()
+      if (parts.state.phase === 'ready') await parts.history.pruneBatch()
+      return removed
+    }, () => parts.succeeded('expiry'), (error) => parts.report('expiry', error))
   }
 
   /** Expiry is bounded in rate (a batch per tick) and never holds up commits for long. */

@@ -28,6 +28,11 @@ export interface LedgerSettings {
   expiryIntervalMs?: number
   /** Versions expired per tick of the sweep (default 1000): the bound on its rate. */
   expiryBatchSize?: number
+  /**
+   * How long the history of removed versions (their commits, the expiries that removed them) is kept
+   * after the removal; pruned by the expiry sweep after that. 0 (the default here) keeps it all.
+   */
+  historyRetentionSeconds?: number
   /** Event streams (GET /v1/events) open at once (default 64). */
   maxEventSubscribers?: number
   /** How often an event stream looks at the log when nothing woke it (default 1 s). */

@@ -1,6 +1,6 @@
 // The status report: one read-only picture of the service for operators, status and metrics.
 import type { CommitState } from '../domain/commit-state.js'
-import type { GcRecord, GcTotals, LedgerPorts, ScrubRecord, SessionCounts } from '../domain/ports.js'
+import type { GcRecord, GcTotals, HistoryHorizon, LedgerPorts, ScrubRecord, SessionCounts } from '../domain/ports.js'
 import type { StandingError } from './background-errors.js'
 import type { CanarySummary, ServiceState } from './service-state.js'
 
@@ -37,6 +37,8 @@ export interface StatusReport {
   lastGc: GcRecord | null
   /** What garbage collection has reclaimed since the ledger was created, and whether a run is under way. */
   gc: GcTotals & { running: boolean }
+  /** History retention: how long removed versions' history stays (0: all of it), and what pruning took. */
+  history: HistoryHorizon & { retentionSeconds: number }
   canary: CanarySummary | null
   recovery: { abortedCommits: number; settledCommits: number; removedTemps: number; durationMs: number } | null
   unrecoveredFault: { at: string; code: string; detail: string } | null
@@ -53,6 +55,7 @@ export interface StatusSources {
   state: ServiceState
   scrubRunning: boolean
   gcRunning: boolean
+  historyRetentionSeconds: number
   owedFailures: number
   backgroundErrors: StandingError[]
   /** Free space that cannot be read is shown as unknown; the error goes here. */
@@ -99,6 +102,7 @@ export async function statusReport(sources: StatusSources): Promise<StatusReport
     scrubRunning: sources.scrubRunning,
     lastGc: (await bookkeeping.lastGc()) ?? null,
     gc: { ...(await bookkeeping.gcTotals()), running: sources.gcRunning },
+    history: { ...(await log.historyHorizon()), retentionSeconds: sources.historyRetentionSeconds },
     canary: state.canary ?? null,
     recovery: state.lastRecovery ?? null,
     unrecoveredFault: state.unrecoveredFault ?? null,

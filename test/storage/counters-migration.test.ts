@@ -1,4 +1,4 @@
-// A ledger written before the counters existed (schema version 5) is counted right once the next
+// A ledger written before the counters existed is counted right once the next
 // release opens it: the migration fills the counters from the rows already there.
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -6,7 +6,8 @@ import type { PlannedArtifact } from '../../src/domain/ports.js'
 import { CANARY_SESSION_ID } from '../../src/domain/session.js'
 import { SqliteBookkeeping } from '../../src/storage/sqlite/bookkeeping.js'
 import { SqliteCommitLog } from '../../src/storage/sqlite/commit-log.js'
-import { LEDGER_SCHEMA_VERSION, openLedgerDb } from '../../src/storage/sqlite/ledger-db.js'
+import { COUNTERS_RECOUNT } from '../../src/storage/sqlite/counters.js'
+import { BEFORE_COUNTERS_SCHEMA_VERSION, LEDGER_SCHEMA_VERSION, openLedgerDb } from '../../src/storage/sqlite/ledger-db.js'
 import { SqliteSessionStore } from '../../src/storage/sqlite/session-store.js'
 import { SqlRunner } from '../../src/storage/sqlite/sql-runner.js'
 import { sha256 } from '../support/factories.js'
@@ -29,7 +30,7 @@ function planned(name: string, text: string): PlannedArtifact {
 describe('the counters migration', () => {
   it('counts the commits, sessions and objects a ledger of the previous schema already holds', async () => {
     const path = join(await makeDataDir(), 'ledger.db')
-    const previous = LEDGER_SCHEMA_VERSION - 1
+    const previous = BEFORE_COUNTERS_SCHEMA_VERSION
     const old = openAdapters(path, previous)
     expect(old.run.db.pragma('user_version', { simple: true })).toBe(previous)
     expect(old.run.db.prepare("SELECT name FROM sqlite_master WHERE name = 'counters'").get()).toBeUndefined()
@@ -72,7 +73,7 @@ describe('the counters migration', () => {
 })
 
 describe('the newest commit and failure the counters name', () => {
-  it('move back to the next newest when the newest entry is deleted', async () => {
+  it('move back to the next newest when the newest entry is deleted, and the counts keep the deleted', async () => {
     const { run, log } = openAdapters(join(await makeDataDir(), 'ledger.db'))
     try {
       const pending = (artifacts: PlannedArtifact[]) =>
@@ -86,14 +87,18 @@ describe('the newest commit and failure the counters name', () => {
       const newerFailure = await pending([planned('g.txt', 'g')])
       await log.markAborted(newerFailure, { code: 'client_disconnected', detail: 'x' })
       expect([(await log.lastCommit())?.seq, (await log.lastFailure())?.seq]).toEqual([newer, newerFailure])
-      // No port deletes the newest entry yet (deletion and retention will): SQL stands in for them here.
+      // Only history pruning deletes entries, and it never takes the newest: SQL stands in for it here.
       for (const seq of [newer, newerFailure]) {
         for (const table of ['transitions', 'commit_artifacts']) run.db.prepare(`DELETE FROM ${table} WHERE commit_seq = ?`).run(seq)
         run.db.prepare('DELETE FROM latest_artifacts WHERE commit_seq = ?').run(seq)
         run.db.prepare('DELETE FROM commits WHERE seq = ?').run(seq)
       }
       expect([(await log.lastCommit())?.seq, (await log.lastFailure())?.seq]).toEqual([older, olderFailure])
-      expect(await log.commitCounts()).toEqual({ pending: 0, committed: 1, failed: 1, aborted: 0 })
+      // Deleted entries stay counted (apart, as pruned), and a recount from the rows keeps them.
+      const counts = { pending: 0, committed: 2, failed: 1, aborted: 1 }
+      expect(await log.commitCounts()).toEqual(counts)
+      run.db.exec(COUNTERS_RECOUNT)
+      expect(await log.commitCounts()).toEqual(counts)
     } finally {
       await log.close()
     }

@@ -75,6 +75,31 @@ export interface ExpiryQuery {
   limit: number
 }
 
+/** One batch of history pruning: entries after `afterSeq` created before `before`, up to `limit` examined. */
+export interface HistoryPruneQuery {
+  before: string
+  afterSeq: number
+  limit: number
+}
+
+export interface HistoryPruneResult {
+  /** Entries and version rows deleted. */
+  entries: number
+  versions: number
+  /** Where the next batch starts (after this seq): the last entry examined, or 0 once the pass reached the horizon. */
+  lastSeq: number
+  /** True when the batch reached the horizon: the next pass starts from the beginning again. */
+  reachedHorizon: boolean
+}
+
+/** What pruning has taken from the log, kept with the data. */
+export interface HistoryHorizon {
+  /** Entries pruned, ever. */
+  prunedEntries: number
+  /** A snapshot (`?at=`) before this seq may lack versions whose rows were pruned: it is refused (0: none). */
+  completeSnapshotsFrom: number
+}
+
 export interface StoredIdempotencyKey {
   fingerprint: string
   commitSeq: number
@@ -146,6 +171,17 @@ export interface CommitLog {
    * `deleteAfterDays` days before `now`. The canary's session is included.
    */
   expirable(query: ExpiryQuery): Promise<ExpiryCandidate[]>
+
+  /**
+   * Deletes history that no longer has an effect, for entries created before `before`: a commit of bytes
+   * every version of which was removed (by an entry also before it) and whose objects are reclaimed or
+   * live elsewhere, never the highest version of a name (numbering continues from it); a failed or aborted
+   * commit; an expire entry none of whose versions are left. Delete, close, expect and session entries
+   * stay. Settled entries only. Counts of commits do not go down: the pruned are counted apart.
+   * Crash: a batch is one transaction.
+   */
+  pruneHistory(query: HistoryPruneQuery): Promise<HistoryPruneResult>
+  historyHorizon(): Promise<HistoryHorizon>
 
   idempotencyKey(sessionId: string, key: string): Promise<StoredIdempotencyKey | undefined>
   commitById(id: string): Promise<CommitWithTransitions | undefined>

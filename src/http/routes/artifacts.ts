@@ -90,7 +90,7 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
       tags: ['artifacts'],
       params: SessionParams,
       querystring: ListQuery,
-      response: { 200: sessionResponse('the artifacts, with the session head ETag', ArtifactList), ...problemResponses(400, 404, 422) },
+      response: { 200: sessionResponse('the artifacts, with the session head ETag', ArtifactList), ...problemResponses(400, 404, 410, 422) },
     },
   }, async (req, reply) => {
     const listing = await ledger.listArtifacts(req.params.sid, parseAtSeq(req.query.at))

@@ -49,7 +49,8 @@ const STATUS_MEANINGS: Record<number, string> = {
   404: 'no such session, artifact, version or commit',
   408: 'the request body made no progress for BODY_IDLE_TIMEOUT_MS: the client stalled (an aborted entry is recorded)',
   409: 'conflict: an Idempotency-Key reused with another body, a name that would be a folder of another, a closed or deleted session (session_deleted), or a hold (held)',
-  410: 'gone: the artifact was deleted (artifact_deleted) or the version expired by retention (version_expired); its history stays in the log',
+  410: 'gone: the artifact was deleted (artifact_deleted) or the version expired by retention (version_expired); its history stays in the log ' +
+    'until HISTORY_RETENTION_SECONDS after the removal, and a version or snapshot (?at=) older than what was pruned since answers history_pruned',
   412: 'a precondition (If-Match, If-None-Match) does not hold',
   413: 'the body is larger than the configured limit',
   415: 'the body is not JSON in UTF-8, or it has a Content-Encoding the service does not decode',

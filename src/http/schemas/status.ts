@@ -48,6 +48,11 @@ export const StatusReport = Type.Object({
   gc: Type.Object({
     runs: Count, reclaimedObjects: Count, reclaimedBytes: Count, running: Type.Boolean(),
   }, { description: 'what garbage collection has reclaimed since the ledger was created' }),
+  history: Type.Object({
+    retentionSeconds: Type.Integer({ minimum: 0, description: 'how long the history of a removed version stays after its removal (HISTORY_RETENTION_SECONDS; 0: all history is kept)' }),
+    prunedEntries: Type.Integer({ minimum: 0, description: 'log entries pruned since the ledger was created; commit counts still include them' }),
+    completeSnapshotsFrom: Type.Integer({ minimum: 0, description: 'a snapshot (?at=) before this seq answers 410 history_pruned; 0 when nothing was pruned' }),
+  }, { description: 'history retention: entries of versions removed long ago, and the expiries that removed them, are pruned' }),
   canary: Nullable(Type.Object({ at: Type.String(), ok: Type.Boolean(), latencyMs: Count, error: Type.Union([Type.String(), Type.Null()]) })),
   recovery: Nullable(Type.Object({ abortedCommits: Count, settledCommits: Count, removedTemps: Count, durationMs: Count })),
   unrecoveredFault: Nullable(Type.Object({ at: Type.String(), code: Type.String(), detail: Type.String() })),

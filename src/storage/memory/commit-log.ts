@@ -4,13 +4,14 @@ import { COMMIT_STATES, type CommitState } from '../../domain/commit-state.js'
 import { countsFor, tally } from '../../domain/counts.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions } from '../../domain/model.js'
 import type {
-  CommitFilter, CommitLog, EndedAttempt, ExpiryCandidate, ExpiryQuery, PendingCommit, PendingEntry, StoredIdempotencyKey, UnsettledCommit,
+  CommitFilter, CommitLog, EndedAttempt, ExpiryCandidate, ExpiryQuery, HistoryHorizon, HistoryPruneQuery, HistoryPruneResult, PendingCommit, PendingEntry, StoredIdempotencyKey, UnsettledCommit,
 } from '../../domain/ports.js'
 import { CANARY_SESSION_ID } from '../../domain/session.js'
 import {
   append, byName, ensureSession, inSnapshot, keyOf, moveHead, mustEntry, mustSession, now, rederive, toRecord, transition, versions,
   type EntryRow, type LogData, type MemoryLogState,
 } from './log-state.js'
+import { historyHorizon, pruneHistory } from './history.js'
 import { expirable } from './removals.js'
 
 export class MemoryCommitLog implements CommitLog {
@@ -173,6 +174,14 @@ export class MemoryCommitLog implements CommitLog {
     return this.run((data) => expirable(data, query))
   }
 
+  pruneHistory(query: HistoryPruneQuery): Promise<HistoryPruneResult> {
+    return this.run((data) => pruneHistory(data, query))
+  }
+
+  historyHorizon(): Promise<HistoryHorizon> {
+    return this.run((data) => historyHorizon(data))
+  }
+
   idempotencyKey(sessionId: string, key: string): Promise<StoredIdempotencyKey | undefined> {
     return this.run((data) => data.idempotency.get(keyOf(sessionId, key)))
   }
@@ -233,7 +242,12 @@ export class MemoryCommitLog implements CommitLog {
 
   // Counted by a walk of the entries: a memory log stays small, and the walk is the plain statement of what SQLite's counters keep.
   commitCounts(): Promise<Record<CommitState, number>> {
-    return this.run((data) => countsFor(COMMIT_STATES, tally(this.entries(data, (e) => e.kind === 'artifacts' && e.sessionId !== CANARY_SESSION_ID).map((e) => e.state))))
+    return this.run((data) => {
+      const live = tally(this.entries(data, (e) => e.kind === 'artifacts' && e.sessionId !== CANARY_SESSION_ID).map((e) => e.state))
+      // Pruned commits stay counted, as SQLite's counters keep them.
+      for (const [state, n] of Object.entries(data.pruned.commitsByState)) live.set(state, (live.get(state) ?? 0) + n)
+      return countsFor(COMMIT_STATES, live)
+    })
   }
 
   lastCommit(): Promise<CommitRecord | undefined> {

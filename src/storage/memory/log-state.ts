@@ -34,6 +34,8 @@ export interface LogData {
   toCollect: Set<string>
   gcRuns: GcRecord[]
   gcTotals: GcTotals
+  /** What history pruning took: commits of bytes by state (still counted), every entry, and the snapshot horizon. */
+  pruned: { commitsByState: Partial<Record<CommitState, number>>; entries: number; completeSnapshotsFrom: number }
 }
 
 export function keyOf(sessionId: string, key: string): string {
@@ -44,6 +46,7 @@ export class MemoryLogState {
   data: LogData = {
     nextSeq: 1, entries: new Map(), sessions: new Map(), latest: new Map(), objects: new Map(), idempotency: new Map(), scrubs: [],
     toCollect: new Set(), gcRuns: [], gcTotals: { runs: 0, reclaimedObjects: 0, reclaimedBytes: 0 },
+    pruned: { commitsByState: {}, entries: 0, completeSnapshotsFrom: 0 },
   }
   readonly gate = new UnitGate()
 

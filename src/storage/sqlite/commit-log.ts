@@ -5,10 +5,11 @@ import { COMMIT_STATES, type CommitState } from '../../domain/commit-state.js'
 import { countsFor } from '../../domain/counts.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, EntryChange, EntryKind } from '../../domain/model.js'
 import type {
-  CommitFilter, CommitLog, EndedAttempt, ExpiryCandidate, ExpiryQuery, PendingCommit, PendingEntry, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit,
+  CommitFilter, CommitLog, EndedAttempt, ExpiryCandidate, ExpiryQuery, HistoryHorizon, HistoryPruneQuery, HistoryPruneResult, PendingCommit, PendingEntry, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit,
 } from '../../domain/ports.js'
 import { COUNTER_FAMILIES } from './counters.js'
 import { GroupCommit } from './group-commit.js'
+import { historyHorizon, pruneHistory } from './history.js'
 import { addTransition, moveSessionHead } from './log-entries.js'
 import * as query from './log-queries.js'
 import { expirable } from './removals.js'
@@ -191,6 +192,14 @@ export class SqliteCommitLog implements CommitLog {
 
   expirable(query: ExpiryQuery): Promise<ExpiryCandidate[]> {
     return this.read((run) => expirable(run, query))
+  }
+
+  pruneHistory(prune: HistoryPruneQuery): Promise<HistoryPruneResult> {
+    return this.run.write('log-prune-history', () => pruneHistory(this.run, prune))
+  }
+
+  historyHorizon(): Promise<HistoryHorizon> {
+    return this.read((run) => historyHorizon(run))
   }
 
   idempotencyKey(sessionId: string, key: string): Promise<StoredIdempotencyKey | undefined> {

@@ -19,6 +19,13 @@ export const COUNTER_FAMILIES = {
    * write path nothing (a partial index per row would cost a page per transaction).
    */
   newest: 'newest',
+  /**
+   * Commits of bytes pruned from history, by the state they ended in: pruning deletes rows, never counts,
+   * so commitsByState keeps every commit ever made, and a recount adds these back.
+   */
+  commitsPruned: 'commits.pruned',
+  /** `prunedEntries` (entries of every kind pruned, ever) and `completeSnapshotsFrom` (see HistoryHorizon). */
+  history: 'history',
 } as const
 
 const CANARY = `'${CANARY_SESSION_ID}'`
@@ -29,7 +36,9 @@ function bump(family: string, key: string, delta: string, when: string): string 
     ON CONFLICT (family, key) DO UPDATE SET n = n + excluded.n;`
 }
 
-const { commitsByState: COMMITS, sessionsByState: SESSIONS, sessionsByCloser: CLOSERS, objects: OBJECTS, newest: NEWEST } = COUNTER_FAMILIES
+const {
+  commitsByState: COMMITS, sessionsByState: SESSIONS, sessionsByCloser: CLOSERS, objects: OBJECTS, newest: NEWEST, commitsPruned: PRUNED, history: HISTORY,
+} = COUNTER_FAMILIES
 const isCountedCommit = (row: 'NEW' | 'OLD'): string => `${row}.kind = 'artifacts' AND ${row}.session_id != ${CANARY}`
 /** Which entries the two `newest` seqs follow, as a condition on a row of commits (bare, NEW or OLD). */
 const NEWEST_OF = {
@@ -121,11 +130,31 @@ export const COUNTERS_SCHEMA = `
   CREATE INDEX idempotency_keys_by_commit ON idempotency_keys (commit_seq);
 `
 
-/** Every counter, counted again from the rows: the counters migration fills the table with it (and bench/big-log.mjs after a bulk load). */
+/**
+ * History pruning (a migration after the counters one): deleting an entry, which only pruning does, moves
+ * it from the live rows to the pruned counts instead of taking it out of the counts.
+ */
+export const HISTORY_PRUNING_SCHEMA = `
+  DROP TRIGGER count_commit_delete;
+  CREATE TRIGGER count_commit_delete AFTER DELETE ON commits BEGIN
+    ${bump(PRUNED, 'OLD.state', '1', isCountedCommit('OLD'))}
+    ${bump(HISTORY, "'prunedEntries'", '1', 'true')}
+    ${retreat('committed')}
+    ${retreat('failed')}
+  END;
+`
+
+/**
+ * Every counter, counted again from the rows: the counters migration fills the table with it (and
+ * bench/big-log.mjs after a bulk load). What pruning deleted cannot be counted again: its counts stay.
+ */
 export const COUNTERS_RECOUNT = `
-  DELETE FROM counters;
+  DELETE FROM counters WHERE family NOT IN ('${PRUNED}', '${HISTORY}');
   INSERT INTO counters (family, key, n)
-    SELECT '${COMMITS}', state, COUNT(*) FROM commits WHERE kind = 'artifacts' AND session_id != ${CANARY} GROUP BY state;
+    SELECT '${COMMITS}', state, SUM(n) FROM (
+      SELECT state, COUNT(*) AS n FROM commits WHERE kind = 'artifacts' AND session_id != ${CANARY} GROUP BY state
+      UNION ALL SELECT key AS state, n FROM counters WHERE family = '${PRUNED}'
+    ) GROUP BY state;
   INSERT INTO counters (family, key, n)
     SELECT '${SESSIONS}', state, COUNT(*) FROM sessions WHERE id != ${CANARY} GROUP BY state;
   INSERT INTO counters (family, key, n)

@@ -1,6 +1,6 @@
 // Opens ledger.db with explicit durability pragmas and brings its schema up to date.
 import Database from 'better-sqlite3'
-import { COUNTERS_RECOUNT, COUNTERS_SCHEMA } from './counters.js'
+import { COUNTERS_RECOUNT, COUNTERS_SCHEMA, HISTORY_PRUNING_SCHEMA } from './counters.js'
 
 export type Db = Database.Database
 
@@ -159,10 +159,14 @@ const MIGRATIONS: readonly Migration[] = [
   // the rows already there, and the indexes status reads the last commit, failure and sessions through.
   `${COUNTERS_SCHEMA}
   ${COUNTERS_RECOUNT}`,
+  HISTORY_PRUNING_SCHEMA,
 ]
 
 /** The schema version this code writes: ledger.db's user_version once it is open. */
 export const LEDGER_SCHEMA_VERSION = MIGRATIONS.length
+
+/** The schema version just before the counters existed: what tests of the counters migration start from. */
+export const BEFORE_COUNTERS_SCHEMA_VERSION = MIGRATIONS.findIndex((m) => typeof m === 'string' && m.includes('CREATE TABLE counters'))
 
 const OLD_KINDS = "IN ('artifacts', 'expect', 'close', 'session')"
 const NEW_KINDS = "IN ('artifacts', 'expect', 'close', 'session', 'delete', 'expire')"

@@ -808,6 +808,15 @@ export interface components {
                 reclaimedBytes: number;
                 running: boolean;
             };
+            /** @description history retention: entries of versions removed long ago, and the expiries that removed them, are pruned */
+            history: {
+                /** @description how long the history of a removed version stays after its removal (HISTORY_RETENTION_SECONDS; 0: all history is kept) */
+                retentionSeconds: number;
+                /** @description log entries pruned since the ledger was created; commit counts still include them */
+                prunedEntries: number;
+                /** @description a snapshot (?at=) before this seq answers 410 history_pruned; 0 when nothing was pruned */
+                completeSnapshotsFrom: number;
+            };
             canary: {
                 at: string;
                 ok: boolean;
@@ -1433,7 +1442,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description gone: the artifact was deleted (artifact_deleted) or the version expired by retention (version_expired); its history stays in the log */
+            /** @description gone: the artifact was deleted (artifact_deleted) or the version expired by retention (version_expired); its history stays in the log until HISTORY_RETENTION_SECONDS after the removal, and a version or snapshot (?at=) older than what was pruned since answers history_pruned */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -1702,7 +1711,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description gone: the artifact was deleted (artifact_deleted) or the version expired by retention (version_expired); its history stays in the log */
+            /** @description gone: the artifact was deleted (artifact_deleted) or the version expired by retention (version_expired); its history stays in the log until HISTORY_RETENTION_SECONDS after the removal, and a version or snapshot (?at=) older than what was pruned since answers history_pruned */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -1870,7 +1879,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description gone: the artifact was deleted (artifact_deleted) or the version expired by retention (version_expired); its history stays in the log */
+            /** @description gone: the artifact was deleted (artifact_deleted) or the version expired by retention (version_expired); its history stays in the log until HISTORY_RETENTION_SECONDS after the removal, and a version or snapshot (?at=) older than what was pruned since answers history_pruned */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -1968,6 +1977,15 @@ export interface operations {
             };
             /** @description no such session, artifact, version or commit */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description gone: the artifact was deleted (artifact_deleted) or the version expired by retention (version_expired); its history stays in the log until HISTORY_RETENTION_SECONDS after the removal, and a version or snapshot (?at=) older than what was pruned since answers history_pruned */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -358,6 +358,42 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
         expect(await sessions.withTransaction((tx) => tx.expireVersions('s1', { retention, versions: [{ name: 'a.txt', version: 1 }] }))).toBeUndefined()
       })
 
+      it('prunes the history of removed versions once settled and past the horizon, batch by batch; counts and numbering stay', async () => {
+        const FUTURE = '2999-12-31T00:00:00.000Z'
+        const c1 = await commit('s1', { 'a.txt': 'x1' })
+        await commit('s1', { 'a.txt': 'x2' })
+        await commit('s1', { 'a.txt': 'x3' })
+        // The same bytes live on elsewhere, so their objects are never released and nothing waits for GC.
+        await commit('s2', { 'k1.txt': 'x1', 'k2.txt': 'x2' })
+        const expire = await sessions.withTransaction((tx) => tx.expireVersions('s1', { retention: { keepVersions: 1 }, versions: [{ name: 'a.txt', version: 1 }, { name: 'a.txt', version: 2 }] }))
+        const counts = await log.commitCounts()
+        // Unsettled, the expire entry holds its versions' rows: recovery finds the names to settle through them.
+        expect(await log.pruneHistory({ before: FUTURE, afterSeq: 0, limit: 100 })).toMatchObject({ entries: 0, reachedHorizon: true })
+        await log.markSettled(expire ?? 0)
+        // Nothing before the horizon: a horizon before everything prunes nothing.
+        expect(await log.pruneHistory({ before: '2000-01-01T00:00:00.000Z', afterSeq: 0, limit: 100 })).toMatchObject({ entries: 0 })
+        expect(await log.pruneHistory({ before: FUTURE, afterSeq: 0, limit: 1 })).toEqual({ entries: 1, versions: 1, lastSeq: c1, reachedHorizon: false })
+        expect(await log.pruneHistory({ before: FUTURE, afterSeq: c1, limit: 100 })).toEqual({ entries: 2, versions: 1, lastSeq: 0, reachedHorizon: true })
+        expect((await log.versionHistory('s1', 'a.txt')).map((v) => v.version)).toEqual([3])
+        expect(await log.commitBySeq(expire ?? 0)).toBeUndefined()
+        expect(await log.commitCounts()).toEqual(counts)
+        expect(await log.historyHorizon()).toEqual({ prunedEntries: 3, completeSnapshotsFrom: expire })
+        await commit('s1', { 'a.txt': 'x4' })
+        expect(await log.latestVersion('s1', 'a.txt')).toMatchObject({ version: 4 })
+        // The highest version of a name stays even once removed: numbering continues from it.
+        await sessions.withTransaction((tx) => tx.deleteArtifact('s2', 'k1.txt', { by: 'ops', target: 'artifact', name: 'k1.txt' }))
+        const deleteSeq = (await log.listCommits({ kind: 'delete', limit: 1 }))[0]?.seq ?? 0
+        await log.markSettled(deleteSeq)
+        expect(await log.pruneHistory({ before: FUTURE, afterSeq: 0, limit: 100 })).toMatchObject({ entries: 0 })
+        expect(await log.commitBySeq(deleteSeq)).toMatchObject({ kind: 'delete' })
+        const reopened = await fixture.reopen?.()
+        if (reopened !== undefined) {
+          fixtures.replace(reopened)
+          expect(await reopened.log.commitCounts()).toEqual({ ...counts, committed: counts.committed + 1 })
+          expect(await reopened.log.historyHorizon()).toEqual({ prunedEntries: 3, completeSnapshotsFrom: expire })
+        }
+      })
+
       it('finds what retention removes: beyond the newest N, older than D days, never in a held or deleted session', async () => {
         for (const text of ['k1', 'k2', 'k3']) await commit('keep', { 'a.txt': text })
         for (const text of ['h1', 'h2', 'h3']) await commit('held', { 'a.txt': text })
