@@ -1,6 +1,7 @@
-// kill -9 while deletions, expiry and garbage collection run: after each restart no live version is lost (it reads back
-// whole), every removed version answers 410 with the code of what removed it, every acknowledged delete
-// is in the log, the plain view equals the live versions, and verify is clean.
+// kill -9 while deletions, expiry, garbage collection and history pruning run: after each restart no live version is
+// lost (it reads back whole), every removed version answers 410 with the code of what removed it (history_pruned once
+// its history is pruned), every acknowledged delete is in the log, the plain view equals the live versions, and
+// verify is clean.
 //
 // CRASH_REMOVAL_CYCLES (6) and CRASH_SEED size and replay the loop.
 import { createHash } from 'node:crypto'
@@ -21,12 +22,12 @@ const NAMES = ['a.txt', 'b/c.txt', 'd.json']
  */
 const BUSY_ENV = {
   CANARY_INTERVAL_MS: '0', SCRUB_INTERVAL_MS: '0', RETENTION_KEEP_VERSIONS: '2', EXPIRY_INTERVAL_MS: '5', EXPIRY_BATCH_SIZE: '3',
-  GC_INTERVAL_MS: '50', GC_GRACE_SECONDS: '1',
+  GC_INTERVAL_MS: '50', GC_GRACE_SECONDS: '1', HISTORY_RETENTION_SECONDS: '1',
 }
 /** Bytes that many commits send: a released object a new commit needs again while collection runs. */
 const SHARED_TEXTS = ['shared one', 'shared two', 'shared three']
 /** Checks run against a quiet server: nothing removes versions while they look. */
-const QUIET_ENV = { CANARY_INTERVAL_MS: '0', SCRUB_INTERVAL_MS: '0', RETENTION_KEEP_VERSIONS: '2', EXPIRY_INTERVAL_MS: '0' }
+const QUIET_ENV = { CANARY_INTERVAL_MS: '0', SCRUB_INTERVAL_MS: '0', RETENTION_KEEP_VERSIONS: '2', EXPIRY_INTERVAL_MS: '0', HISTORY_RETENTION_SECONDS: '0' }
 
 interface Version {
   version: number
@@ -57,6 +58,9 @@ class History {
   removedSeen = { delete: 0, expire: 0 }
   /** Objects garbage collection had reclaimed by the last check. */
   reclaimed = 0
+  /** Acknowledged versions whose history was pruned by the last check, and entries pruned by then. */
+  prunedSeen = 0
+  prunedEntries = 0
 }
 
 async function request(url: string, init: RequestInit = {}): Promise<Response | undefined> {
@@ -105,6 +109,7 @@ async function checkInvariants(server: ServerProcess, history: History): Promise
   const base = server.baseUrl
   const where = `(seed ${SEED})`
   history.removedSeen = { delete: 0, expire: 0 }
+  history.prunedSeen = 0
   for (const { id } of history.deletes) expect((await json<{ kind: string }>(`${base}/v1/commits/${id}`)).kind, `delete ${id} ${where}`).toBe('delete')
   for (const sessionId of history.sessions) {
     const session = await fetch(`${base}/v1/sessions/${sessionId}`)
@@ -131,10 +136,16 @@ async function checkInvariants(server: ServerProcess, history: History): Promise
         const acked = history.versions.get(`${sessionId}\0${name}\0${v.version}`)
         if (acked !== undefined) expect(v.sha256, `${sessionId}/${name} v${v.version} ${where}`).toBe(acked)
       }
+      // An acknowledged version is in the history, or below its highest with its history pruned, and says so.
       const numbers = new Set(versions.map((v) => v.version))
+      const highest = Math.max(0, ...numbers)
       for (const key of history.versions.keys()) {
         const [sid, n, version] = key.split('\0')
-        if (sid === sessionId && n === name) expect(numbers.has(Number(version)), `acknowledged ${key} in the history ${where}`).toBe(true)
+        if (sid !== sessionId || n !== name || numbers.has(Number(version))) continue
+        expect(Number(version), `acknowledged ${key} missing from the history is below the highest ${where}`).toBeLessThan(highest)
+        const read = await fetch(`${base}/v1/sessions/${sessionId}/artifacts/${name}?version=${version}`)
+        expect([read.status, ((await read.json()) as { code: string }).code], `acknowledged ${key} pruned ${where}`).toEqual([410, 'history_pruned'])
+        history.prunedSeen++
       }
     }
     // The plain view holds exactly the live latest versions.
@@ -145,10 +156,12 @@ async function checkInvariants(server: ServerProcess, history: History): Promise
   }
   const report = await json<{ ok: boolean; missing: unknown[]; corrupt: unknown[]; orphaned: unknown[] }>(`${base}/v1/verify`, { method: 'POST' })
   expect(report, `verify ${where}`).toMatchObject({ ok: true, missing: [], corrupt: [], orphaned: [] })
-  history.reclaimed = (await json<{ gc: { reclaimedObjects: number } }>(`${base}/v1/status`)).gc.reclaimedObjects
+  const status = await json<{ gc: { reclaimedObjects: number }; history: { prunedEntries: number } }>(`${base}/v1/status`)
+  history.reclaimed = status.gc.reclaimedObjects
+  history.prunedEntries = status.history.prunedEntries
 }
 
-describe('kill -9 during deletions, expiry and garbage collection', () => {
+describe('kill -9 during deletions, expiry, garbage collection and history pruning', () => {
   let dataDir: string
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'artifact-ledger-kill9-removals-'))
@@ -179,9 +192,12 @@ describe('kill -9 during deletions, expiry and garbage collection', () => {
     }
     const { delete: deleted, expire: expired } = history.removedSeen
     console.log(`kill -9 removals: ${CYCLES} cycles, ${history.versions.size} versions and ${history.deletes.length} deletes acknowledged; ` +
-      `${deleted} versions deleted and ${expired} expired, ${history.reclaimed} objects reclaimed at the end (seed ${SEED})`)
+      `${deleted} versions deleted and ${expired} expired, ${history.reclaimed} objects reclaimed, ${history.prunedEntries} entries pruned ` +
+      `(${history.prunedSeen} acknowledged versions) at the end (seed ${SEED})`)
     expect(history.deletes.length, `seed ${SEED}`).toBeGreaterThan(0)
-    expect(expired, `versions expired by the sweep (seed ${SEED})`).toBeGreaterThan(0)
+    // Expired versions whose history was pruned since are counted among the pruned.
+    expect(expired + history.prunedSeen, `versions expired by the sweep, or removed and pruned since (seed ${SEED})`).toBeGreaterThan(0)
     expect(history.reclaimed, `objects reclaimed by garbage collection (seed ${SEED})`).toBeGreaterThan(0)
+    expect(history.prunedEntries, `entries pruned by history retention (seed ${SEED})`).toBeGreaterThan(0)
   }, 60_000 + CYCLES * 20_000)
 })
