@@ -36,10 +36,10 @@ export class LedgerProblem extends LedgerClientError {
 
 /**
  * Codes of answers about removed things: 410 `artifact_deleted` (every version of the artifact was
- * deleted) and `version_expired` (removed by retention); 409 `session_deleted` (the session takes no
- * change) and `held` (a hold stops deletion).
+ * deleted), `version_expired` (removed by retention) and `history_pruned` (removed long enough ago that
+ * its history is pruned); 409 `session_deleted` (the session takes no change) and `held` (a hold stops deletion).
  */
-export const REMOVAL_CODES = ['artifact_deleted', 'version_expired', 'session_deleted', 'held'] as const
+export const REMOVAL_CODES = ['artifact_deleted', 'version_expired', 'history_pruned', 'session_deleted', 'held'] as const
 export type RemovalCode = (typeof REMOVAL_CODES)[number]
 
 /** True for an answer saying what was asked for is gone: a deleted artifact or an expired version (410). */

@@ -31,7 +31,7 @@ from .errors import (
     InvalidJson, InvalidName, InvalidQuery, InvalidSessionId, InvalidUrl, InvalidUtf8, LedgerError, LedgerProblem,
     LedgerUnavailable, LoneSurrogate, MalformedRequest, MethodNotAllowed, NameConflict, NotFound, NotReady,
     ObjectCorrupt, ObjectMissing, PayloadTooLarge, PreconditionFailed, RangeNotSatisfiable, ReadBackMismatch,
-    ServerDigestMismatch, SessionClosed, SessionDeleted, Held, VersionExpired, SessionIncomplete, SessionNotFound, SessionNotOpen, ShuttingDown,
+    ServerDigestMismatch, SessionClosed, SessionDeleted, Held, VersionExpired, HistoryPruned, SessionIncomplete, SessionNotFound, SessionNotOpen, ShuttingDown,
     StorageFault, TooManyOpenFiles, TooManySubscribers, TooManyUploads, Unauthorized, UnsupportedCharset, UnsupportedContentEncoding,
     UnsupportedMediaType, UriTooLong, ValidationFailed, VersionNotFound, problem_class,
 )
@@ -65,7 +65,7 @@ __all__ = [
     "MalformedRequest", "DuplicateArtifactName", "DuplicateMemberName", "InvalidUtf8", "LoneSurrogate",
     "InexactNumber", "ClientDisconnected", "Unauthorized", "Forbidden", "NotFound", "SessionNotFound",
     "ArtifactNotFound", "VersionNotFound", "CommitNotFound", "MethodNotAllowed", "ClientTimeout", "NameConflict",
-    "IdempotencyKeyReused", "SessionClosed", "SessionDeleted", "Held", "ArtifactDeleted", "VersionExpired", "PreconditionFailed", "PayloadTooLarge", "UriTooLong",
+    "IdempotencyKeyReused", "SessionClosed", "SessionDeleted", "Held", "ArtifactDeleted", "VersionExpired", "HistoryPruned", "PreconditionFailed", "PayloadTooLarge", "UriTooLong",
     "UnsupportedMediaType", "UnsupportedContentEncoding", "UnsupportedCharset", "RangeNotSatisfiable",
     "HeadersTooLarge", "ServerDigestMismatch", "InvalidName", "InvalidSessionId", "DeadlinePassed", "InternalError",
     "StorageFault", "ReadBackMismatch", "ObjectCorrupt", "ObjectMissing", "NotReady", "ShuttingDown",

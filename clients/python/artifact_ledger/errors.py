@@ -281,6 +281,11 @@ class VersionExpired(LedgerProblem):
     CODE = "version_expired"
 
 
+class HistoryPruned(LedgerProblem):
+    """410: the version, or the snapshot asked for, lies in history pruned after HISTORY_RETENTION_SECONDS."""
+    CODE = "history_pruned"
+
+
 class PreconditionFailed(LedgerProblem):
     """412: If-Match or If-None-Match did not hold: someone changed the session or artifact first."""
     CODE = "precondition_failed"
