@@ -7,6 +7,7 @@ import { ObjectCorrupt, ReadBackMismatch } from '../../domain/errors.js'
 import type { ObjectCheck } from '../../domain/ports.js'
 import type { GroupCommit } from './group-commit.js'
 import type { SqlRunner } from './sql-runner.js'
+import { toStorageFailure } from './sqlite-errors.js'
 
 const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
 
@@ -30,12 +31,20 @@ export class InlineObjects {
    * transactions, which never run inside a unit of work, so a lookup sees committed rows only.
    */
   bytesOf(sha256: string): Buffer | undefined {
-    const row = this.run.sql('SELECT bytes FROM inline_objects WHERE sha256 = ?').get(sha256) as { bytes: Buffer } | undefined
-    return row?.bytes
+    try {
+      const row = this.run.sql('SELECT bytes FROM inline_objects WHERE sha256 = ?').get(sha256) as { bytes: Buffer } | undefined
+      return row?.bytes
+    } catch (error) {
+      throw toStorageFailure('object-inline-read', error)
+    }
   }
 
   has(sha256: string): boolean {
-    return this.run.sql('SELECT 1 FROM inline_objects WHERE sha256 = ?').get(sha256) !== undefined
+    try {
+      return this.run.sql('SELECT 1 FROM inline_objects WHERE sha256 = ?').get(sha256) !== undefined
+    } catch (error) {
+      throw toStorageFailure('object-inline-read', error)
+    }
   }
 
   check(sha256: string): ObjectCheck {
