@@ -88,6 +88,8 @@ describe('artifacts inside ledger.db', () => {
     const verify = (await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { repair: false } })).json()
     expect(verify.ok).toBe(false)
     expect(verify.corrupt).toEqual([expect.objectContaining({ kind: 'object', sha256, path: `ledger.db:inline_objects/${sha256}` })])
+    // The background scrub is the same check: it finds the row too.
+    expect(await t.ledger.runScrub()).toMatchObject({ ok: false, corrupt: 1, checkedObjects: 1 })
   })
 
   it('repairs a damaged row from the plain file when verify is asked to', async () => {
