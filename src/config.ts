@@ -15,6 +15,9 @@ export const DEFAULT_DATA_DIR = './data'
  */
 export const DEFAULT_GC_GRACE_SECONDS = 60 * 60
 
+/** Chosen by measurement (docs/performance.md, "Small artifacts inside ledger.db"). */
+export const DEFAULT_INLINE_OBJECT_MAX_BYTES = 32 * 1024
+
 export const EnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
@@ -47,6 +50,10 @@ export const EnvSchema = Type.Object({
   }),
   EVENTS_HEARTBEAT_MS: Type.Integer({ minimum: 1, default: 15_000, description: 'a heartbeat comment on every event stream this often' }),
   MAX_EVENT_SUBSCRIBERS: Type.Integer({ minimum: 1, default: 64, description: 'event streams (GET /v1/events) open at once; beyond, 503 with Retry-After' }),
+  INLINE_OBJECT_MAX_BYTES: Type.Integer({
+    minimum: 0, maximum: 1024 * 1024, default: DEFAULT_INLINE_OBJECT_MAX_BYTES,
+    description: 'artifacts of at most this size are kept inside ledger.db instead of objects/; 0 keeps every one a file',
+  }),
 }, { additionalProperties: true })
 
 export interface Config {
@@ -68,6 +75,8 @@ export interface Config {
   scrubRateBytesPerSec: number
   gcIntervalMs: number
   gcGraceSeconds: number
+  /** Content of at most this many bytes is stored inside ledger.db (docs/performance.md); 0: every object a file. */
+  inlineObjectMaxBytes: number
   sessionDeadlineSeconds: number
   bodyIdleTimeoutMs: number
   maxConcurrentUploads: number
@@ -132,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     scrubRateBytesPerSec: valid.SCRUB_RATE_BYTES_PER_SEC,
     gcIntervalMs: valid.GC_INTERVAL_MS,
     gcGraceSeconds: valid.GC_GRACE_SECONDS,
+    inlineObjectMaxBytes: valid.INLINE_OBJECT_MAX_BYTES,
     sessionDeadlineSeconds: valid.SESSION_DEADLINE_SECONDS,
     bodyIdleTimeoutMs: valid.BODY_IDLE_TIMEOUT_MS,
     maxConcurrentUploads: valid.MAX_CONCURRENT_UPLOADS,

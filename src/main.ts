@@ -40,7 +40,7 @@ process.env['UV_THREADPOOL_SIZE'] ??= '32'
 const { config, tokens } = await readConfig()
 const releaseDataDir = takeDataDir(config.dataDir)
 const logger = pino({ level: config.logLevel, base: { service: 'artifact-ledger', version: SERVICE_VERSION } })
-const ledger = new Ledger(openStorage(config.dataDir), {
+const ledger = new Ledger(openStorage(config.dataDir, undefined, { inlineObjectMaxBytes: config.inlineObjectMaxBytes }), {
   version: SERVICE_VERSION,
   maxArtifactBytes: config.maxArtifactBytes,
   disk: { hardReserveBytes: config.diskHardReserveBytes, softReserveBytes: config.diskSoftReserveBytes },

@@ -24,7 +24,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ EVENTS_HEARTBEAT_MS: '250', MAX_EVENT_SUBSCRIBERS: '2' })).toMatchObject({ eventsHeartbeatMs: 250, maxEventSubscribers: 2 })
   })
 
+  it('keeps artifacts of up to 32 KiB inside ledger.db by default; 0 keeps every one a file', () => {
+    expect(loadConfig({})).toMatchObject({ inlineObjectMaxBytes: 32 * 1024 })
+    expect(loadConfig({ INLINE_OBJECT_MAX_BYTES: '0' })).toMatchObject({ inlineObjectMaxBytes: 0 })
+  })
+
   it.each([
+    [{ INLINE_OBJECT_MAX_BYTES: '-1' }, 'INLINE_OBJECT_MAX_BYTES'],
+    [{ INLINE_OBJECT_MAX_BYTES: String(2 * 1024 * 1024) }, 'INLINE_OBJECT_MAX_BYTES'],
     [{ MAX_EVENT_SUBSCRIBERS: '0' }, 'MAX_EVENT_SUBSCRIBERS'],
     [{ EVENTS_HEARTBEAT_MS: 'often' }, 'EVENTS_HEARTBEAT_MS'],
     [{ RETENTION_KEEP_VERSIONS: '0' }, 'RETENTION_KEEP_VERSIONS'],

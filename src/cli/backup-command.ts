@@ -61,7 +61,7 @@ async function takeBackup(out: Output, dir: string, flags: BackupFlags, backup: 
   }
   const objectBytes = manifest.objects.reduce((sum, o) => sum + o.size, 0)
   out.stdout.write(`backup of ${manifest.source.dataDir} in ${dir}: up to seq ${manifest.database.maxSeq}, ` +
-    `${manifest.objects.length} objects (${bytes(objectBytes)}; ${manifest.objectsLinked} hard-linked, ${manifest.objectsCopied} copied), ` +
+    `${manifest.objects.length} objects (${bytes(objectBytes)}; ${manifest.objectsLinked} hard-linked, ${manifest.objectsCopied} copied, ${manifest.objectsInline ?? 0} inside ledger.db), ` +
     `${manifest.plainFiles} plain files, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
   if (manifest.leftOut.length > 0) out.stdout.write(`left out (--allow-missing): ${manifest.leftOut.map((l) => `${l.sha256} ${l.problem}`).join(', ')}\n`)
   if (manifest.objectsLinked > 0) {

@@ -17,28 +17,42 @@ import { MemoryProbes } from './memory/probes.js'
 import { MemoryBookkeeping, MemorySessionStore } from './memory/session-store.js'
 import { PlainViewOff } from './plain-view-off.js'
 import { SqliteBookkeeping } from './sqlite/bookkeeping.js'
-import { SqliteCommitLog } from './sqlite/commit-log.js'
+import { logGroupCommit, SqliteCommitLog } from './sqlite/commit-log.js'
+import { InlineObjects } from './sqlite/inline-objects.js'
 import { openLedgerDb, type Db } from './sqlite/ledger-db.js'
 import { SqliteLogProbe } from './sqlite/log-probe.js'
 import { SqliteSessionStore } from './sqlite/session-store.js'
 import { SqlRunner } from './sqlite/sql-runner.js'
 import { RealStorageProbes } from './storage-probes.js'
+import { TieredObjectStore } from './tiered-object-store.js'
+
+export interface LocalStorageOptions {
+  /**
+   * Content of at most this many bytes is kept inside ledger.db (INLINE_OBJECT_MAX_BYTES); 0, the
+   * default here, keeps every object a file: tests that damage or delete an object's file by path run
+   * on that. The service passes its configured value.
+   */
+  inlineObjectMaxBytes?: number
+}
 
 /** The ports a ledger runs on by default: SQLite, files under DATA_DIR, in-process coordination. */
-export function openStorage(dataDir: string, fs: DurableFs = realFs): LedgerPorts {
-  return openLocalStorage(dataDir, fs).ports
+export function openStorage(dataDir: string, fs: DurableFs = realFs, options: LocalStorageOptions = {}): LedgerPorts {
+  return openLocalStorage(dataDir, fs, options).ports
 }
 
 /** The same, with the database handle beside the ports, for the tests of the SQLite adapter's own faults. */
-export function openLocalStorage(dataDir: string, fs: DurableFs = realFs): { ports: LedgerPorts; db: Db } {
+export function openLocalStorage(dataDir: string, fs: DurableFs = realFs, options: LocalStorageOptions = {}): { ports: LedgerPorts; db: Db } {
   mkdirSync(dataDir, { recursive: true })
   const db = openLedgerDb(join(dataDir, 'ledger.db'))
   // The plain view is on: uploads stage its copy beside the object's, in the same pass.
-  const objects = new FileObjectStore(dataDir, { fs, stagesViewCopy: true })
+  const files = new FileObjectStore(dataDir, { fs, stagesViewCopy: true })
   const run = new SqlRunner(db)
+  // One group commit for the log and the inline objects: a small commit's bytes share its fsyncs.
+  const group = logGroupCommit(run)
+  const objects = new TieredObjectStore(new InlineObjects(run, group), files, options.inlineObjectMaxBytes ?? 0)
   const sessions = new SqliteSessionStore(run)
   const ports: LedgerPorts = {
-    log: new SqliteCommitLog(run, sessions),
+    log: new SqliteCommitLog(run, sessions, group),
     sessions,
     bookkeeping: new SqliteBookkeeping(run),
     objects,

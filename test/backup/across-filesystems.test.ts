@@ -22,7 +22,8 @@ describe('backup to another filesystem', () => {
     // The point of the test: without a second filesystem it would test linking again.
     expect((await stat(OTHER_FILESYSTEM)).dev).not.toBe((await stat(tmpdir())).dev)
     const dataDir = await makeDataDir()
-    const server = await startServer({ dataDir, env: { CANARY_INTERVAL_MS: '0', SCRUB_INTERVAL_MS: '0' } })
+    // Every object a file (no inline ones): copying files is what this test is about.
+    const server = await startServer({ dataDir, env: { CANARY_INTERVAL_MS: '0', SCRUB_INTERVAL_MS: '0', INLINE_OBJECT_MAX_BYTES: '0' } })
     await server.waitReady()
     const res = await fetch(`${server.baseUrl}/v1/sessions/s1/commits`, {
       method: 'POST', headers: { 'content-type': 'application/json' },

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCli } from '../client/cli-process.js'
 import { killAllServers, startServer } from '../support/server-process.js'
@@ -73,16 +74,28 @@ describe('backup while the service takes writes', () => {
     expect(failures).toEqual([])
 
     const manifest = JSON.parse(await readFile(join(backupDir, 'manifest.json'), 'utf8')) as {
-      database: { maxSeq: number }; objects: { sha256: string; size: number }[]; leftOut: unknown[]
+      database: { maxSeq: number }; objects: { sha256: string; size: number; inline?: true }[]; leftOut: unknown[]
     }
     const before = acked.filter((a) => a.ackedAt < backupBegan)
     const after = acked.filter((a) => a.ackedAt > backupEnded)
     expect(before.length).toBeGreaterThan(20)
     expect(after.length).toBeGreaterThan(0)
     expect(manifest.leftOut).toEqual([])
-    // The manifest lists exactly the objects in the backup (read before a service touches the dir).
+    // The manifest lists exactly the objects in the backup (read before a service touches the dir): the
+    // small commits' inside ledger.db (INLINE_OBJECT_MAX_BYTES), the streamed uploads' as files.
     const objectFiles = (await walk(join(backupDir, 'objects'))).map((f) => f.replace(/^sha256\/(..)\//, '$1'))
-    expect(objectFiles.sort()).toEqual(manifest.objects.map((o) => o.sha256).sort())
+    expect(objectFiles.sort()).toEqual(manifest.objects.filter((o) => o.inline !== true).map((o) => o.sha256).sort())
+    const inline = manifest.objects.filter((o) => o.inline === true)
+    expect(inline.length).toBeGreaterThan(20)
+    const backupDb = new Database(join(backupDir, 'ledger.db'), { readonly: true })
+    const rows = backupDb.prepare('SELECT sha256, bytes FROM inline_objects').all() as { sha256: string; bytes: Buffer }[]
+    backupDb.close()
+    const inlineHeld = new Map(rows.map((row) => [row.sha256, sha256(row.bytes)]))
+    for (const object of inline) expect(inlineHeld.get(object.sha256)).toBe(object.sha256)
+    // backup --verify hashes both kinds against the manifest: the files, and the rows of the backup's ledger.db.
+    const checked = await runCli(['backup', '--verify', '--json', backupDir], { url: server.baseUrl })
+    expect(checked.code, checked.stderr).toBe(0)
+    expect(JSON.parse(checked.stdout.toString('utf8'))).toMatchObject({ ok: true, checked: { objects: manifest.objects.length }, findings: [] })
 
     const restored = await startServer({ dataDir: backupDir, env: QUIET })
     await restored.waitReady()

@@ -14,7 +14,8 @@ afterAll(killAllServers)
 
 async function ledgerWithThreeObjects(): Promise<{ dataDir: string; digests: string[] }> {
   const dataDir = await makeDataDir()
-  const server = await startServer({ dataDir, env: { CANARY_INTERVAL_MS: '0', SCRUB_INTERVAL_MS: '0' } })
+  // Objects as files, which the tests delete or damage (inline ones: test/http/inline-objects.test.ts).
+  const server = await startServer({ dataDir, env: { CANARY_INTERVAL_MS: '0', SCRUB_INTERVAL_MS: '0', INLINE_OBJECT_MAX_BYTES: '0' } })
   await server.waitReady()
   const res = await fetch(`${server.baseUrl}/v1/sessions/s1/commits`, {
     method: 'POST',

@@ -5,3 +5,6 @@ import { join } from 'node:path'
 export function objectFile(dataDir: string, sha256: string): string {
   return join(dataDir, 'objects', 'sha256', sha256.slice(0, 2), sha256.slice(2))
 }
+
+/** Where an inline object's bytes are: a row of ledger.db's inline_objects (INLINE_OBJECT_MAX_BYTES). */
+export const INLINE_OBJECTS_TABLE = 'inline_objects'

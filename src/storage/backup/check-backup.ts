@@ -1,6 +1,7 @@
 // `artifact-ledger backup --verify`: re-hashes a finished backup's database and every object against its manifest.
 import { join } from 'node:path'
 import { BackupFailed } from './backup-failed.js'
+import { InlineObjectReader } from './database-snapshot.js'
 import { readManifest, type BackupManifest } from './manifest.js'
 import { objectPath } from './object-copies.js'
 import { isNotFound } from '../files/io-errors.js'
@@ -26,7 +27,20 @@ export async function checkBackup(dir: string): Promise<BackupCheck> {
   if (database === undefined) findings.push({ path: 'ledger.db', problem: 'missing' })
   else if (database.sha256 !== manifest.database.sha256) findings.push({ path: 'ledger.db', problem: 'changed' })
   let bytes = 0
-  for (const { sha256, size } of manifest.objects) {
+  if (database !== undefined) {
+    const reader = new InlineObjectReader(join(dir, 'ledger.db'))
+    try {
+      for (const { sha256, size } of manifest.objects.filter((o) => o.inline === true)) {
+        const found = reader.check(sha256)
+        bytes += found.size
+        const shown = `ledger.db:inline_objects/${sha256}`
+        if (found.state !== 'ok' || found.size !== size) findings.push({ path: shown, problem: found.state === 'missing' ? 'missing' : 'corrupt' })
+      }
+    } finally {
+      reader.close()
+    }
+  }
+  for (const { sha256, size } of manifest.objects.filter((o) => o.inline !== true)) {
     const path = objectPath(dir, sha256)
     const found = await hashOrMissing(path, dir)
     bytes += found?.size ?? 0

@@ -1,4 +1,5 @@
 // ledger.db as one consistent snapshot, taken beside the running service: no lock of its, no writer waits.
+import { createHash } from 'node:crypto'
 import { constants } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { dirname } from 'node:path'
@@ -11,6 +12,8 @@ export interface SnapshotContents {
   objects: { sha256: string; size: number }[]
   /** The latest committed version of every artifact: what the plain view must show. */
   latest: { sessionId: string; name: string; sha256: string }[]
+  /** Objects whose bytes are rows of the snapshot itself (inline_objects): nothing to link or copy. */
+  inline: Set<string>
 }
 
 /**
@@ -48,7 +51,9 @@ export function readSnapshot(path: string): SnapshotContents {
       ${hasRemovals ? 'AND removed_seq IS NULL' : ''} GROUP BY sha256 ORDER BY MAX(commit_seq), sha256`).all() as { sha256: string; size: number }[]
     const latest = (db.prepare('SELECT session_id, name, sha256 FROM latest_artifacts ORDER BY session_id, name').all() as { session_id: string; name: string; sha256: string }[])
       .map((row) => ({ sessionId: row.session_id, name: row.name, sha256: row.sha256 }))
-    return { maxSeq, objects, latest }
+    const hasInline = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'inline_objects'").get() !== undefined
+    const inline = new Set(hasInline ? db.prepare('SELECT sha256 FROM inline_objects').pluck().all() as string[] : [])
+    return { maxSeq, objects, latest, inline }
   } finally {
     db.close()
   }
@@ -60,5 +65,35 @@ async function fsyncPath(path: string, flags: number): Promise<void> {
     await handle.sync()
   } finally {
     await handle.close()
+  }
+}
+
+/**
+ * The inline objects of a snapshot (or of a backup's ledger.db), read through one read-only connection.
+ * SQLite keeps no page checksums, so a damaged row reads back without an error: `check` hashes it.
+ */
+export class InlineObjectReader {
+  private readonly db: Database.Database
+  /** Undefined in a ledger from before inline objects: none of its objects is inline. */
+  private readonly select: Database.Statement | undefined
+
+  constructor(path: string) {
+    this.db = new Database(path, { readonly: true, fileMustExist: true })
+    const hasTable = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'inline_objects'").get() !== undefined
+    this.select = hasTable ? this.db.prepare('SELECT bytes FROM inline_objects WHERE sha256 = ?') : undefined
+  }
+
+  bytesOf(sha256: string): Buffer | undefined {
+    return (this.select?.get(sha256) as { bytes: Buffer } | undefined)?.bytes
+  }
+
+  check(sha256: string): { state: 'ok' | 'missing' | 'corrupt'; size: number } {
+    const bytes = this.bytesOf(sha256)
+    if (bytes === undefined) return { state: 'missing', size: 0 }
+    return { state: createHash('sha256').update(bytes).digest('hex') === sha256 ? 'ok' : 'corrupt', size: bytes.byteLength }
+  }
+
+  close(): void {
+    this.db.close()
   }
 }

@@ -24,12 +24,17 @@ export interface BackupManifest {
   source: { host: string; dataDir: string }
   /** ledger.db as the snapshot wrote it; a service started on the backup changes it. */
   database: { file: 'ledger.db'; sha256: string; size: number; maxSeq: number }
-  /** Every object the snapshot's committed versions refer to and the backup holds, by digest. */
-  objects: { sha256: string; size: number }[]
+  /**
+   * Every object the snapshot's committed versions refer to and the backup holds, by digest; `inline`
+   * when its bytes are a row of the backup's ledger.db (INLINE_OBJECT_MAX_BYTES) rather than a file.
+   */
+  objects: { sha256: string; size: number; inline?: true }[]
   leftOut: LeftOut[]
   /** How the objects got here: hard links share their bytes with the source (same disk). */
   objectsLinked: number
   objectsCopied: number
+  /** Objects held inside ledger.db, hashed there (absent from backups taken before inline objects). */
+  objectsInline?: number
   plainFiles: number
   /** The GC grace the backup kept within, from its snapshot to its last object. */
   gcGraceSeconds: number

@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { BackupFailed } from './backup-failed.js'
-import { readSnapshot, snapshotDatabase } from './database-snapshot.js'
+import { InlineObjectReader, readSnapshot, snapshotDatabase } from './database-snapshot.js'
 import { writeManifest, type BackupManifest, type LeftOut } from './manifest.js'
 import { ObjectCopier, objectPath } from './object-copies.js'
 import { FAILURE_JOURNAL_FILE } from '../files/failure-journal.js'
@@ -48,7 +48,19 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
   const linked: string[] = []
   let copied = 0
   const graceEnds = started + options.gcGraceSeconds * 1000
-  for (const { sha256 } of snapshot.objects) {
+  // Inline objects came with the snapshot: hashed in the copy, nothing to link.
+  const inlineReader = new InlineObjectReader(join(target, 'ledger.db'))
+  let inlineIntact = 0
+  try {
+    for (const sha256 of snapshot.objects.map((o) => o.sha256).filter((each) => snapshot.inline.has(each))) {
+      const { state } = inlineReader.check(sha256)
+      if (state === 'ok') inlineIntact++
+      else leftOut.push({ sha256, problem: state })
+    }
+  } finally {
+    inlineReader.close()
+  }
+  for (const { sha256 } of snapshot.objects.filter((o) => !snapshot.inline.has(o.sha256))) {
     const placement = await copier.place(sha256)
     if (placement === 'linked') linked.push(sha256)
     else if (placement === 'copied') copied++
@@ -56,7 +68,7 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
     if (clock() > graceEnds) throw pastGrace(options.gcGraceSeconds, clock() - started)
   }
   await copier.syncDirs()
-  options.progress(`objects: ${linked.length} hard-linked, ${copied} copied and verified (${clock() - started} ms since the snapshot)`)
+  options.progress(`objects: ${linked.length} hard-linked, ${copied} copied and verified, ${inlineIntact} inside ledger.db verified (${clock() - started} ms since the snapshot)`)
 
   // A link shares the source's bytes: hashed here, every one.
   let linkedIntact = 0
@@ -66,7 +78,7 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
   }
   if (leftOut.length > 0 && !options.allowMissing) throw objectsLeftOut(source, leftOut)
 
-  const plainFiles = await writePlainView(target, snapshot.latest, new Set(leftOut.map((l) => l.sha256)))
+  const plainFiles = await writePlainView(target, snapshot.latest, new Set(leftOut.map((l) => l.sha256)), snapshot.inline)
   options.progress(`plain view: ${plainFiles} files written from the snapshot's latest versions`)
 
   const database = await hashFile(join(target, 'ledger.db'), target)
@@ -79,10 +91,11 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
     serviceVersion: options.serviceVersion,
     source: { host: hostname(), dataDir: source },
     database: { file: 'ledger.db', ...database, maxSeq: snapshot.maxSeq },
-    objects: snapshot.objects.filter((o) => !bad.has(o.sha256)),
+    objects: snapshot.objects.filter((o) => !bad.has(o.sha256)).map((o) => (snapshot.inline.has(o.sha256) ? { ...o, inline: true as const } : o)),
     leftOut,
     objectsLinked: linkedIntact,
     objectsCopied: copied,
+    objectsInline: inlineIntact,
     plainFiles,
     gcGraceSeconds: options.gcGraceSeconds,
   }
@@ -96,15 +109,29 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
  * a verified copy of the backup's own object (a separate file, as the service keeps it: a tool that
  * edits a plain file must not change an object).
  */
-async function writePlainView(target: string, latest: { sessionId: string; name: string; sha256: string }[], leftOut: Set<string>): Promise<number> {
-  const view = new FilePlainView(target, (sha256) => readLazily(objectPath(target, sha256), `objects/sha256/${sha256}`))
-  let written = 0
-  for (const { sessionId, name, sha256 } of latest) {
-    if (leftOut.has(sha256)) continue
-    await view.show(sessionId, name, { sha256 })
-    written++
+async function writePlainView(
+  target: string, latest: { sessionId: string; name: string; sha256: string }[], leftOut: Set<string>, inline: Set<string>,
+): Promise<number> {
+  const reader = new InlineObjectReader(join(target, 'ledger.db'))
+  try {
+    const view = new FilePlainView(target, (sha256) => {
+      const bytes = inline.has(sha256) ? reader.bytesOf(sha256) : undefined
+      return bytes === undefined ? readLazily(objectPath(target, sha256), `objects/sha256/${sha256}`) : yieldOnce(bytes)
+    })
+    let written = 0
+    for (const { sessionId, name, sha256 } of latest) {
+      if (leftOut.has(sha256)) continue
+      await view.show(sessionId, name, { sha256 })
+      written++
+    }
+    return written
+  } finally {
+    reader.close()
   }
-  return written
+}
+
+async function* yieldOnce(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes
 }
 
 /** Failures the log could not record yet (ledger-failures.jsonl), if any: the restored service records them. */

@@ -25,8 +25,10 @@ export class SqliteCommitLog implements CommitLog {
     private readonly run: SqlRunner,
     /** Commits create sessions and move closed ones between complete and incomplete. */
     private readonly sessions: SqliteSessionStore,
+    /** Shared with whatever else writes small rows beside commits (inline objects), so they share fsyncs. */
+    group?: GroupCommit,
   ) {
-    this.group = new GroupCommit(run, (error) => toStorageFailure('log-group-commit', error))
+    this.group = group ?? logGroupCommit(run)
   }
 
   private read<T>(work: (run: SqlRunner) => T): Promise<T> {
@@ -266,4 +268,9 @@ export class SqliteCommitLog implements CommitLog {
   close(): Promise<void> {
     return this.run.close()
   }
+}
+
+/** The log's group commit: concurrent writes submitted to it share one transaction and one WAL fsync. */
+export function logGroupCommit(run: SqlRunner): GroupCommit {
+  return new GroupCommit(run, (error) => toStorageFailure('log-group-commit', error))
 }

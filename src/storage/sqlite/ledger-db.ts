@@ -155,6 +155,16 @@ const MIGRATIONS: readonly Migration[] = [
   -- history, the canary's included) stay out of its way.
   CREATE INDEX live_versions ON commit_artifacts (session_id, name, version) WHERE version IS NOT NULL AND removed_seq IS NULL;
   `,
+  `
+  -- Small objects kept in the log instead of objects/ (INLINE_OBJECT_MAX_BYTES): written in the group
+  -- commit's transactions, so a small commit's bytes cost no fsync of their own. A rowid table, so the
+  -- blobs stay out of the primary-key index. The objects table (and its counters) records every object
+  -- wherever its bytes are.
+  CREATE TABLE inline_objects (
+    sha256 TEXT PRIMARY KEY,
+    bytes  BLOB NOT NULL
+  );
+  `,
   // Monitoring at any size: counters kept by triggers in the same transactions as the data, filled from
   // the rows already there, and the indexes status reads the last commit, failure and sessions through.
   `${COUNTERS_SCHEMA}
