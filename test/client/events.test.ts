@@ -66,7 +66,14 @@ describe('LedgerClient.events', () => {
     writing = false
     await writer
     const rest = new AbortController()
-    const logged = ((await client.commits({ limit: 1000 })).commits).map((c) => c.seq).filter((seq) => seq > start.seq)
+    // Every page: a slow reconnect under load lets the writer commit more than one page's worth.
+    const logged: number[] = []
+    for (let cursor: string | undefined; ;) {
+      const page = await client.commits({ limit: 1000, ...(cursor === undefined ? {} : { cursor }) })
+      logged.push(...page.commits.map((c) => c.seq).filter((seq) => seq > start.seq))
+      if (page.nextCursor === null) break
+      cursor = page.nextCursor
+    }
     const tail = await collect(client.events({ since: received.at(-1) ?? start.seq, signal: rest.signal }), rest, (got) => received.length + got.length >= logged.length)
     expect([...received, ...tail.map((r) => r.seq)]).toEqual(logged)
   }, 30_000)

@@ -155,6 +155,12 @@ const MIGRATIONS: readonly Migration[] = [
   -- history, the canary's included) stay out of its way.
   CREATE INDEX live_versions ON commit_artifacts (session_id, name, version) WHERE version IS NOT NULL AND removed_seq IS NULL;
   `,
+  // Monitoring at any size: counters kept by triggers in the same transactions as the data, filled from
+  // the rows already there, and the indexes status reads the last commit, failure and sessions through.
+  `${COUNTERS_SCHEMA}
+  ${COUNTERS_RECOUNT}`,
+  HISTORY_PRUNING_SCHEMA,
+  // Migrations are only ever appended: ledgers made by an earlier release have the ones above.
   `
   -- Small objects kept in the log instead of objects/ (INLINE_OBJECT_MAX_BYTES): written in the group
   -- commit's transactions, so a small commit's bytes cost no fsync of their own. A rowid table, so the
@@ -165,11 +171,6 @@ const MIGRATIONS: readonly Migration[] = [
     bytes  BLOB NOT NULL
   );
   `,
-  // Monitoring at any size: counters kept by triggers in the same transactions as the data, filled from
-  // the rows already there, and the indexes status reads the last commit, failure and sessions through.
-  `${COUNTERS_SCHEMA}
-  ${COUNTERS_RECOUNT}`,
-  HISTORY_PRUNING_SCHEMA,
 ]
 
 /** The schema version this code writes: ledger.db's user_version once it is open. */
