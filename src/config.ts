@@ -43,6 +43,10 @@ export const EnvSchema = Type.Object({
   EXPIRY_BATCH_SIZE: Type.Integer({ minimum: 1, default: 1000, description: 'versions expired per batch' }),
   EVENTS_HEARTBEAT_MS: Type.Integer({ minimum: 1, default: 15_000, description: 'a heartbeat comment on every event stream this often' }),
   MAX_EVENT_SUBSCRIBERS: Type.Integer({ minimum: 1, default: 64, description: 'event streams (GET /v1/events) open at once; beyond, 503 with Retry-After' }),
+  PLAIN_VIEW_FLUSH_MS: Type.Integer({
+    minimum: 0, default: 100,
+    description: 'plain files are fsynced in batches this often, behind a checkpoint start-up recovery checks after; 0 fsyncs each before its 2xx',
+  }),
 }, { additionalProperties: true })
 
 export interface Config {
@@ -73,6 +77,7 @@ export interface Config {
   expiryBatchSize: number
   eventsHeartbeatMs: number
   maxEventSubscribers: number
+  plainViewFlushMs: number
 }
 
 const DEFAULT_HARD_RESERVE = 64 * 1024 * 1024
@@ -138,5 +143,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     expiryBatchSize: valid.EXPIRY_BATCH_SIZE,
     eventsHeartbeatMs: valid.EVENTS_HEARTBEAT_MS,
     maxEventSubscribers: valid.MAX_EVENT_SUBSCRIBERS,
+    plainViewFlushMs: valid.PLAIN_VIEW_FLUSH_MS,
   }
 }

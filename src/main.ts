@@ -54,6 +54,7 @@ const ledger = new Ledger(openStorage(config.dataDir), {
   expiryIntervalMs: config.expiryIntervalMs,
   expiryBatchSize: config.expiryBatchSize,
   maxEventSubscribers: config.maxEventSubscribers,
+  plainViewFlushMs: config.plainViewFlushMs,
   logger: logger.child({ component: 'ledger' }),
 })
 const app = await buildApp({

@@ -21,7 +21,8 @@ import { assertCallerSessionId, assertNotDeleted, Sessions, type SessionChanges,
 import { statusReport, type CanarySummary, type StatusReport } from './status.js'
 import { CANARY_SESSION_ID, type SessionState, type WriterError } from '../domain/session.js'
 import { verifyStorage, type VerifyParts, type VerifyReport } from './verify.js'
-import type { LedgerSettings } from './settings.js'
+import { DEFAULT_PLAIN_VIEW_FLUSH_MS, type LedgerSettings } from './settings.js'
+import { PlainViewFlusher } from './plain-view-flush.js'
 
 export type { LedgerSettings } from './settings.js'
 
@@ -40,6 +41,8 @@ export class Ledger {
   private readonly owed: OwedFailures
   private readonly faults: Faults
   private readonly removals: Removals
+  private readonly flusher: PlainViewFlusher
+  private readonly plainViewFlushMs: number
 
   constructor(
     private readonly storage: LedgerPorts,
@@ -52,6 +55,11 @@ export class Ledger {
     this.owed = new OwedFailures(storage.log, storage.failureJournal, (error) => this.reportBackground('record-failure', error))
     this.reader = new Reader(storage.log, storage.bookkeeping, storage.objects, this.observers)
     this.sessions = new Sessions(storage.log, storage.sessions, this.observers, settings.sessionDeadlineSeconds ?? DEFAULT_DEADLINE_SECONDS)
+    this.plainViewFlushMs = settings.plainViewFlushMs ?? DEFAULT_PLAIN_VIEW_FLUSH_MS
+    this.flusher = new PlainViewFlusher(storage, {
+      onError: (error) => this.reportBackground('plain-view-flush', error),
+      onSuccess: () => this.background.succeeded('plain-view-flush'),
+    })
     this.committer = new Committer({
       log: storage.log,
       objects: storage.objects,
@@ -59,6 +67,7 @@ export class Ledger {
       coordination: storage.coordination,
       state: this.state,
       maxArtifactBytes: settings.maxArtifactBytes,
+      batchPlainFlush: this.plainViewFlushMs > 0,
       reconcileSession: (sessionId) => this.faults.reconcileDirty(sessionId),
       noteFault: (error) => this.noteFault(error),
       reportBackground: (path, error) => this.reportBackground(path, error),
@@ -95,8 +104,9 @@ export class Ledger {
   async recover(): Promise<void> {
     this.state.phase = 'recovering'
     await this.owed.replayJournal()
-    const { report, failures } = await recoverAtStartup(this.storage)
+    const { report, failures, recheckedPlainFiles } = await recoverAtStartup(this.storage)
     this.state.lastRecovery = report
+    this.state.recheckedPlainFiles = recheckedPlainFiles
     for (const { sessionId, error } of failures) {
       // The session stays dirty (its next commit reconciles it first) and readiness fails meanwhile.
       this.state.dirtySessions.add(sessionId)
@@ -106,6 +116,12 @@ export class Ledger {
     await this.sessions.closeDue()
     this.state.phase = 'ready'
     this.work.start()
+    this.flusher.start(this.plainViewFlushMs)
+  }
+
+  /** Flushes the plain files shown so far and records the checkpoint now; a failure is reported and thrown. */
+  flushPlainView(): Promise<void> {
+    return this.flusher.flush()
   }
 
   /** Expires every version retention says must go, now, batch by batch; returns how many. Errors are reported and thrown. */
@@ -315,6 +331,8 @@ export class Ledger {
     this.events.close()
     await this.work.stop()
     await this.committer.drain()
+    // The last batch: a clean stop leaves a checkpoint at the end of the log, so the next start checks nothing.
+    await this.flusher.stop()
     await this.storage.log.close()
   }
 }

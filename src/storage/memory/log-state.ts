@@ -34,6 +34,8 @@ export interface LogData {
   toCollect: Set<string>
   gcRuns: GcRecord[]
   gcTotals: GcTotals
+  /** StorageBookkeeping.plainViewCheckpoint; undefined until one is set. */
+  plainViewCheckpoint?: number
 }
 
 export function keyOf(sessionId: string, key: string): string {

@@ -19,6 +19,8 @@ export const COUNTER_FAMILIES = {
    * write path nothing (a partial index per row would cost a page per transaction).
    */
   newest: 'newest',
+  /** Key `flushed_seq`: the plain view's durable checkpoint (StorageBookkeeping.plainViewCheckpoint), set by the ledger, not a trigger. */
+  plainView: 'plain_view',
 } as const
 
 const CANARY = `'${CANARY_SESSION_ID}'`
