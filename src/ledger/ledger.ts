@@ -116,7 +116,8 @@ export class Ledger {
     await this.sessions.closeDue()
     this.state.phase = 'ready'
     this.work.start()
-    this.flusher.start(this.plainViewFlushMs)
+    // Also when each plain file is flushed before its 2xx (0): the batches then only move the checkpoint.
+    this.flusher.start(this.plainViewFlushMs > 0 ? this.plainViewFlushMs : DEFAULT_PLAIN_VIEW_FLUSH_MS)
   }
 
   /** Flushes the plain files shown so far and records the checkpoint now; a failure is reported and thrown. */

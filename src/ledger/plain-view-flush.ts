@@ -39,7 +39,7 @@ export class PlainViewFlusher {
     private readonly events: PlainViewFlushEvents,
   ) {}
 
-  /** Flushes every `intervalMs`; 0 runs no timer (each plain file is then flushed before its 2xx). */
+  /** Flushes every `intervalMs` (0: no timer; `flush()` and `stop()` still run a batch). */
   start(intervalMs: number): void {
     if (intervalMs <= 0 || this.timer !== undefined) return
     this.timer = setInterval(() => {
