@@ -33,6 +33,11 @@ export class PlainViewFlusher {
   private readonly owed = new Map<string, UnflushedFile>()
   /** The checkpoint this process last recorded, so an idle batch writes nothing. */
   private recorded: number | undefined
+  /**
+   * Set once start-up recovery is done: before, a batch would record a checkpoint past entries a
+   * previous process left unflushed and this one has not re-checked yet (a failed start, stopped).
+   */
+  private started = false
 
   constructor(
     private readonly parts: PlainViewFlushParts,
@@ -41,6 +46,7 @@ export class PlainViewFlusher {
 
   /** Flushes every `intervalMs` (0: no timer; `flush()` and `stop()` still run a batch). */
   start(intervalMs: number): void {
+    this.started = true
     if (intervalMs <= 0 || this.timer !== undefined) return
     this.timer = setInterval(() => {
       // A tick during a batch is skipped: the next tick takes everything shown meanwhile.
@@ -71,6 +77,7 @@ export class PlainViewFlusher {
   }
 
   private async runBatch(): Promise<void> {
+    if (!this.started) return
     try {
       const rewriteFailure = await this.rewriteOwed()
       const upTo = await settledPrefix(this.parts.log)

@@ -172,3 +172,21 @@ describe('a failed fsync in the flusher', () => {
     await expectPlainViewEqualsLog(t)
   })
 })
+
+describe('a ledger stopped before its recovery ran', () => {
+  it('records no checkpoint, so the next start still re-checks what the last process left unflushed', async () => {
+    const dataDir = await makeDataDir()
+    const power = new PowerLossFs(join(dataDir, 'sessions'))
+    const crashed = await startLedger({ dataDir, storage: (dir) => openStorage(dir, power), settings: MANUAL })
+    await commit(crashed, { 'a.txt': 'a 1', 'b/c.txt': 'c 1' })
+    expect(await power.powerLoss()).toHaveLength(2)
+    // A start that never got to recovery (it failed before), then a stop: its last batch must not run.
+    const { Ledger } = await import('../../src/ledger/ledger.js')
+    const ports = openStorage(dataDir)
+    const stopped = new Ledger(ports, { version: 'test', maxArtifactBytes: 1 << 20, disk: { hardReserveBytes: 0, softReserveBytes: 0 }, logger: crashed.logs })
+    await stopped.close()
+    const t = await start({ dataDir })
+    expect(t.ledger.state.recheckedPlainFiles).toBe(2)
+    await expectPlainViewEqualsLog(t)
+  })
+})
