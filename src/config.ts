@@ -54,6 +54,10 @@ export const EnvSchema = Type.Object({
     minimum: 0, maximum: 1024 * 1024, default: DEFAULT_INLINE_OBJECT_MAX_BYTES,
     description: 'artifacts of at most this size are kept inside ledger.db instead of objects/; 0 keeps every one a file',
   }),
+  PLAIN_VIEW_FLUSH_MS: Type.Integer({
+    minimum: 0, default: 100,
+    description: 'plain files are fsynced in batches this often, behind a checkpoint start-up recovery checks after; 0 fsyncs each before its 2xx',
+  }),
 }, { additionalProperties: true })
 
 export interface Config {
@@ -87,6 +91,7 @@ export interface Config {
   historyRetentionSeconds: number
   eventsHeartbeatMs: number
   maxEventSubscribers: number
+  plainViewFlushMs: number
 }
 
 const DEFAULT_HARD_RESERVE = 64 * 1024 * 1024
@@ -154,5 +159,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     historyRetentionSeconds: valid.HISTORY_RETENTION_SECONDS,
     eventsHeartbeatMs: valid.EVENTS_HEARTBEAT_MS,
     maxEventSubscribers: valid.MAX_EVENT_SUBSCRIBERS,
+    plainViewFlushMs: valid.PLAIN_VIEW_FLUSH_MS,
   }
 }

@@ -55,6 +55,7 @@ const ledger = new Ledger(openStorage(config.dataDir, undefined, { inlineObjectM
   expiryBatchSize: config.expiryBatchSize,
   historyRetentionSeconds: config.historyRetentionSeconds,
   maxEventSubscribers: config.maxEventSubscribers,
+  plainViewFlushMs: config.plainViewFlushMs,
   logger: logger.child({ component: 'ledger' }),
 })
 const app = await buildApp({

@@ -22,7 +22,8 @@ import { assertCallerSessionId, assertNotDeleted, Sessions, type SessionChanges,
 import { statusReport, type CanarySummary, type StatusReport } from './status.js'
 import { CANARY_SESSION_ID, type SessionState, type WriterError } from '../domain/session.js'
 import { verifyStorage, type VerifyParts, type VerifyReport } from './verify.js'
-import type { LedgerSettings } from './settings.js'
+import { DEFAULT_PLAIN_VIEW_FLUSH_MS, type LedgerSettings } from './settings.js'
+import { PlainViewFlusher } from './plain-view-flush.js'
 
 export type { LedgerSettings } from './settings.js'
 
@@ -42,6 +43,8 @@ export class Ledger {
   private readonly faults: Faults
   private readonly removals: Removals
   private readonly historyPruner: HistoryPruner
+  private readonly flusher: PlainViewFlusher
+  private readonly plainViewFlushMs: number
 
   constructor(
     private readonly storage: LedgerPorts,
@@ -55,6 +58,11 @@ export class Ledger {
     this.historyPruner = new HistoryPruner(storage.log, settings.historyRetentionSeconds ?? 0)
     this.reader = new Reader(storage.log, storage.bookkeeping, storage.objects, this.observers, this.historyPruner)
     this.sessions = new Sessions(storage.log, storage.sessions, this.observers, settings.sessionDeadlineSeconds ?? DEFAULT_DEADLINE_SECONDS)
+    this.plainViewFlushMs = settings.plainViewFlushMs ?? DEFAULT_PLAIN_VIEW_FLUSH_MS
+    this.flusher = new PlainViewFlusher(storage, {
+      onError: (error) => this.reportBackground('plain-view-flush', error),
+      onSuccess: () => this.background.succeeded('plain-view-flush'),
+    })
     this.committer = new Committer({
       log: storage.log,
       objects: storage.objects,
@@ -62,6 +70,7 @@ export class Ledger {
       coordination: storage.coordination,
       state: this.state,
       maxArtifactBytes: settings.maxArtifactBytes,
+      batchPlainFlush: this.plainViewFlushMs > 0,
       reconcileSession: (sessionId) => this.faults.reconcileDirty(sessionId),
       noteFault: (error) => this.noteFault(error),
       reportBackground: (path, error) => this.reportBackground(path, error),
@@ -99,8 +108,9 @@ export class Ledger {
   async recover(): Promise<void> {
     this.state.phase = 'recovering'
     await this.owed.replayJournal()
-    const { report, failures } = await recoverAtStartup(this.storage)
+    const { report, failures, recheckedPlainFiles } = await recoverAtStartup(this.storage)
     this.state.lastRecovery = report
+    this.state.recheckedPlainFiles = recheckedPlainFiles
     for (const { sessionId, error } of failures) {
       // The session stays dirty (its next commit reconciles it first) and readiness fails meanwhile.
       this.state.dirtySessions.add(sessionId)
@@ -110,6 +120,13 @@ export class Ledger {
     await this.sessions.closeDue()
     this.state.phase = 'ready'
     this.work.start()
+    // Also when each plain file is flushed before its 2xx (0): the batches then only move the checkpoint.
+    this.flusher.start(this.plainViewFlushMs > 0 ? this.plainViewFlushMs : DEFAULT_PLAIN_VIEW_FLUSH_MS)
+  }
+
+  /** Flushes the plain files shown so far and records the checkpoint now; a failure is reported and thrown. */
+  flushPlainView(): Promise<void> {
+    return this.flusher.flush()
   }
 
   /** Expires every version retention says must go, now, batch by batch; returns how many. Errors are reported and thrown. */
@@ -325,6 +342,8 @@ export class Ledger {
     this.events.close()
     await this.work.stop()
     await this.committer.drain()
+    // The last batch: a clean stop leaves a checkpoint at the end of the log, so the next start checks nothing.
+    await this.flusher.stop()
     await this.storage.log.close()
   }
 }

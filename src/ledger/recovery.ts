@@ -1,5 +1,5 @@
 // Brings files back in line with the log: after a crash at start-up, after a failed rollback at run time.
-import type { LedgerPorts, UnsettledCommit } from '../domain/ports.js'
+import type { LedgerPorts, UnflushedFile, UnsettledCommit } from '../domain/ports.js'
 
 export type RecoveryParts = Pick<LedgerPorts, 'log' | 'bookkeeping' | 'objects' | 'view' | 'probes' | 'coordination'>
 
@@ -14,13 +14,19 @@ export interface RecoveryOutcome {
   report: RecoveryReport
   /** Commits whose files could not be put back (e.g. their previous object is corrupt). */
   failures: { sessionId: string; error: unknown }[]
+  /** Plain files of entries after the plain view's checkpoint, checked against the log. */
+  recheckedPlainFiles: number
 }
+
+/** Entries read per page when recovery collects the names written after the checkpoint. */
+const RECHECK_PAGE = 1000
 
 export const ABORT_REASON = 'the service stopped before this commit finished; aborted by start-up recovery'
 
 /**
  * Start-up recovery, before the service is ready: pending commits become aborted, every temp file
- * goes, and every plain file a pending commit could have touched is made equal to the log again.
+ * goes, every plain file a pending commit could have touched is made equal to the log again, and so
+ * is every plain file of an entry after the plain view's checkpoint (its flush may not have happened).
  */
 export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOutcome> {
   const started = performance.now()
@@ -47,10 +53,60 @@ export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOu
       failures.push({ sessionId: commit.sessionId, error })
     }
   }
+  const recheckedPlainFiles = await recheckAfterCheckpoint(parts, failures)
   return {
     report: { abortedCommits, settledCommits, removedTemps, durationMs: Math.round(performance.now() - started) },
     failures,
+    recheckedPlainFiles,
   }
+}
+
+/**
+ * The plain files of entries after the checkpoint were published and read back, but their flush may
+ * not have happened before the crash (a power loss can leave them old, empty or missing): each is made
+ * equal to the log (written again, durably, when it differs) and the ones that are flushed now; then
+ * the checkpoint moves to the end of the log. Those at or before it are on disk: verify checks them all.
+ * Returns how many files it checked.
+ */
+async function recheckAfterCheckpoint(parts: RecoveryParts, failures: RecoveryOutcome['failures']): Promise<number> {
+  const last = await parts.log.lastSeq()
+  const checkpoint = await parts.bookkeeping.plainViewCheckpoint()
+  // None recorded: a new log, or one an older release kept, which flushed each plain file before its 2xx.
+  if (checkpoint === undefined || !parts.view.isOn) {
+    await parts.bookkeeping.setPlainViewCheckpoint(last)
+    return 0
+  }
+  const files = new Map<string, UnflushedFile>()
+  for (let after = checkpoint; after < last;) {
+    const page = await parts.log.listCommits({ afterSeq: after, limit: RECHECK_PAGE })
+    for (const entry of page) {
+      for (const { name } of entry.artifacts) files.set(`${entry.sessionId}\u0000${name}`, { sessionId: entry.sessionId, name })
+    }
+    const lastOfPage = page.at(-1)
+    if (lastOfPage === undefined) break
+    after = lastOfPage.seq
+  }
+  const intact: UnflushedFile[] = []
+  const failedBefore = failures.length
+  for (const file of files.values()) {
+    try {
+      if (await reconcileName(parts, file.sessionId, file.name)) intact.push(file)
+    } catch (error) {
+      failures.push({ sessionId: file.sessionId, error })
+    }
+  }
+  // Equal to the log, maybe only in the page cache of a process killed before its flush: flushed now.
+  for (const failed of await parts.view.flush(intact)) {
+    try {
+      // Never fsynced twice: written again, durably.
+      await reconcileName(parts, failed.sessionId, failed.name, { rewrite: true })
+    } catch (error) {
+      failures.push({ sessionId: failed.sessionId, error })
+    }
+  }
+  // A file that could not be put right keeps the checkpoint where it is: the next start checks again.
+  if (failures.length === failedBefore) await parts.bookkeeping.setPlainViewCheckpoint(last)
+  return files.size
 }
 
 /** True when nothing needs the object: no commit in flight claims it and no committed version refers to it. */
@@ -98,17 +154,21 @@ export async function settleCommit(parts: RecoveryParts, commit: UnsettledCommit
   return removed
 }
 
-/** Makes one plain file equal to the latest committed version, or removes it when there is none. */
-async function reconcileName(parts: RecoveryParts, sessionId: string, name: string): Promise<void> {
+/**
+ * Makes one plain file equal to the latest committed version (durably), or removes it when there is
+ * none. Resolves true when a file was already there and equal (`rewrite` writes it again regardless).
+ */
+async function reconcileName(parts: RecoveryParts, sessionId: string, name: string, options: { rewrite?: boolean } = {}): Promise<boolean> {
   const latest = await parts.log.latestVersion(sessionId, name)
   if (latest === undefined) {
     // Also when no file is there: a crash can leave the folders of a new nested name behind, and an
     // empty folder `a/` would later stop a file named `a` from being written.
     await parts.view.remove(sessionId, name)
-    return
+    return false
   }
-  if ((await parts.view.digestOf(sessionId, name)) === latest.sha256) return
+  if (options.rewrite !== true && (await parts.view.digestOf(sessionId, name)) === latest.sha256) return true
   await parts.view.show(sessionId, name, { sha256: latest.sha256 })
+  return false
 }
 
 /**

@@ -24,5 +24,7 @@ export class ServiceState {
   readonly dirtySessions = new Set<string>()
   readonly startedAt = new Date()
   canary: CanarySummary | undefined
+  /** Plain files the last start-up re-checked: those of entries after the plain view's checkpoint. */
+  recheckedPlainFiles: number | undefined
   lastRecovery: { abortedCommits: number; settledCommits: number; removedTemps: number; durationMs: number } | undefined
 }

@@ -37,4 +37,12 @@ export interface LedgerSettings {
   maxEventSubscribers?: number
   /** How often an event stream looks at the log when nothing woke it (default 1 s). */
   eventPollMs?: number
+  /**
+   * How often plain files shown since the last batch are flushed and the checkpoint recorded (default
+   * DEFAULT_PLAIN_VIEW_FLUSH_MS). 0 flushes each plain file before its commit's 2xx, as before batching.
+   */
+  plainViewFlushMs?: number
 }
+
+/** Measured in docs/performance.md ("The plain view flushed in batches"). */
+export const DEFAULT_PLAIN_VIEW_FLUSH_MS = 100

@@ -1,6 +1,6 @@
 // The plain view switched off: a ledger whose objects live elsewhere (or nowhere a tool could read
 // them) shows nothing as files; verify does not look for any.
-import type { PlainView, StagedContent, ViewFile } from '../domain/ports.js'
+import type { PlainView, StagedContent, FlushFailure, ViewFile } from '../domain/ports.js'
 
 export class PlainViewOff implements PlainView {
   readonly isOn = false
@@ -12,6 +12,10 @@ export class PlainViewOff implements PlainView {
   async show(): Promise<void> {}
 
   async showStaged(_sessionId: string, _name: string, _staged: StagedContent): Promise<void> {}
+
+  async flush(): Promise<FlushFailure[]> {
+    return []
+  }
 
   async remove(): Promise<void> {}
 

@@ -42,7 +42,8 @@ describe('health probes', () => {
 
   it('fails while the database cannot take a write transaction', async () => {
     const sqlite = new SqliteFaults()
-    t = await startLedger({ storage: sqlite.open })
+    // No plain-view batch meanwhile: its checkpoint write would fail too, and stay reported until the next batch.
+    t = await startLedger({ storage: sqlite.open, settings: { plainViewFlushMs: 3_600_000 } })
     const release = sqlite.holdWriteLock()
     try {
       const ready = await t.app.inject('/health/ready')

@@ -21,6 +21,15 @@ afterEach(async () => {
   await t.cleanup()
 })
 
+/**
+ * A plain file's fsync happens before the 2xx only with PLAIN_VIEW_FLUSH_MS=0; batched (the default),
+ * it happens after, in the flusher (test/ledger/plain-view-flush.test.ts).
+ */
+async function flushingEachPlainFile(): Promise<void> {
+  await t.cleanup()
+  t = await startLedger({ fs: faults, settings: { plainViewFlushMs: 0 } })
+}
+
 function post(body: unknown) {
   return t.app.inject({ method: 'POST', url: `/v1/sessions/${SID}/commits`, payload: body as object })
 }
@@ -94,6 +103,8 @@ interface CommitFault {
   status: number
   problemCode: string
   factsStep: string
+  /** A fault of a plain file's fsync: it fails the commit only when each plain file is flushed before its 2xx. */
+  plainFsync?: true
 }
 
 const isObjectPath = (path: string): boolean => path.includes('/objects/sha256/')
@@ -107,13 +118,13 @@ const COMMIT_FAULTS: CommitFault[] = [
   },
   {
     title: 'fsync EIO on the plain file write', step: 'fsync', code: 'EIO', options: { when: (path) => path.includes(`/sessions/${SID}/notes/`) },
-    status: 500, problemCode: 'storage_fault', factsStep: 'fsync',
+    status: 500, problemCode: 'storage_fault', factsStep: 'fsync', plainFsync: true,
   },
   {
     // The second plain file fails after both were renamed into place: both must be put back.
     title: 'fsync EIO on a plain file\'s folder after its rename', step: 'fsyncDir', code: 'EIO',
     options: { times: 1, when: (path) => path.endsWith(`/sessions/${SID}/notes`) },
-    status: 500, problemCode: 'storage_fault', factsStep: 'fsync-dir',
+    status: 500, problemCode: 'storage_fault', factsStep: 'fsync-dir', plainFsync: true,
   },
   {
     title: 'rename EACCES of a plain file', step: 'rename', code: 'EACCES', options: { when: (path) => path.endsWith(`/sessions/${SID}/${SUMMARY}`) },
@@ -137,6 +148,7 @@ const COMMIT_FAULTS: CommitFault[] = [
 
 describe('POST /v1/sessions/{sid}/commits when the disk fails', () => {
   it.each(COMMIT_FAULTS)('answers $status $problemCode on $title, logs a failed commit, keeps every plain file, and serves again once it clears', async (fault) => {
+    if (fault.plainFsync === true) await flushingEachPlainFile()
     const previous = await seedCommittedVersions()
     faults.fail(fault.step, fault.code, fault.options)
     const res = await post(twoArtifacts('bad'))
@@ -160,6 +172,7 @@ describe('POST /v1/sessions/{sid}/commits when the disk fails', () => {
   })
 
   it('puts back a plain file already replaced when a later file of the same commit fails', async () => {
+    await flushingEachPlainFile()
     const previous = await seedCommittedVersions()
     faults.fail('fsyncDir', 'EIO', { times: 1, when: (path) => path.endsWith(`/sessions/${SID}/notes`) })
     const renamesBefore = faults.callsOf('rename').length
@@ -315,6 +328,7 @@ describe('GET /health/ready around a storage fault', () => {
   })
 
   it('stays 503 while a session cannot be put back in line, even though the probe write passes', async () => {
+    await flushingEachPlainFile()
     const previous = await seedCommittedVersions()
     // Both plain files are replaced, the second folder's fsync fails, and so does putting them back
     // (every rename after the commit's own two): the folder differs from the log until a write works.

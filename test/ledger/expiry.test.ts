@@ -39,7 +39,8 @@ describe('background expiry', () => {
 
   it('reports a failing sweep on the path expiry in status, metrics and readiness, and says when it works again', async () => {
     const faults = new SqliteFaults()
-    t = await startLedger({ storage: faults.open, settings: { retention: { keepVersions: 1 }, expiryIntervalMs: 50 } })
+    // No plain-view batch while the write lock is held: its checkpoint write would fail beside expiry's.
+    t = await startLedger({ storage: faults.open, settings: { retention: { keepVersions: 1 }, expiryIntervalMs: 50, plainViewFlushMs: 3_600_000 } })
     await commitVersions(2)
     const release = faults.holdWriteLock()
     try {

@@ -83,4 +83,12 @@ export interface StorageBookkeeping {
   objectsToCollect(): Promise<string[]>
   /** Takes a digest off the queue, once its object is gone or referenced again. */
   objectCollected(sha256: string): Promise<void>
+  /**
+   * The plain view's durable checkpoint: every plain file written for an entry at or below this seq
+   * has been flushed to disk, so start-up recovery re-checks only those of later entries. Undefined
+   * when none was ever recorded (a log an older release kept, which flushed each file before its 2xx).
+   */
+  plainViewCheckpoint(): Promise<number | undefined>
+  /** Records the checkpoint; durable once resolved. It may move back (recovery sets what it checked). */
+  setPlainViewCheckpoint(seq: number): Promise<void>
 }

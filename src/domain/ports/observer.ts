@@ -6,7 +6,7 @@ export type CommitOutcomeKind = 'committed' | 'failed' | 'aborted'
 
 /** Where background work runs: each reports the errors it cannot handle under its own name. */
 export const BACKGROUND_PATHS = [
-  'scrub', 'gc', 'canary', 'expiry', 'deadlines', 'recovery', 'record-failure', 'cleanup', 'undo', 'fault-probe', 'reads',
+  'scrub', 'gc', 'canary', 'expiry', 'deadlines', 'recovery', 'record-failure', 'cleanup', 'undo', 'fault-probe', 'reads', 'plain-view-flush',
 ] as const
 export type BackgroundPath = (typeof BACKGROUND_PATHS)[number]
 

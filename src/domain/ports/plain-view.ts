@@ -2,6 +2,25 @@
 // of each artifact for tools that read files. It can be off; recovery rebuilds it from the log.
 import type { StagedContent } from './objects.js'
 
+/** A file shown in a batch whose flush failed: it must be written again before it is known durable. */
+export interface UnflushedFile {
+  sessionId: string
+  name: string
+}
+
+/** A file whose flush failed, and why. */
+export interface FlushFailure extends UnflushedFile {
+  error: unknown
+}
+
+/**
+ * `batched`: published atomically and read back before the call resolves, but not fsynced (nor its
+ * folder); it is durable once a later `flush()` resolves without naming it. Without it, durable on resolve.
+ */
+export interface ShowOptions {
+  batched?: boolean
+}
+
 /** A file found in a session's part of the view. */
 export interface ViewFile {
   /** The artifact name it would be, relative to the session. */
@@ -20,15 +39,23 @@ export interface PlainView {
   /**
    * Makes the file hold this content, atomically: the bytes given, or else the object's, read from the
    * object store; read back before it resolves (an object that does not hash right is ObjectCorrupt).
-   * Crash: the old bytes or all the new ones, never a mix.
+   * Crash: the old bytes or all the new ones, never a mix. Power loss before a batched file is flushed:
+   * the old bytes, the new ones, or an empty or missing file (recovery restores it from the log).
    */
-  show(sessionId: string, name: string, content: { sha256: string; bytes?: Uint8Array }): Promise<void>
+  show(sessionId: string, name: string, content: { sha256: string; bytes?: Uint8Array }, options?: ShowOptions): Promise<void>
   /**
    * Shows content staged by the object store, called side by side with ObjectStore.publish of the same
    * content: a local store staged this copy in the same pass, and the two are read back together.
-   * Crash: the old bytes or all the new ones.
+   * Crash: the old bytes or all the new ones (as `show`, also when batched).
    */
-  showStaged(sessionId: string, name: string, staged: StagedContent): Promise<void>
+  showStaged(sessionId: string, name: string, staged: StagedContent, options?: ShowOptions): Promise<void>
+  /**
+   * Makes every file shown `batched` before this call durable (each file, then each folder, fsynced),
+   * and the files named in `also` (found by recovery, possibly never flushed by the process that wrote
+   * them). Resolves with the files whose flush failed: they are not durable, and must be written
+   * again (a failed fsync is never retried on the same file). Nothing else shown before is lost.
+   */
+  flush(also?: Iterable<UnflushedFile>): Promise<FlushFailure[]>
   /** Removes the file of a name that has no committed version; nothing when there is none. */
   remove(sessionId: string, name: string): Promise<void>
   /** Removes a file found in the session's part of the view (a leftover, a name the log does not know). */

@@ -58,7 +58,7 @@ export const StatusReport = Type.Object({
   unrecoveredFault: Nullable(Type.Object({ at: Type.String(), code: Type.String(), detail: Type.String() })),
   owedFailures: Type.Integer({ minimum: 0, description: 'failed commits the log could not record yet; recorded once it takes writes again' }),
   backgroundErrors: Type.Array(Type.Object({
-    path: Type.String({ description: 'the background work: scrub, gc, canary, deadlines, recovery, record-failure, cleanup, undo, fault-probe, reads' }),
+    path: Type.String({ description: 'the background work: scrub, gc, canary, deadlines, recovery, record-failure, cleanup, undo, fault-probe, reads, plain-view-flush' }),
     code: Type.String(),
     detail: Type.String(),
     since: Type.String({ format: 'date-time' }),

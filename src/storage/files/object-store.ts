@@ -17,6 +17,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/
 /** A file in objects/ that is not an object, younger than this, may belong to a write in progress. */
 export const LEFTOVER_GRACE_MS = 60_000
 
+const VIEW_COPY: ReadonlySet<CopyLabel> = new Set(['plain'])
+
 export interface FileObjectStoreOptions {
   fs?: DurableFs
   /** Stage a copy for the plain view beside each upload (FilePlainView.showStaged puts it in place). */
@@ -57,11 +59,12 @@ export class FileObjectStore implements ObjectStore {
 
   /** Streams bytes into objects/incoming as identical copies while hashing them; nothing is named until published. */
   async stage(source: Uint8Array | AsyncIterable<Uint8Array>, options: StageOptions): Promise<StagedCopies> {
-    const files = await stageCopies(this.incomingDir, source, this.copies, { fs: this.fs, root: this.root, ...options })
+    // The view's copy is not fsynced here: the view flushes it in a batch, or fsyncs it as it places it.
+    const files = await stageCopies(this.incomingDir, source, this.copies, { fs: this.fs, root: this.root, ...options }, VIEW_COPY)
     const [first] = files
     if (first === undefined || files.length !== this.copies.length) throw new Error('staging returned fewer copies than asked for')
     const temps = new Map(files.map((file, i) => [this.copies[i] ?? 'object', file.tempPath]))
-    return new StagedCopies(first.sha256, first.size, temps, { fs: this.fs, root: this.root })
+    return new StagedCopies(first.sha256, first.size, temps, { fs: this.fs, root: this.root }, VIEW_COPY)
   }
 
   /** Names a staged upload by its digest: rename, fsync the folder, read back (with the view's copy, if staged). */

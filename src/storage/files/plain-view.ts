@@ -3,16 +3,21 @@ import { readdir, rmdir } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { ObjectCorrupt } from '../../domain/errors.js'
 import { assertArtifactName, assertSessionId } from '../../domain/names.js'
-import type { PlainView, StagedContent, ViewFile } from '../../domain/ports.js'
+import type { FlushFailure, PlainView, ShowOptions, StagedContent, UnflushedFile, ViewFile } from '../../domain/ports.js'
 import { realFs, type DurableFs } from './fs-seam.js'
 import { isNotFound, storageFailure } from './io-errors.js'
 import { readLazily } from './lazy-read.js'
 import { asStagedHere } from './object-store.js'
-import { hashFile, isTempName, removeTempFiles, removeTempFilesBelow, writeVerified } from './verified-write.js'
+import { fsyncPublished, hashFile, isTempName, removeTempFiles, removeTempFilesBelow, writeVerified } from './verified-write.js'
+
+/** fsyncs in flight at once during a flush: enough to keep the thread pool and the device queue busy. */
+const FLUSH_PARALLELISM = 8
 
 export class FilePlainView implements PlainView {
   readonly isOn = true
   private readonly dir: string
+  /** Files shown batched and not flushed yet, by path. */
+  private unflushed = new Map<string, UnflushedFile>()
 
   constructor(
     private readonly root: string,
@@ -35,21 +40,68 @@ export class FilePlainView implements PlainView {
   }
 
   /** Atomically replaces the plain file with a verified copy of the given bytes, or of the object. */
-  async show(sid: string, name: string, content: { sha256: string; bytes?: Uint8Array }): Promise<void> {
+  async show(sid: string, name: string, content: { sha256: string; bytes?: Uint8Array }, options: ShowOptions = {}): Promise<void> {
     const { sha256, bytes } = content
-    await writeVerified(this.pathOf(sid, name), bytes ?? this.objectContent(sha256), {
-      fs: this.fs,
-      root: this.root,
-      expectedSha256: sha256,
-      expectedMismatch: () => new ObjectCorrupt(`stored object ${sha256} no longer hashes to its name`, { sha256 }),
-    })
+    const path = this.pathOf(sid, name)
+    const deferFlush = options.batched === true
+    try {
+      await writeVerified(path, bytes ?? this.objectContent(sha256), {
+        fs: this.fs,
+        root: this.root,
+        expectedSha256: sha256,
+        expectedMismatch: () => new ObjectCorrupt(`stored object ${sha256} no longer hashes to its name`, { sha256 }),
+        deferFlush,
+      })
+    } finally {
+      // Also after a failure: the rename may have happened, and whatever is there gets flushed.
+      if (deferFlush) this.unflushed.set(path, { sessionId: sid, name })
+    }
   }
 
-  /** Moves the copy staged beside the object into place and fsyncs the folder; it is read back with its object. */
-  async showStaged(sid: string, name: string, staged: StagedContent): Promise<void> {
+  /** Moves the copy staged beside the object into place (fsyncing it unless batched); it is read back with its object. */
+  async showStaged(sid: string, name: string, staged: StagedContent, options: ShowOptions = {}): Promise<void> {
     const copies = asStagedHere(staged)
     if (!copies.hasCopy('plain')) throw new Error(`content ${staged.sha256} was staged without a copy for the plain view`)
-    await copies.place('plain', this.pathOf(sid, name))
+    const path = this.pathOf(sid, name)
+    const deferFlush = options.batched === true
+    try {
+      await copies.place('plain', path, { deferFlush })
+    } finally {
+      if (deferFlush) this.unflushed.set(path, { sessionId: sid, name })
+    }
+  }
+
+  /**
+   * fsyncs every file shown batched so far (and those in `also`), then their folders. A file shown
+   * while this runs waits for the next flush. Returns those whose fsync failed (a folder's failure
+   * fails every file in it); they are not kept for another try: they must be written again.
+   */
+  async flush(also: Iterable<UnflushedFile> = []): Promise<FlushFailure[]> {
+    const batch = this.unflushed
+    this.unflushed = new Map()
+    for (const file of also) batch.set(this.pathOf(file.sessionId, file.name), file)
+    const failed: FlushFailure[] = []
+    const folders = new Map<string, UnflushedFile[]>()
+    await inParallel([...batch], FLUSH_PARALLELISM, async ([path, file]) => {
+      try {
+        // A file removed since needs nothing: its removal fsynced its folder.
+        if (!(await fsyncPublished(path, this.root, this.fs))) return
+      } catch (error) {
+        failed.push({ ...file, error })
+        return
+      }
+      const folder = dirname(path)
+      folders.set(folder, [...(folders.get(folder) ?? []), file])
+    })
+    await inParallel([...folders], FLUSH_PARALLELISM, async ([folder, files]) => {
+      try {
+        await this.fs.fsyncDir(folder)
+      } catch (error) {
+        // Gone since (the session's files removed): nothing in it is left to lose.
+        if (!isNotFound(error)) failed.push(...files.map((file) => ({ ...file, error: storageFailure('fsync-dir', relative(this.root, folder), error) })))
+      }
+    })
+    return failed
   }
 
   /** Removes the plain file of a name that has no committed version, and the folders it leaves empty. */
@@ -162,4 +214,13 @@ export class FilePlainView implements PlainView {
       throw storageFailure('readdir', 'sessions', error)
     }
   }
+}
+
+/** Runs `work` on every item, at most `limit` at a time; `work` handles its own failures. */
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    for (let item = items[next++]; item !== undefined; item = items[next++]) await work(item)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
 }

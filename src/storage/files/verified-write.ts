@@ -21,6 +21,11 @@ export interface WriteOptions {
   /** Refuse to rename when the written bytes do not hash to this. */
   expectedSha256?: string
   expectedMismatch?: (actual: string) => LedgerError
+  /**
+   * Publish without fsyncing the file or its folder: the bytes are read back as usual, but they are
+   * durable only once the caller flushes them (the plain view's batched flush). Never for an object.
+   */
+  deferFlush?: boolean
 }
 
 export interface WrittenFile {
@@ -168,7 +173,7 @@ export async function stageFile(
   source: Uint8Array | AsyncIterable<Uint8Array>,
   options: WriteOptions,
 ): Promise<StagedFile> {
-  const [staged] = await stageCopies(tempDir, source, [undefined], options)
+  const [staged] = await stageCopies(tempDir, source, [undefined], options, options.deferFlush === true ? new Set([undefined]) : undefined)
   if (staged === undefined) throw new Error('stageCopies returned no copy')
   return staged
 }
@@ -177,17 +182,19 @@ export async function stageFile(
  * Like `stageFile`, but writes one identical temp file per label from one pass over the source,
  * hashed once; their writes and fsyncs run side by side. The object and its plain file start this
  * way, so a streamed upload is not copied a second time after it arrived. On failure no temp remains.
+ * Copies whose label is in `unsynced` are not fsynced: whoever places them makes them durable.
  */
 export async function stageCopies(
   tempDir: string,
   source: Uint8Array | AsyncIterable<Uint8Array>,
   labels: (string | undefined)[],
   options: WriteOptions,
+  unsynced: ReadonlySet<string | undefined> = new Set(),
 ): Promise<StagedFile[]> {
   const fs = options.fs ?? realFs
   const root = options.root
   const temps = labels.map((label) => join(tempDir, tempName(label)))
-  const opened: { rel: string; handle: FileHandle }[] = []
+  const opened: { rel: string; handle: FileHandle; sync: boolean }[] = []
   let failure: { error: unknown } | undefined
   const hash = createHash('sha256')
   let size = 0
@@ -195,8 +202,10 @@ export async function stageCopies(
   try {
     for (const path of temps) {
       const rel = relative(root, path)
-      opened.push({ rel, handle: await step('open', rel, () => inFolder(tempDir, root, fs, () => fs.openTemp(path))) })
+      const sync = !unsynced.has(labels[opened.length])
+      opened.push({ rel, sync, handle: await step('open', rel, () => inFolder(tempDir, root, fs, () => fs.openTemp(path))) })
     }
+    const synced = opened.filter((copy) => copy.sync)
     let flushedUpTo = 0
     // The limit is checked on every chunk as it arrives; a failure of the source is the source's, not the disk's.
     for await (const chunk of coalesce(receive(source, options), WRITE_BATCH)) {
@@ -204,15 +213,15 @@ export async function stageCopies(
       size += chunk.byteLength
       hash.update(chunk)
       for (const { rel, handle } of opened) await writes.add(chunk.byteLength, step('write', rel, () => fs.write(handle, chunk, position)))
-      if (size - flushedUpTo >= FLUSH_BEHIND_BYTES && writes.flushIdle()) {
+      if (synced.length > 0 && size - flushedUpTo >= FLUSH_BEHIND_BYTES && writes.flushIdle()) {
         // Flush-behind: the disk writes what has arrived while the rest is still being received, so
         // the final fsync has only the tail left. It is an fsync like any other: a failure fails the write.
         flushedUpTo = size
-        writes.flush(Promise.all(opened.map(({ rel, handle }) => step('fsync', rel, () => fs.fsync(handle)))))
+        writes.flush(Promise.all(synced.map(({ rel, handle }) => step('fsync', rel, () => fs.fsync(handle)))))
       }
     }
     await writes.settle()
-    await Promise.all(opened.map(({ rel, handle }) => step('fsync', rel, () => fs.fsync(handle))))
+    await Promise.all(synced.map(({ rel, handle }) => step('fsync', rel, () => fs.fsync(handle))))
   } catch (error) {
     failure = { error }
     // The source may have failed with writes still in flight: none may outlive the upload. A write
@@ -345,7 +354,7 @@ export async function placeStaged(staged: StagedFile, target: string, options: W
   }
   // fsync the directory: the rename is durable only once its entry is, and the folder's own entry.
   await folderDurable(finalDir, root, fs)
-  await step('fsync-dir', relative(root, finalDir), () => fs.fsyncDir(finalDir))
+  if (options.deferFlush !== true) await step('fsync-dir', relative(root, finalDir), () => fs.fsyncDir(finalDir))
   return { path: target, sha256: staged.sha256, size: staged.size }
 }
 
@@ -416,7 +425,7 @@ export async function discardStaged(staged: StagedFile, options: WriteOptions): 
 
 /**
  * Writes `source` so that `target` holds either its old bytes or all the new ones, never a mix, and
- * resolves only after the new bytes are durable and read back with the same SHA-256.
+ * resolves only after the new bytes are durable (unless `deferFlush`) and read back with the same SHA-256.
  */
 export async function writeVerified(
   target: string,
@@ -425,6 +434,28 @@ export async function writeVerified(
 ): Promise<WrittenFile> {
   const staged = await stageFile(dirname(target), source, options)
   return publishStaged(staged, target, options)
+}
+
+/**
+ * fsyncs a file already in place (one published with `deferFlush`). Resolves false when there is no
+ * file (removed since: its removal fsynced its folder). A failure is thrown: the file must be written
+ * again, never fsynced a second time (its dirty pages may be gone).
+ */
+export async function fsyncPublished(path: string, root: string, fs: DurableFs = realFs): Promise<boolean> {
+  const rel = relative(root, path)
+  let handle: FileHandle
+  try {
+    handle = await fs.openRead(path)
+  } catch (error) {
+    if (isNotFound(error) || (error as { code?: string }).code === 'EISDIR') return false
+    throw storageFailure('open', rel, error)
+  }
+  try {
+    await step('fsync', rel, () => fs.fsync(handle))
+  } finally {
+    await fs.close(handle).catch(() => undefined)
+  }
+  return true
 }
 
 /** SHA-256 and size of a file, read through the seam so read faults can be injected too. */

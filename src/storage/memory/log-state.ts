@@ -36,6 +36,8 @@ export interface LogData {
   gcTotals: GcTotals
   /** What history pruning took: commits of bytes by state (still counted), every entry, and the snapshot horizon. */
   pruned: { commitsByState: Partial<Record<CommitState, number>>; entries: number; completeSnapshotsFrom: number }
+  /** StorageBookkeeping.plainViewCheckpoint; undefined until one is set. */
+  plainViewCheckpoint?: number
 }
 
 export function keyOf(sessionId: string, key: string): string {

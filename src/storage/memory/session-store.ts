@@ -134,6 +134,16 @@ function close(data: LogData, current: SessionRow, request: CloseRequest, at: st
 }
 
 export class MemoryBookkeeping extends MemoryObjectGc implements StorageBookkeeping {
+  plainViewCheckpoint(): Promise<number | undefined> {
+    return this.state.run((data) => data.plainViewCheckpoint)
+  }
+
+  setPlainViewCheckpoint(seq: number): Promise<void> {
+    return this.state.run((data) => {
+      data.plainViewCheckpoint = seq
+    })
+  }
+
   setObjectState(sha256: string, state: 'ok' | 'corrupt' | 'missing'): Promise<void> {
     return this.state.run((data) => {
       const object = data.objects.get(sha256)

@@ -30,6 +30,17 @@ export class SqliteBookkeeping extends SqliteObjectGc implements StorageBookkeep
     })
   }
 
+  plainViewCheckpoint(): Promise<number | undefined> {
+    return this.run.read('log-read', () => readCounters(this.run, COUNTER_FAMILIES.plainView).get('flushed_seq'))
+  }
+
+  setPlainViewCheckpoint(seq: number): Promise<void> {
+    return this.run.write('log-checkpoint', () => {
+      this.run.sql(`INSERT INTO counters (family, key, n) VALUES ('${COUNTER_FAMILIES.plainView}', 'flushed_seq', ?)
+        ON CONFLICT (family, key) DO UPDATE SET n = excluded.n`).run(seq)
+    })
+  }
+
   recordScrub(summary: ScrubRecord): Promise<void> {
     return this.run.write('log-scrub', () => {
       this.run.sql('INSERT INTO scrub_runs (started_at, finished_at, ok, summary) VALUES (?, ?, ?, ?)')

@@ -26,6 +26,8 @@ export const COUNTER_FAMILIES = {
   commitsPruned: 'commits.pruned',
   /** `prunedEntries` (entries of every kind pruned, ever) and `completeSnapshotsFrom` (see HistoryHorizon). */
   history: 'history',
+  /** Key `flushed_seq`: the plain view's durable checkpoint (StorageBookkeeping.plainViewCheckpoint), set by the ledger, not a trigger. */
+  plainView: 'plain_view',
 } as const
 
 const CANARY = `'${CANARY_SESSION_ID}'`
@@ -38,6 +40,7 @@ function bump(family: string, key: string, delta: string, when: string): string 
 
 const {
   commitsByState: COMMITS, sessionsByState: SESSIONS, sessionsByCloser: CLOSERS, objects: OBJECTS, newest: NEWEST, commitsPruned: PRUNED, history: HISTORY,
+  plainView: PLAIN_VIEW,
 } = COUNTER_FAMILIES
 const isCountedCommit = (row: 'NEW' | 'OLD'): string => `${row}.kind = 'artifacts' AND ${row}.session_id != ${CANARY}`
 /** Which entries the two `newest` seqs follow, as a condition on a row of commits (bare, NEW or OLD). */
@@ -146,10 +149,11 @@ export const HISTORY_PRUNING_SCHEMA = `
 
 /**
  * Every counter, counted again from the rows: the counters migration fills the table with it (and
- * bench/big-log.mjs after a bulk load). What pruning deleted cannot be counted again: its counts stay.
+ * bench/big-log.mjs after a bulk load). What pruning deleted cannot be counted again: its counts stay; nor
+ * can the plain view's checkpoint, which is no count at all.
  */
 export const COUNTERS_RECOUNT = `
-  DELETE FROM counters WHERE family NOT IN ('${PRUNED}', '${HISTORY}');
+  DELETE FROM counters WHERE family NOT IN ('${PRUNED}', '${HISTORY}', '${PLAIN_VIEW}');
   INSERT INTO counters (family, key, n)
     SELECT '${COMMITS}', state, SUM(n) FROM (
       SELECT state, COUNT(*) AS n FROM commits WHERE kind = 'artifacts' AND session_id != ${CANARY} GROUP BY state

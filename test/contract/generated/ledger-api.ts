@@ -838,7 +838,7 @@ export interface components {
             owedFailures: number;
             /** @description background work whose last run failed, until it next succeeds */
             backgroundErrors: {
-                /** @description the background work: scrub, gc, canary, deadlines, recovery, record-failure, cleanup, undo, fault-probe, reads */
+                /** @description the background work: scrub, gc, canary, deadlines, recovery, record-failure, cleanup, undo, fault-probe, reads, plain-view-flush */
                 path: string;
                 code: string;
                 detail: string;

@@ -277,6 +277,15 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
     })
 
     describe('bookkeeping', () => {
+      it('keeps the plain view\'s checkpoint: none until one is set, then the last one set', async () => {
+        expect(await bookkeeping.plainViewCheckpoint()).toBeUndefined()
+        await bookkeeping.setPlainViewCheckpoint(0)
+        expect(await bookkeeping.plainViewCheckpoint()).toBe(0)
+        await bookkeeping.setPlainViewCheckpoint(42)
+        await bookkeeping.setPlainViewCheckpoint(17)
+        expect(await bookkeeping.plainViewCheckpoint()).toBe(17)
+      })
+
       it('keeps the state of every committed object and their totals', async () => {
         await commit('s1', { 'a.txt': 'abc', 'b.txt': 'abc' })
         await commit('s1', { 'c.txt': 'defgh' })

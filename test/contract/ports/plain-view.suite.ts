@@ -63,6 +63,20 @@ export function plainViewContract(adapter: string, open: () => Promise<PlainView
       expect(await fixture.objects.check(sha256('streamed upload'))).toBe('ok')
     })
 
+    it('shows files batched, read back at once, and flushes them (and files named by a caller) without failures', async () => {
+      await view.show('s1', 'a.txt', { sha256: sha256('batched'), bytes: Buffer.from('batched') }, { batched: true })
+      const staged = await fixture.objects.stage(Buffer.from('staged, batched'), { limit })
+      await Promise.all([fixture.objects.publish(staged), view.showStaged('s1', 'b/up.bin', staged, { batched: true })])
+      await view.show('s1', 'gone.txt', { sha256: sha256('gone'), bytes: Buffer.from('gone') }, { batched: true })
+      await view.remove('s1', 'gone.txt')
+      expect(await text(view.read('s1', 'a.txt'))).toBe('batched')
+      expect(await text(view.read('s1', 'b/up.bin'))).toBe('staged, batched')
+      // A removed file needs no flush; one never shown batched may be named (recovery names what it found).
+      expect(await view.flush([{ sessionId: 's1', name: 'a.txt' }])).toEqual([])
+      expect(await view.flush()).toEqual([])
+      expect(await view.digestOf('s1', 'b/up.bin')).toBe(sha256('staged, batched'))
+    })
+
     it('removes a name and the folders it leaves empty, so a file may later take a folder\'s name', async () => {
       await view.show('s1', 'a/b/c.txt', { sha256: sha256('x'), bytes: Buffer.from('x') })
       await view.remove('s1', 'a/b/c.txt')
