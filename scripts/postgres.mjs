@@ -18,8 +18,10 @@ import postgres from 'postgres'
 const DEBIAN_ROOT = '/usr/lib/postgresql'
 const isRoot = process.getuid?.() === 0
 
-/** Debian's PostgreSQL binaries (15 preferred, else the newest installed), or undefined. */
+/** POSTGRES_BIN when set (another layout); else Debian's binaries, 15 preferred, else the newest installed; or undefined. */
 export function findPostgresBin() {
+  const given = process.env.POSTGRES_BIN
+  if (given !== undefined && given !== '') return existsSync(join(given, 'postgres')) ? given : undefined
   const preferred = join(DEBIAN_ROOT, '15', 'bin')
   if (existsSync(join(preferred, 'postgres'))) return preferred
   if (!existsSync(DEBIAN_ROOT)) return undefined
@@ -29,7 +31,7 @@ export function findPostgresBin() {
 
 /** Why PostgreSQL cannot run here, or undefined when it can. */
 export function postgresUnavailable() {
-  if (findPostgresBin() === undefined) return `no PostgreSQL binaries under ${DEBIAN_ROOT} (apt-get install postgresql)`
+  if (findPostgresBin() === undefined) return `no PostgreSQL binaries under ${process.env.POSTGRES_BIN || DEBIAN_ROOT} (apt-get install postgresql, or set POSTGRES_BIN)`
   if (isRoot && !existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser')) return 'running as root without runuser, and postgres refuses root'
   return undefined
 }
