@@ -1,0 +1,84 @@
+// The pool of connections to the log, and how work runs on it: reads on any connection; writes one at a
+// time per process (a local queue, so waiting writes hold no connection) and, across processes, under the
+// log's write lock, a transaction-level advisory lock taken first in every write transaction. That lock is
+// what keeps the port's rules that SQLite keeps by having one connection: seqs become visible in the order
+// they are handed out (rule 1), units of work run one at a time and see each other whole, and the counter
+// rows every transaction updates are never locked in two orders. Replicas that must write in parallel
+// (issue 16, part 3) narrow it later; until then the group commit (group-commit.ts) amortises it.
+import postgres from 'postgres'
+import { toStorageFailure } from './pg-errors.js'
+
+/** int8 (seqs, sizes, counts) as a number: every one stays far below 2^53. */
+const TYPES = {
+  bigint: { from: [20], parse: (raw: string): number => Number(raw) },
+}
+
+/** Advisory lock keys of the log (two int4 keys: the first names this application). */
+export const LOCKS = {
+  app: 0x4c4544, // "LED"
+  migrate: 1,
+  write: 2,
+} as const
+
+export type PgTypes = { bigint: number }
+/** A connection or a transaction: what the queries run on. */
+export type Q = postgres.ISql<PgTypes>
+export type Tx = postgres.TransactionSql<PgTypes>
+export type PgSql = postgres.Sql<PgTypes>
+
+export function connect(url: string, options: { max?: number } = {}): PgSql {
+  return postgres(url, {
+    max: options.max ?? 10,
+    types: TYPES,
+    onnotice: false,
+    // A dead server or network must fail the request that waits on it, not hang it.
+    connect_timeout: 10,
+    // Durable when resolved (rule 3): a commit returns only once its WAL is flushed, whatever the server's default.
+    connection: { application_name: 'artifact-ledger', synchronous_commit: 'on' },
+  })
+}
+
+export class PgRunner {
+  /** The tail of this process's queue of write transactions. */
+  private tail: Promise<unknown> = Promise.resolve()
+
+  constructor(readonly sql: PgSql) {}
+
+  /** Statements that only read, on any connection of the pool. */
+  async read<T>(step: string, work: (q: Q) => Promise<T>): Promise<T> {
+    try {
+      return await work(this.sql)
+    } catch (error) {
+      throw toStorageFailure(step, error)
+    }
+  }
+
+  /**
+   * One write transaction, after this process's earlier ones and under the log's write lock: all of it
+   * lands (durably: synchronous_commit is on) when it resolves, none of it when it rejects.
+   */
+  write<T>(step: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+    const run = this.tail.then(async () => {
+      try {
+        return await this.sql.begin(async (tx) => {
+          await tx`SELECT pg_advisory_xact_lock(${LOCKS.app}::int, ${LOCKS.write}::int)`
+          return work(tx)
+        })
+      } catch (error) {
+        throw toStorageFailure(step, error)
+      }
+    })
+    this.tail = run.catch(() => undefined)
+    return run
+  }
+
+  /** Ends the pool once every queued write has settled; nothing is called after it. */
+  async close(): Promise<void> {
+    await this.tail
+    await this.sql.end({ timeout: 5 })
+  }
+
+  now(): string {
+    return new Date().toISOString()
+  }
+}

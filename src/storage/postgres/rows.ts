@@ -1,0 +1,73 @@
+// Row shapes of the commit tables and how they map to the domain's records (as ../sqlite/rows.ts).
+import type { CommitState } from '../../domain/commit-state.js'
+import type { ArtifactVersion, EntryKind, RemovalKind } from '../../domain/model.js'
+
+export interface CommitRow {
+  seq: number
+  id: string
+  session_id: string
+  kind: EntryKind
+  change: string | null
+  state: CommitState
+  message: string | null
+  metadata: string | null
+  created_at: string
+  finished_at: string | null
+  error_code: string | null
+  error_detail: string | null
+  error_facts: string | null
+}
+
+export interface ArtifactRow {
+  commit_seq: number
+  position: number
+  name: string
+  version: number | null
+  sha256: string | null
+  size: number | null
+  media_type: string | null
+}
+
+export interface VersionRow {
+  name: string
+  version: number
+  sha256: string
+  size: number
+  media_type: string
+  commit_id: string
+  seq: number
+  committed_at: string
+  removed_seq: number | null
+  removed_kind: RemovalKind | null
+  removed_at: string | null
+}
+
+export const VERSION_COLUMNS = `ca.name, ca.version, ca.sha256, ca.size, ca.media_type,
+  c.id AS commit_id, c.seq AS seq, c.finished_at AS committed_at,
+  ca.removed_seq AS removed_seq, r.kind AS removed_kind, r.created_at AS removed_at`
+
+/** Versions with the entry that made them and, for a removed one, the entry that removed it. */
+export const VERSIONS_FROM = `commit_artifacts ca
+  JOIN commits c ON c.seq = ca.commit_seq
+  LEFT JOIN commits r ON r.seq = ca.removed_seq`
+
+export function toVersion(row: VersionRow): ArtifactVersion {
+  return {
+    name: row.name,
+    version: row.version,
+    sha256: row.sha256,
+    size: row.size,
+    mediaType: row.media_type,
+    commitId: row.commit_id,
+    seq: row.seq,
+    committedAt: row.committed_at,
+    ...(row.removed_seq === null || row.removed_kind === null
+      ? {}
+      : { removed: { seq: row.removed_seq, kind: row.removed_kind, at: row.removed_at ?? '' } }),
+  }
+}
+
+/** JSON as the log stores it (text, as written, so a reader gets back exactly what was given). */
+export function jsonText(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value)
+}
