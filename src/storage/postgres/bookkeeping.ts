@@ -27,6 +27,17 @@ export class PgBookkeeping extends PgObjectGc implements StorageBookkeeping {
     return this.run.read('log-read', async (q) => (await q<{ bytes: number }[]>`SELECT pg_database_size(current_database()) AS bytes`)[0]?.bytes ?? 0)
   }
 
+  plainViewCheckpoint(): Promise<number | undefined> {
+    return this.run.read('log-read', async (q) => (await readCounters(q, COUNTER_FAMILIES.plainView)).get('flushed_seq'))
+  }
+
+  setPlainViewCheckpoint(seq: number): Promise<void> {
+    return this.run.write('log-checkpoint', async (tx) => {
+      await tx`INSERT INTO counters (family, key, n) VALUES (${COUNTER_FAMILIES.plainView}, 'flushed_seq', ${seq})
+        ON CONFLICT (family, key) DO UPDATE SET n = excluded.n`
+    })
+  }
+
   recordScrub(summary: ScrubRecord): Promise<void> {
     return this.run.write('log-scrub', async (tx) => {
       await tx`INSERT INTO scrub_runs (started_at, finished_at, ok, summary) VALUES (${summary.startedAt}, ${summary.finishedAt}, ${summary.ok}, ${JSON.stringify(summary)})`

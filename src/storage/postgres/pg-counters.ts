@@ -15,6 +15,8 @@ export const COUNTER_FAMILIES = {
   commitsPruned: 'commits.pruned',
   /** `prunedEntries` and `completeSnapshotsFrom` (see HistoryHorizon). */
   history: 'history',
+  /** Key `flushed_seq`: the plain view's durable checkpoint, set by the ledger, not a trigger (one host's view; see SQLite's). */
+  plainView: 'plain_view',
 } as const
 
 export const CANARY_LITERAL = `'${CANARY_SESSION_ID}'`
