@@ -54,6 +54,9 @@ export const EnvSchema = Type.Object({
     minimum: 0, maximum: 1024 * 1024, default: DEFAULT_INLINE_OBJECT_MAX_BYTES,
     description: 'artifacts of at most this size are kept inside ledger.db instead of objects/; 0 keeps every one a file',
   }),
+  LOG_URL: Type.Optional(Type.String({
+    pattern: '^postgres(ql)?://', description: 'postgres://user:password@host:port/database: the log on PostgreSQL instead of ledger.db',
+  })),
   PLAIN_VIEW_FLUSH_MS: Type.Integer({
     minimum: 0, default: 100,
     description: 'plain files are fsynced in batches this often, behind a checkpoint start-up recovery checks after; 0 fsyncs each before its 2xx',
@@ -92,6 +95,8 @@ export interface Config {
   eventsHeartbeatMs: number
   maxEventSubscribers: number
   plainViewFlushMs: number
+  /** The log on PostgreSQL when set; ledger.db under DATA_DIR otherwise. */
+  logUrl: string | undefined
 }
 
 const DEFAULT_HARD_RESERVE = 64 * 1024 * 1024
@@ -160,5 +165,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     eventsHeartbeatMs: valid.EVENTS_HEARTBEAT_MS,
     maxEventSubscribers: valid.MAX_EVENT_SUBSCRIBERS,
     plainViewFlushMs: valid.PLAIN_VIEW_FLUSH_MS,
+    logUrl: valid.LOG_URL,
   }
 }

@@ -18,6 +18,7 @@ interface BackupFlags {
   gcGraceSeconds: number
   verify: boolean
   json: boolean
+  logUrl?: string
 }
 
 export function registerBackup(ctx: CliContext): void {
@@ -28,11 +29,16 @@ export function registerBackup(ctx: CliContext): void {
     .option('--allow-missing', 'finish even when objects the snapshot refers to are missing or corrupt (listed in the manifest)', false)
     .addOption(new Option('--gc-grace-seconds <n>', "the service's GC grace: the longest the backup may take from its snapshot to its last object")
       .env('GC_GRACE_SECONDS').argParser(wholeNumber('--gc-grace-seconds', 1, MAX_GRACE_SECONDS)).default(DEFAULT_GC_GRACE_SECONDS))
+    .addOption(new Option('--log-url <url>', 'the service\'s LOG_URL: a backup copies ledger.db, so a log on PostgreSQL is refused').env('LOG_URL').hideHelp())
     .option('--verify', 're-hash the database and every object in <dir> against its manifest; copies nothing', false)
     .option('--json', 'machine-readable JSON on stdout', false)
     .addHelpText('after', BACKUP_HELP)
     .action(async (dir: string, flags: BackupFlags) => {
       const out: Output = { json: flags.json, stdout: ctx.io.stdout, stderr: ctx.io.stderr }
+      if (flags.logUrl !== undefined && !flags.verify) {
+        throw new CommandFailed('backup copies a data dir whose log is ledger.db; with LOG_URL the log is in PostgreSQL: ' +
+          'back it up with PostgreSQL\'s own tools (pg_basebackup, or pg_dump) and objects/ after it')
+      }
       const backup = await import('../backup.js')
       try {
         if (flags.verify) await verifyBackup(ctx, out, dir, backup)

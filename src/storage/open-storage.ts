@@ -1,6 +1,6 @@
 // The one wiring place of storage: which adapter fills each port. By default ledger.db, objects/ and
-// sessions/ under DATA_DIR with the probes over them; or everything in memory. Coordination is
-// in-process either way (one writer per data dir).
+// sessions/ under DATA_DIR with the probes over them; the log on PostgreSQL (LOG_URL) with the rest
+// under DATA_DIR; or everything in memory. Coordination is in-process in each (one writer per log).
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { LedgerPorts } from '../domain/ports.js'
@@ -16,6 +16,7 @@ import { MemoryObjectStore } from './memory/object-store.js'
 import { MemoryProbes } from './memory/probes.js'
 import { MemoryBookkeeping, MemorySessionStore } from './memory/session-store.js'
 import { PlainViewOff } from './plain-view-off.js'
+import { openPostgresLog, type PostgresLog } from './postgres/open-postgres-log.js'
 import { SqliteBookkeeping } from './sqlite/bookkeeping.js'
 import { logGroupCommit, SqliteCommitLog } from './sqlite/commit-log.js'
 import { InlineObjects } from './sqlite/inline-objects.js'
@@ -62,6 +63,30 @@ export function openLocalStorage(dataDir: string, fs: DurableFs = realFs, option
     coordination: inProcessCoordination(),
   }
   return { ports, db }
+}
+
+/**
+ * The log on PostgreSQL (LOG_URL), objects, the plain view and the failure journal under DATA_DIR, as on
+ * one machine. Coordination stays in-process: one service per log until replicas coordinate through it.
+ */
+export async function openPostgresStorage(dataDir: string, logUrl: string, fs: DurableFs = realFs): Promise<LedgerPorts> {
+  return postgresStorage(dataDir, await openPostgresLog(logUrl), fs)
+}
+
+/** The same over a log already open (tests open it themselves to share one server). */
+export function postgresStorage(dataDir: string, pg: PostgresLog, fs: DurableFs = realFs): LedgerPorts {
+  mkdirSync(dataDir, { recursive: true })
+  const objects = new FileObjectStore(dataDir, { fs, stagesViewCopy: true })
+  return {
+    log: pg.log,
+    sessions: pg.sessions,
+    bookkeeping: pg.bookkeeping,
+    objects,
+    view: new FilePlainView(dataDir, (sha256) => objects.contentOf(sha256), fs),
+    probes: new RealStorageProbes(dataDir, pg.probe, fs),
+    failureJournal: new FileFailureJournal(dataDir),
+    coordination: inProcessCoordination(),
+  }
 }
 
 /**

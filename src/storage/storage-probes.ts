@@ -6,12 +6,19 @@ import type { StorageProbes } from '../domain/ports.js'
 import { realFs, type DurableFs } from './files/fs-seam.js'
 import { storageFailure } from './files/io-errors.js'
 import { removeTempFiles, writeVerified } from './files/verified-write.js'
-import type { SqliteLogProbe } from './sqlite/log-probe.js'
+
+/** What readiness asks of the log, whichever database holds it (sqlite/log-probe.ts, postgres/log-probe.ts). */
+export interface LogProbe {
+  /** One durable row rewritten: after a fault, the log must take writes again. */
+  probeWrite(at: string): Promise<void>
+  /** Fails when a write transaction cannot run at all. */
+  checkWritable(): Promise<void>
+}
 
 export class RealStorageProbes implements StorageProbes {
   constructor(
     private readonly root: string,
-    private readonly log: SqliteLogProbe,
+    private readonly log: LogProbe,
     private readonly fs: DurableFs = realFs,
   ) {}
 

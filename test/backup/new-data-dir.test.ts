@@ -47,6 +47,10 @@ describe('backup of a new data dir', () => {
     const refused = await runCli(['backup', '--data-dir', notData, backupDir], { url: 'http://127.0.0.1:9' })
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain('has no ledger.db: not an artifact-ledger data dir')
+    // With the log on PostgreSQL there is no ledger.db to copy: refused, saying what to do instead.
+    const onPostgres = await runCli(['backup', '--data-dir', notData, backupDir], { url: 'http://127.0.0.1:9', env: { LOG_URL: 'postgres://x@127.0.0.1/db' } })
+    expect(onPostgres.code).toBe(1)
+    expect(onPostgres.stderr).toContain('with LOG_URL the log is in PostgreSQL')
 
     const dataDir = await makeDataDir()
     const server = await startServer({ dataDir, env: QUIET })
