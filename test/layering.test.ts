@@ -58,7 +58,7 @@ const FORBIDDEN_PACKAGES: Record<string, RegExp> = {
   ledger: /^(fastify|@fastify\/|better-sqlite3|pino|node:fs|node:path|node:os)/,
 }
 
-const STORAGE_ADAPTERS = ['storage/sqlite/', 'storage/files/', 'storage/memory/', 'storage/in-process/']
+const STORAGE_ADAPTERS = ['storage/sqlite/', 'storage/files/', 'storage/memory/', 'storage/in-process/', 'storage/s3/']
 
 describe('layering (STYLE.md)', () => {
   it('finds the imports it checks', () => {
