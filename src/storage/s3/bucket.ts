@@ -114,20 +114,35 @@ export class Bucket {
     }
   }
 
-  /** One PUT of a known length (up to 5 GiB), streamed, under a condition; false when the condition failed. */
+  /**
+   * One PUT of a known length (up to 5 GiB), streamed, under a condition; false when the condition failed.
+   * A streamed body that fails (its bytes no longer hash right) cuts the request short, so the server
+   * never completes the object, and the PUT rejects with the body's own error.
+   */
   async put(relative: string, body: Uint8Array | AsyncIterable<Uint8Array>, size: number, condition?: WriteCondition): Promise<boolean> {
-    const input: PutObjectCommandInput = {
-      Bucket: this.name, Key: this.keyOf(relative), ContentLength: size,
-      Body: body instanceof Uint8Array ? body : Readable.from(body, { objectMode: false }),
+    const input: PutObjectCommandInput = { Bucket: this.name, Key: this.keyOf(relative), ContentLength: size }
+    const cutShort = new AbortController()
+    let bodyFailure: { error: unknown } | undefined
+    if (body instanceof Uint8Array) {
+      input.Body = body
+      input.ContentMD5 = createHash('md5').update(body).digest('base64')
+    } else {
+      const stream = Readable.from(body, { objectMode: false })
+      // The SDK pipes the body into the request, and a pipe neither ends nor aborts on a source error.
+      stream.once('error', (error) => {
+        bodyFailure = { error }
+        cutShort.abort()
+      })
+      input.Body = stream
     }
-    if (body instanceof Uint8Array) input.ContentMD5 = createHash('md5').update(body).digest('base64')
     if (condition !== undefined && 'ifAbsent' in condition) input.IfNoneMatch = '*'
     // Bare: RGW 16.2 compares If-Match with the unquoted ETag and answers 412 to the quoted form.
     if (condition !== undefined && 'ifEtag' in condition) input.IfMatch = condition.ifEtag.replace(/^"|"$/g, '')
     try {
-      await this.client.send(new PutObjectCommand(input))
+      await this.client.send(new PutObjectCommand(input), { abortSignal: cutShort.signal })
       return true
     } catch (error) {
+      if (bodyFailure !== undefined) throw bodyFailure.error
       if (condition !== undefined && isPreconditionFailed(error)) return false
       throw s3Failure('put', this.keyOf(relative), error)
     }

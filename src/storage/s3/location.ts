@@ -39,8 +39,10 @@ export function parseS3Location(text: string): S3Location {
   for (const name of url.searchParams.keys()) {
     if (!KNOWN_PARAMETERS.has(name)) throw new InvalidS3Location(`unknown parameter "${name}"`)
   }
+  // Checked on the text as written: URL resolves dot segments (even %2E%2E) away, silently moving the prefix.
+  const rawPath = /^s3:\/\/[^/?#]*([^?#]*)/i.exec(text)?.[1] ?? ''
+  if (rawPath.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) throw new InvalidS3Location('the prefix has a . or .. segment')
   const prefix = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, '')
-  if (prefix.split('/').some((segment) => segment === '.' || segment === '..')) throw new InvalidS3Location('the prefix has a . or .. segment')
   const location: S3Location = { bucket, prefix, region: url.searchParams.get('region') ?? DEFAULT_REGION }
   const endpoint = url.searchParams.get('endpoint')
   if (endpoint !== null) location.endpoint = parseEndpoint(endpoint)
