@@ -54,11 +54,11 @@ const MAY_IMPORT: Record<string, readonly string[] | 'anything'> = {
 
 /** Packages that belong to an outer layer: the inner ones never see them. */
 const FORBIDDEN_PACKAGES: Record<string, RegExp> = {
-  domain: /^(fastify|@fastify\/|better-sqlite3|postgres|pino|node:fs|node:path|node:os)/,
-  ledger: /^(fastify|@fastify\/|better-sqlite3|postgres|pino|node:fs|node:path|node:os)/,
+  domain: /^(fastify|@fastify\/|better-sqlite3|postgres|@aws-sdk\/|pino|node:fs|node:path|node:os)/,
+  ledger: /^(fastify|@fastify\/|better-sqlite3|postgres|@aws-sdk\/|pino|node:fs|node:path|node:os)/,
 }
 
-const STORAGE_ADAPTERS = ['storage/sqlite/', 'storage/postgres/', 'storage/files/', 'storage/memory/', 'storage/in-process/']
+const STORAGE_ADAPTERS = ['storage/sqlite/', 'storage/postgres/', 'storage/files/', 'storage/memory/', 'storage/in-process/', 'storage/s3/']
 
 describe('layering (STYLE.md)', () => {
   it('finds the imports it checks', () => {
