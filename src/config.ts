@@ -57,6 +57,9 @@ export const EnvSchema = Type.Object({
   LOG_URL: Type.Optional(Type.String({
     pattern: '^postgres(ql)?://', description: 'postgres://user:password@host:port/database: the log on PostgreSQL instead of ledger.db',
   })),
+  OBJECT_STORE_URL: Type.Optional(Type.String({
+    pattern: '^s3://', description: 's3://[key:secret@]bucket[/prefix]?endpoint=…&region=…: the objects in an S3 bucket instead of objects/ (the plain view is then off)',
+  })),
   PLAIN_VIEW_FLUSH_MS: Type.Integer({
     minimum: 0, default: 100,
     description: 'plain files are fsynced in batches this often, behind a checkpoint start-up recovery checks after; 0 fsyncs each before its 2xx',
@@ -97,6 +100,8 @@ export interface Config {
   plainViewFlushMs: number
   /** The log on PostgreSQL when set; ledger.db under DATA_DIR otherwise. */
   logUrl: string | undefined
+  /** The objects in an S3 bucket when set; objects/ under DATA_DIR otherwise. */
+  objectStoreUrl: string | undefined
 }
 
 const DEFAULT_HARD_RESERVE = 64 * 1024 * 1024
@@ -166,5 +171,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxEventSubscribers: valid.MAX_EVENT_SUBSCRIBERS,
     plainViewFlushMs: valid.PLAIN_VIEW_FLUSH_MS,
     logUrl: valid.LOG_URL,
+    objectStoreUrl: valid.OBJECT_STORE_URL,
   }
 }

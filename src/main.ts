@@ -7,7 +7,7 @@ import { assertSafeExposure, isLoopbackHost, loadTokens, type AuthToken } from '
 import { Ledger } from './ledger/ledger.js'
 import { DataDirInUse, lockDataDir } from './storage/data-dir-lock.js'
 import type { LedgerPorts } from './domain/ports.js'
-import { openPostgresStorage, openStorage } from './storage/open-storage.js'
+import { openConfiguredStorage } from './storage/open-storage.js'
 import { SERVICE_VERSION } from './version.js'
 
 /** Config and tokens, checked before anything touches the data dir or a socket; a bad one is one line and exit 1. */
@@ -41,18 +41,17 @@ process.env['UV_THREADPOOL_SIZE'] ??= '32'
 const { config, tokens } = await readConfig()
 const releaseDataDir = takeDataDir(config.dataDir)
 const logger = pino({ level: config.logLevel, base: { service: 'artifact-ledger', version: SERVICE_VERSION } })
-/** The storage the config names; a log that cannot be reached or migrated is one line and exit 1. */
-async function openConfiguredStorage(): Promise<LedgerPorts> {
-  if (config.logUrl === undefined) return openStorage(config.dataDir, undefined, { inlineObjectMaxBytes: config.inlineObjectMaxBytes })
+/** The storage the config names; a log or bucket that cannot be opened is one line and exit 1. */
+async function openStorageOrExit(): Promise<LedgerPorts> {
   try {
-    return await openPostgresStorage(config.dataDir, config.logUrl)
+    return await openConfiguredStorage(config.dataDir, { logUrl: config.logUrl, objectStoreUrl: config.objectStoreUrl }, { inlineObjectMaxBytes: config.inlineObjectMaxBytes })
   } catch (error) {
-    process.stderr.write(`artifact-ledger: cannot open the log at LOG_URL: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.stderr.write(`artifact-ledger: cannot open the storage LOG_URL or OBJECT_STORE_URL names: ${error instanceof Error ? error.message : String(error)}\n`)
     process.exit(1)
   }
 }
 
-const ledger = new Ledger(await openConfiguredStorage(), {
+const ledger = new Ledger(await openStorageOrExit(), {
   version: SERVICE_VERSION,
   maxArtifactBytes: config.maxArtifactBytes,
   disk: { hardReserveBytes: config.diskHardReserveBytes, softReserveBytes: config.diskSoftReserveBytes },

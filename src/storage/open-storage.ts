@@ -1,9 +1,9 @@
 // The one wiring place of storage: which adapter fills each port. By default ledger.db, objects/ and
-// sessions/ under DATA_DIR with the probes over them; the log on PostgreSQL (LOG_URL) with the rest
-// under DATA_DIR; or everything in memory. Coordination is in-process in each (one writer per log).
+// sessions/ under DATA_DIR with the probes over them; the log on PostgreSQL (LOG_URL) and/or the objects
+// in S3 (OBJECT_STORE_URL); or everything in memory. Coordination is in-process in each (one writer per log).
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { LedgerPorts } from '../domain/ports.js'
+import type { LedgerPorts, ObjectStore } from '../domain/ports.js'
 import { realFs, type DurableFs } from './files/fs-seam.js'
 import { FileFailureJournal } from './files/failure-journal.js'
 import { FileObjectStore } from './files/object-store.js'
@@ -16,6 +16,8 @@ import { MemoryObjectStore } from './memory/object-store.js'
 import { MemoryProbes } from './memory/probes.js'
 import { MemoryBookkeeping, MemorySessionStore } from './memory/session-store.js'
 import { PlainViewOff } from './plain-view-off.js'
+import { parseS3Location } from './s3/location.js'
+import { S3ObjectStore } from './s3/object-store.js'
 import { openPostgresLog, type PostgresLog } from './postgres/open-postgres-log.js'
 import { SqliteBookkeeping } from './sqlite/bookkeeping.js'
 import { logGroupCommit, SqliteCommitLog } from './sqlite/commit-log.js'
@@ -65,24 +67,38 @@ export function openLocalStorage(dataDir: string, fs: DurableFs = realFs, option
   return { ports, db }
 }
 
-/**
- * The log on PostgreSQL (LOG_URL), objects, the plain view and the failure journal under DATA_DIR, as on
- * one machine. Coordination stays in-process: one service per log until replicas coordinate through it.
- */
-export async function openPostgresStorage(dataDir: string, logUrl: string, fs: DurableFs = realFs): Promise<LedgerPorts> {
-  return postgresStorage(dataDir, await openPostgresLog(logUrl), fs)
+/** Where the log and the objects live when not under DATA_DIR (LOG_URL, OBJECT_STORE_URL). */
+export interface StorageLocations {
+  logUrl?: string | undefined
+  objectStoreUrl?: string | undefined
 }
 
-/** The same over a log already open (tests open it themselves to share one server). */
-export function postgresStorage(dataDir: string, pg: PostgresLog, fs: DurableFs = realFs): LedgerPorts {
+/**
+ * The ports the configuration names: the log on PostgreSQL (LOG_URL) and the objects in an S3 bucket
+ * (OBJECT_STORE_URL), each or both; what is not named stays under DATA_DIR as by default. With objects in
+ * a bucket the plain view, a projection of this host's files, is off. Coordination stays in-process: one
+ * service per log until replicas coordinate through it.
+ */
+export async function openConfiguredStorage(dataDir: string, locations: StorageLocations, options: LocalStorageOptions = {}): Promise<LedgerPorts> {
+  if (locations.logUrl === undefined && locations.objectStoreUrl === undefined) return openStorage(dataDir, realFs, options)
+  const objects = locations.objectStoreUrl === undefined ? undefined : S3ObjectStore.open(parseS3Location(locations.objectStoreUrl))
+  if (locations.logUrl === undefined) {
+    const local = openLocalStorage(dataDir, realFs, { ...options, inlineObjectMaxBytes: 0 }).ports
+    return objects === undefined ? local : { ...local, objects, view: new PlainViewOff() }
+  }
+  return postgresStorage(dataDir, await openPostgresLog(locations.logUrl), realFs, objects)
+}
+
+/** The log on PostgreSQL (already open: tests share one server), the rest under DATA_DIR unless `objects` is given. */
+export function postgresStorage(dataDir: string, pg: PostgresLog, fs: DurableFs = realFs, objects?: ObjectStore): LedgerPorts {
   mkdirSync(dataDir, { recursive: true })
-  const objects = new FileObjectStore(dataDir, { fs, stagesViewCopy: true })
+  const files = objects === undefined ? new FileObjectStore(dataDir, { fs, stagesViewCopy: true }) : undefined
   return {
     log: pg.log,
     sessions: pg.sessions,
     bookkeeping: pg.bookkeeping,
-    objects,
-    view: new FilePlainView(dataDir, (sha256) => objects.contentOf(sha256), fs),
+    objects: objects ?? (files as FileObjectStore),
+    view: files === undefined ? new PlainViewOff() : new FilePlainView(dataDir, (sha256) => files.contentOf(sha256), fs),
     probes: new RealStorageProbes(dataDir, pg.probe, fs),
     failureJournal: new FileFailureJournal(dataDir),
     coordination: inProcessCoordination(),
