@@ -56,8 +56,6 @@ interface PreparedArtifact extends PlannedArtifact {
 /** What a commit needs; the failure path's parts (log, stores, state, background and owed failures) among them. */
 export interface CommitterParts extends FailedCommitParts {
   maxArtifactBytes: number
-  /** Plain files are flushed in batches (PlainViewFlusher) rather than before each 2xx. */
-  batchPlainFlush: boolean
   /** Reconciles a session whose plain files may be stale; runs under the session's lock. */
   reconcileSession: (sessionId: string) => Promise<void>
   /** Remembers a storage fault that the caller is told about (readiness fails until a probe write passes). */

@@ -15,6 +15,8 @@ export interface FailedCommitParts {
   reportBackground: (path: BackgroundPath, error: unknown) => void
   /** A failure the log could not record now; it is recorded as soon as the log takes writes again. */
   oweFailure: (failure: OwedFailure) => Promise<void>
+  /** Plain files are flushed in batches (PLAIN_VIEW_FLUSH_MS > 0): an undo puts them back the same way. */
+  batchPlainFlush: boolean
 }
 
 /** Logs the failure; if even the log cannot take it now, it is owed and recorded once the log works again. */
@@ -36,16 +38,19 @@ export async function recordFailure(parts: FailedCommitParts, commit: { seq: num
 export async function undoFailedCommit(parts: FailedCommitParts, sessionId: string, touched: string[], sha256s: string[]): Promise<boolean> {
   const { log, view } = parts
   let settled = true
-  try {
-    for (const name of touched) {
+  // Every name is tried, also after one fails: each file put back is one fewer out of line meanwhile.
+  for (const name of touched) {
+    try {
       const previous = await log.latestVersion(sessionId, name)
       if (previous === undefined) await view.remove(sessionId, name)
-      else await view.show(sessionId, name, { sha256: previous.sha256 })
+      // Put back as the commit showed them: batched, the flusher makes it durable (and recovery after a crash),
+      // so a steady fsync fault that failed the commit does not also fail its undo.
+      else await view.show(sessionId, name, { sha256: previous.sha256 }, { batched: parts.batchPlainFlush })
+    } catch (undoError) {
+      if (settled) parts.reportBackground('undo', undoError)
+      parts.state.dirtySessions.add(sessionId)
+      settled = false
     }
-  } catch (undoError) {
-    parts.reportBackground('undo', undoError)
-    parts.state.dirtySessions.add(sessionId)
-    settled = false
   }
   // Independent of the plain files: an object nothing references goes even when they could not be put back.
   try {

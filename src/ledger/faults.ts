@@ -41,8 +41,12 @@ export class Faults {
     this.parts.background.report(path, error)
   }
 
-  /** Writes owed failures into the log; once nothing is owed and no session is dirty, a past fault no longer stands. */
-  async settleOwed(): Promise<void> {
+  /**
+   * Writes owed failures into the log; once nothing is owed and no session is dirty, a past fault no longer
+   * stands, if `clearFault` (a probe write passed). A commit that went through does not prove that: with
+   * small objects in the log and the plain view flushed in batches, it may have touched no file at all.
+   */
+  async settleOwed(clearFault = true): Promise<void> {
     const { state, background } = this.parts
     const owed = this.parts.owed()
     if (owed.count > 0) {
@@ -54,7 +58,7 @@ export class Faults {
         return
       }
     }
-    if (state.dirtySessions.size === 0) state.unrecoveredFault = undefined
+    if (clearFault && state.dirtySessions.size === 0) state.unrecoveredFault = undefined
   }
 
   /** After a fault: prove a write works again, record what the log is owed, then bring dirty sessions back in line. */

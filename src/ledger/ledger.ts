@@ -227,9 +227,9 @@ export class Ledger {
       this.noteFault(error)
       throw error
     }
-    // A verified write just went through: a past fault no longer stands, once no session is dirty
-    // and the log has taken every failure it was owed.
-    if (!outcome.replayed && this.state.dirtySessions.size === 0) await this.faults.settleOwed()
+    // A write went through: the log takes what it was owed now. The fault itself stands until a probe
+    // write (a verified file and a durable log row) passes: this commit may have written no file.
+    if (!outcome.replayed && this.state.dirtySessions.size === 0) await this.faults.settleOwed(false)
     return outcome
   }
 

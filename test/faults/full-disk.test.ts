@@ -292,8 +292,13 @@ describe.skipIf(unusable !== undefined && !REQUIRED)('a real full disk (size-lim
     // Full: nothing acknowledged is lost, the view equals the log, nothing half-written lies around.
     await checkAcknowledged(base, acked)
     await checkFilesMatchLog(base, dataDir)
-    const pending = await getJson<{ commits: unknown[] }>(`${base}/v1/commits?state=pending&limit=100`)
-    expect(pending.commits).toEqual([])
+    // A refusal whose failed entry the full log could not take yet stays pending, owed (status counts it),
+    // until there is room; no other entry is pending.
+    const pending = await getJson<{ commits: { id: string }[] }>(`${base}/v1/commits?state=pending&limit=100`)
+    const refusedIds = refused.map((a) => String(a.body['commitId']))
+    for (const entry of pending.commits) expect(refusedIds, `pending entry ${entry.id} is a refusal`).toContain(entry.id)
+    const owed = (await getJson<{ owedFailures: number }>(`${base}/v1/status`)).owedFailures
+    expect(owed, 'refusals the log still owes').toBeGreaterThanOrEqual(pending.commits.length)
 
     // Free the space: the service recovers by itself and commits again.
     await rm(filler)

@@ -466,8 +466,9 @@ describe.skipIf(!strace.usable && !REQUIRED)('syscall faults injected with strac
       for (const attempt of acked) await checkAcknowledged(base, attempt)
       expect(report.total, `strace injected nothing:\n${report.stderr}`).toBeGreaterThan(0)
       expect(refused.length, `${fault.title}: at least one commit must have met the fault`).toBeGreaterThan(0)
-      // A steady fault stops every commit before its renames, so nothing needs repair; an intermittent one
-      // may fail an undo too, and the session is reconciled once a probe write succeeds.
+      // A steady fault stops every commit it fails before its renames or has its undo put them back (batched,
+      // an undo needs no fsync), so nothing is out of line even while it lasts; an intermittent one may fail
+      // an undo too, and the session is reconciled once a probe write succeeds.
       if (fault.when === undefined) await checkNothingElseChanged(base, dataDir, fault, attempts, acked, before)
       if (fault.probeHitsFault) {
         expect(readyDuringFault, `${fault.title}: /health/ready while the fault lasted`).toEqual({ status: 503, faults: 'fail' })

@@ -8,7 +8,7 @@ import { realFs, type DurableFs } from './fs-seam.js'
 import { isNotFound, storageFailure } from './io-errors.js'
 import { readLazily } from './lazy-read.js'
 import { asStagedHere } from './object-store.js'
-import { fsyncPublished, hashFile, isTempName, removeTempFiles, removeTempFilesBelow, writeVerified } from './verified-write.js'
+import { fsyncPublished, hashFile, isTempName, removeTempFiles, removeTempFilesBelow, syncAllFoldersLeftUnsynced, writeVerified } from './verified-write.js'
 
 /** fsyncs in flight at once during a flush: enough to keep the thread pool and the device queue busy. */
 const FLUSH_PARALLELISM = 8
@@ -93,6 +93,13 @@ export class FilePlainView implements PlainView {
       const folder = dirname(path)
       folders.set(folder, [...(folders.get(folder) ?? []), file])
     })
+    // Folders a batched write created: their entries in their parents, before the folders' own fsyncs.
+    try {
+      await syncAllFoldersLeftUnsynced(this.root, this.fs)
+    } catch (error) {
+      failed.push(...[...batch.values()].map((file) => ({ ...file, error })))
+      return failed
+    }
     await inParallel([...folders], FLUSH_PARALLELISM, async ([folder, files]) => {
       try {
         await this.fs.fsyncDir(folder)

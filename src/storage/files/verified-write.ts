@@ -51,11 +51,14 @@ export function isTempName(fileName: string): boolean {
  */
 const foldersBeingCreated = new Map<string, Promise<void>>()
 
-/** Creates a directory and makes each new entry durable in its parent. */
-export async function ensureDir(dir: string, root: string, fs: DurableFs = realFs): Promise<void> {
+/**
+ * Creates a directory and makes each new entry durable in its parent; `deferred` (a batched plain file)
+ * leaves the entries for whoever next needs them durable (folderDurable, syncFoldersLeftUnsynced).
+ */
+export async function ensureDir(dir: string, root: string, fs: DurableFs = realFs, deferred = false): Promise<void> {
   const ongoing = foldersBeingCreated.get(dir)
   if (ongoing !== undefined) return ongoing
-  const creating = createDir(dir, root, fs)
+  const creating = createDir(dir, root, fs, deferred)
   // Every level from dir up to root: a writer in a sibling folder may depend on a shared new parent.
   const levels: string[] = []
   for (let level = dir; level.length > root.length && !foldersBeingCreated.has(level); level = dirname(level)) levels.push(level)
@@ -67,7 +70,7 @@ export async function ensureDir(dir: string, root: string, fs: DurableFs = realF
   }
 }
 
-async function createDir(dir: string, root: string, fs: DurableFs): Promise<void> {
+async function createDir(dir: string, root: string, fs: DurableFs, deferred: boolean): Promise<void> {
   const rel = relative(root, dir)
   const created = await step('mkdir', rel, () => fs.mkdirp(dir))
   if (created === undefined) return
@@ -77,6 +80,10 @@ async function createDir(dir: string, root: string, fs: DurableFs): Promise<void
   while (current.length >= created.length) {
     parents.push(dirname(current))
     current = dirname(current)
+  }
+  if (deferred) {
+    for (const parent of parents) foldersWithUnsyncedEntries.add(parent)
+    return
   }
   for (const [i, parent] of parents.entries()) {
     try {
@@ -95,10 +102,16 @@ async function createDir(dir: string, root: string, fs: DurableFs): Promise<void
  */
 const foldersWithUnsyncedEntries = new Set<string>()
 
-async function syncFoldersLeftUnsynced(dir: string, root: string, fs: DurableFs): Promise<void> {
+/** fsyncs every folder left with an unsynced entry (below `root`): a batched flush makes them durable with its files. */
+export async function syncAllFoldersLeftUnsynced(root: string, fs: DurableFs = realFs): Promise<void> {
+  await syncFoldersLeftUnsynced(root, root, fs, true)
+}
+
+async function syncFoldersLeftUnsynced(dir: string, root: string, fs: DurableFs, below = false): Promise<void> {
   if (foldersWithUnsyncedEntries.size === 0) return
   for (const folder of [...foldersWithUnsyncedEntries]) {
-    if (dir !== folder && !dir.startsWith(`${folder}${sep}`)) continue
+    const related = below ? folder === dir || folder.startsWith(`${dir}${sep}`) : dir === folder || dir.startsWith(`${folder}${sep}`)
+    if (!related) continue
     await step('fsync-dir', relative(root, folder), () => fs.fsyncDir(folder))
     foldersWithUnsyncedEntries.delete(folder)
   }
@@ -109,13 +122,13 @@ async function syncFoldersLeftUnsynced(dir: string, root: string, fs: DurableFs)
  * `dir` (durably, see ensureDir) and runs it once more. Folders almost always exist already, so this
  * saves a mkdir round trip on every write; trying again is safe for an open or a rename (not for an fsync).
  */
-async function inFolder<T>(dir: string, root: string, fs: DurableFs, action: () => Promise<T>): Promise<T> {
+async function inFolder<T>(dir: string, root: string, fs: DurableFs, action: () => Promise<T>, deferred = false): Promise<T> {
   try {
     return await action()
   } catch (error) {
     if (!isNotFound(error)) throw error
   }
-  await ensureDir(dir, root, fs)
+  await ensureDir(dir, root, fs, deferred)
   return action()
 }
 
@@ -123,9 +136,10 @@ async function inFolder<T>(dir: string, root: string, fs: DurableFs, action: () 
  * Resolves once every folder on the way to `dir` is durable: one that another writer is still
  * creating, or one whose entry could not be fsynced before (fsynced now; a failure is thrown).
  */
-async function folderDurable(dir: string, root: string, fs: DurableFs): Promise<void> {
+async function folderDurable(dir: string, root: string, fs: DurableFs, deferred = false): Promise<void> {
   await foldersBeingCreated.get(dir)
-  await syncFoldersLeftUnsynced(dir, root, fs)
+  // Batched: the flush that makes the file durable makes its folders durable too (syncAllFoldersLeftUnsynced).
+  if (!deferred) await syncFoldersLeftUnsynced(dir, root, fs)
 }
 
 /**
@@ -203,7 +217,9 @@ export async function stageCopies(
     for (const path of temps) {
       const rel = relative(root, path)
       const sync = !unsynced.has(labels[opened.length])
-      opened.push({ rel, sync, handle: await step('open', rel, () => inFolder(tempDir, root, fs, () => fs.openTemp(path))) })
+      // Only unsynced copies (a batched plain file): a folder made for them is made durable by the flush.
+      const deferred = labels.every((label) => unsynced.has(label))
+      opened.push({ rel, sync, handle: await step('open', rel, () => inFolder(tempDir, root, fs, () => fs.openTemp(path), deferred)) })
     }
     const synced = opened.filter((copy) => copy.sync)
     let flushedUpTo = 0
@@ -347,13 +363,13 @@ export async function placeStaged(staged: StagedFile, target: string, options: W
   const finalDir = dirname(target)
   const relFinal = relative(root, target)
   try {
-    await step('rename', relFinal, () => inFolder(finalDir, root, fs, () => renameOverEmptyFolder(fs, staged.tempPath, target)))
+    await step('rename', relFinal, () => inFolder(finalDir, root, fs, () => renameOverEmptyFolder(fs, staged.tempPath, target), options.deferFlush === true))
   } catch (error) {
     await removeTempAfterFailure(fs, staged.tempPath, error)
     throw error
   }
   // fsync the directory: the rename is durable only once its entry is, and the folder's own entry.
-  await folderDurable(finalDir, root, fs)
+  await folderDurable(finalDir, root, fs, options.deferFlush === true)
   if (options.deferFlush !== true) await step('fsync-dir', relative(root, finalDir), () => fs.fsyncDir(finalDir))
   return { path: target, sha256: staged.sha256, size: staged.size }
 }
