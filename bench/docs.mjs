@@ -52,7 +52,8 @@ disk, it measures the references:
   over TCP at c=1 and c=64, each transaction one INSERT of the same 1 KiB body and its SHA-256 into
   \`artifacts(id bigserial primary key, session, name, sha256, body bytea)\` with an index on \`(session, name)\`.
 - **dd conv=fsync** (issue 15's reference for the big PUT): \`dd if=/dev/zero of=… bs=1M count=<big-put-mib> conv=fsync\`
-  in the temp dir, as many times as the PUT, rate = bytes ÷ dd's own seconds.
+  in the temp dir after each of our PUTs (interleaved: the shared disk's rate swings several-fold), rate = bytes ÷ dd's
+  own seconds, best of the runs as for the PUT.
 - **GET /v1/commits pages**: the same rows read in-process with better-sqlite3.
 - **start-up**: the same service on an empty \`DATA_DIR\`.
 - **monitoring**: \`GET /v1/status\`, \`/metrics\` and \`/health/ready\` at c=1 on generated logs of each

@@ -172,22 +172,26 @@ export async function pgbenchInserts(pg, { concurrency, seconds, bytes = 1024 })
   }
 }
 
-/** `dd if=/dev/zero of=… bs=1M count=mib conv=fsync`, best of `repeats`: the disk's rate for one big durable file. */
-export async function ddFsync({ dir, mib, repeats }) {
+/** `dd if=/dev/zero of=… bs=1M count=mib conv=fsync` once: the disk's rate for one big durable file. */
+export async function ddFsyncOnce({ dir, mib }) {
   await mkdir(dir, { recursive: true })
-  const runs = []
-  for (let i = 0; i < repeats; i++) {
-    const file = join(dir, `dd-${i}.bin`)
-    const started = performance.now()
+  const file = join(dir, 'dd.bin')
+  const started = performance.now()
+  try {
     const { stderr } = await tracked('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${mib}`, 'conv=fsync'], { timeout: 600_000, env: { PATH: process.env.PATH, LC_ALL: 'C' } })
     const wall = (performance.now() - started) / 1000
     // "268435456 bytes (268 MB, 256 MiB) copied, 0.823 s, 326 MB/s": bytes and seconds, not dd's rounded rate.
     const match = stderr.match(/^(\d+) bytes .* copied, ([\d.]+) s/m)
     const bytes = Number(match?.[1] ?? mib * 1024 ** 2)
-    const secs = Number(match?.[2] ?? wall)
-    runs.push({ mbPerSec: bytes / 1e6 / secs, seconds: secs })
+    const seconds = Number(match?.[2] ?? wall)
+    return { mbPerSec: bytes / 1e6 / seconds, seconds }
+  } finally {
     await rm(file, { force: true })
   }
+}
+
+/** The best of several dd runs, with their median, as the streamed PUT reports its own. */
+export function bestOfDd(runs) {
   const best = runs.reduce((a, b) => (b.mbPerSec > a.mbPerSec ? b : a))
   return {
     ...best,

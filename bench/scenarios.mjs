@@ -139,10 +139,16 @@ export async function streamedPut({ port, path, bytes, serverPid }) {
   }
 }
 
-/** The best of `repeats` streamed PUTs (each a new artifact), with the highest peak RSS seen. */
-export async function streamedPuts({ repeats, pathOf, ...options }) {
+/**
+ * The best of `repeats` streamed PUTs (each a new artifact), with the highest peak RSS seen. `after(i)`
+ * runs after each PUT: a reference interleaved with them sees the same disk conditions.
+ */
+export async function streamedPuts({ repeats, pathOf, after, ...options }) {
   const runs = []
-  for (let i = 0; i < repeats; i++) runs.push(await streamedPut({ ...options, path: pathOf(i) }))
+  for (let i = 0; i < repeats; i++) {
+    runs.push(await streamedPut({ ...options, path: pathOf(i) }))
+    if (after !== undefined) await after(i)
+  }
   const best = runs.reduce((a, b) => (b.mbPerSec > a.mbPerSec ? b : a))
   const seconds = runs.reduce((a, r) => a + r.seconds, 0)
   return {

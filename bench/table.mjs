@@ -214,7 +214,7 @@ export function renderReport({ machine, rows, results, settings, targetSettings 
     'ratio = ours ÷ the reference measured in the same run (for the p99 and RSS rows, the figure itself). met: "aim" when the aim is reached, ' +
       '"must" when only the must is, "no" otherwise. PostgreSQL: a throwaway server (fsync=on, synchronous_commit=on) on the same disk, driven by ' +
       '`pgbench -n -c C -j C` with one INSERT of the same 1 KiB and its SHA-256 into an indexed table per transaction, over TCP. ' +
-      'dd: `dd if=/dev/zero bs=1M conv=fsync` of the same size. RSS growth: peak minus RSS before the PUT, worst of the PUTs.',
+      'dd: `dd if=/dev/zero bs=1M conv=fsync` of the same size after each of our PUTs (best of each). RSS growth: peak minus RSS before the PUT, worst of the PUTs.',
     '',
     `### All figures and further references`,
     '',
