@@ -98,12 +98,19 @@ describe('a corrupt object is never served as good', () => {
     await expectObjectCorrupt(url)
   })
 
-  it('a small object changed on disk (same size) is refused with 500 before any byte', async () => {
+  it.each([
+    ['1 KiB, read and hashed on the event loop', 1024],
+    ['the largest read whole, read and hashed on the thread pool', READ_WHOLE_BYTES],
+  ])('an object read whole (%s) changed on disk (same size) is refused with 500 before any byte', async (_label, size) => {
     t = await startListeningLedger()
-    const bytes = randomBytes(READ_WHOLE_BYTES)
+    const bytes = randomBytes(size)
     const sha256 = await putArtifact(t, 'small.bin', bytes)
-    await flipByte(objectFile(t.dataDir, sha256), 100)
-    await expectObjectCorrupt(`${t.url}/v1/sessions/s1/artifacts/small.bin`)
+    const url = `${t.url}/v1/sessions/s1/artifacts/small.bin`
+    const intact = await fetchRaw(url)
+    expect(intact).toMatchObject({ status: 200, complete: true, contentLength: size })
+    expect(intact.body.equals(bytes)).toBe(true)
+    await flipByte(objectFile(t.dataDir, sha256), size - 1)
+    await expectObjectCorrupt(url)
   })
 
   it('a small object whose file grew still serves exactly its recorded bytes, which hash right', async () => {

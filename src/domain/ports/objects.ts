@@ -61,8 +61,9 @@ export interface ObjectStore {
    */
   read(sha256: string, range?: { start: number; end: number }): NodeJS.ReadableStream
   /**
-   * The first `size` bytes of an object in one buffer, for small objects read whole (no stream): fewer
-   * when it is shorter. Not hashed here: the caller checks the digest. ObjectMissing when it is absent.
+   * The first `size` bytes of an object in one buffer, for objects read whole (up to about a MiB; no
+   * stream): fewer when it is shorter. Not hashed here: the caller checks the digest. ObjectMissing when
+   * it is absent.
    */
   readSmall(sha256: string, size: number): Promise<Buffer>
   /** Hashes a stored object and says what is wrong with it, if anything. */
