@@ -64,9 +64,10 @@ export function track(child) {
 }
 
 /** Spawns a child whose output goes to `logPath`; it is remembered until `stop` sees it exit. */
-export function launch(command, args, { env, cwd, logPath }) {
+export function launch(command, args, { env, cwd, logPath, uid, gid }) {
   const log = createWriteStream(logPath, { flags: 'a' })
-  const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  // uid/gid: PostgreSQL refuses to run as root, so the bench starts it as an unprivileged user.
+  const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], ...(uid === undefined ? {} : { uid, gid }) })
   child.stdout.pipe(log, { end: false })
   child.stderr.pipe(log, { end: false })
   const exited = new Promise((resolve) => {

@@ -9,13 +9,15 @@ import { longLog } from './long-log.mjs'
 import { monitoring } from './monitoring.mjs'
 import { describeMachine, diskOf } from './machine.mjs'
 import { childPids, killAllSync, stopAll } from './processes.mjs'
+import { bestOfDd, ddFsyncOnce, findPostgres, pgbenchInserts, startPostgres, stopPostgres } from './postgres.mjs'
 import { findNginx, fsyncCycle, startNginx, stopNginx } from './references.mjs'
 import { commitWorkload, davPutWorkload, runLoad, streamedPuts, watchFileSize, withCosts } from './scenarios.mjs'
 import { REPO, startService, stopService } from './service.mjs'
-import { buildRows, renderReport, writeDocs } from './table.mjs'
+import { writeDocs } from './docs.mjs'
+import { buildRows, renderReport } from './table.mjs'
 
 const USAGE = `usage: node bench/run.mjs [--quick] [--duration s] [--log-size n] [--big-put-mib n]
-  [--only writes,reads,log,monitoring] [--monitoring-sizes 1000000,10000000] [--monitoring-writers n] [--no-nginx] [--nginx path] [--nginx-workers n] [--write-docs] [--keep]`
+  [--only writes,reads,log,monitoring] [--monitoring-sizes 1000000,10000000] [--monitoring-writers n] [--no-nginx] [--nginx path] [--no-postgres] [--nginx-workers n] [--write-docs] [--keep]`
 
 const { values: args } = parseArgs({
   options: {
@@ -27,6 +29,7 @@ const { values: args } = parseArgs({
     'monitoring-sizes': { type: 'string' },
     'monitoring-writers': { type: 'string' },
     'no-nginx': { type: 'boolean', default: false },
+    'no-postgres': { type: 'boolean', default: false },
     nginx: { type: 'string' },
     'nginx-workers': { type: 'string', default: '1' },
     'write-docs': { type: 'boolean', default: false },
@@ -75,9 +78,12 @@ for (const section of settings.sections) {
 const say = (line) => process.stderr.write(`${line}\n`)
 const results = {}
 let failures = 0
+/** Set on SIGINT/SIGTERM: no further phase starts while the temp dir is being removed. */
+let stopping = false
 
 /** Runs one measured phase with a deadline; a failure becomes the row's error, and the run goes on. */
 async function phase(key, label, limitSeconds, work) {
+  if (stopping) return undefined
   say(`▶ ${label}`)
   let timer
   try {
@@ -102,7 +108,7 @@ async function phase(key, label, limitSeconds, work) {
 const loadLimit = seconds + 60
 const pause = () => new Promise((resolve) => setTimeout(resolve, 250))
 
-async function writesAndReads(tmp, disk, nginxFound) {
+async function writesAndReads(tmp, disk, nginxFound, pgFound) {
   const service = await startService({ dataDir: join(tmp, 'data'), logDir: tmp, name: 'service' })
   say(`  service ready in ${Math.round(service.startupMs)} ms on ${service.url} (pid ${service.pid})`)
   let nginx
@@ -111,6 +117,18 @@ async function writesAndReads(tmp, disk, nginxFound) {
       () => startNginx(nginxFound, { dir: join(tmp, 'nginx'), workers: settings.nginxWorkers }))
     if (nginx === undefined) nginxFound = { reason: `nginx did not start: ${results.nginx_start?.error?.split('\n')[0]}` }
     delete results.nginx_start
+  }
+  let pg
+  if (pgFound.bin !== undefined && settings.sections.has('writes')) {
+    pg = await phase('pg_start', `${pgFound.version} (fsync=on, synchronous_commit=on)`, 180, () => startPostgres(pgFound, { dir: join(tmp, 'postgres') }))
+    if (pg === undefined) pgFound = { reason: `PostgreSQL did not start: ${results.pg_start?.error?.split('\n')[0]}` }
+    delete results.pg_start
+  }
+  /** A PostgreSQL phase, or its row marked n/a with the reason there is no server. */
+  const pgPhase = (key, ...rest) => {
+    if (pg !== undefined) return phase(key, ...rest)
+    results[key] = { na: pgFound.reason }
+    return undefined
   }
   const nginxMissing = nginx === undefined ? { na: nginxFound.reason } : undefined
   /** A reference phase, or its row marked n/a when there is no nginx to run it against. */
@@ -137,6 +155,11 @@ async function writesAndReads(tmp, disk, nginxFound) {
         await phase(`commit1k_c${c}`, `ours: 1 KiB commits, c=${c}`, loadLimit, () => withCosts(ours, () =>
           runLoad(service, { connections: c, seconds, workload: commitWorkload({ tag: `k1-c${c}`, bytes: 1024 }), expectStatus: 201 })))
         await pause()
+        if (c !== 16) {
+          await pgPhase(`pg_c${c}`, `PostgreSQL: 1 KiB durable INSERT, c=${c}`, loadLimit, () => withCosts({ pid: pg.pid, disk }, () =>
+            pgbenchInserts(pg, { concurrency: c, seconds })))
+          await pause()
+        }
         await theirPhase(`nginx1k_c${c}`, `nginx: 1 KiB PUT, c=${c}`, loadLimit, () => withCosts(theirs, () =>
           runLoad(nginx, { connections: c, seconds, workload: davPutWorkload({ tag: `k1-c${c}`, bytes: 1024 }), expectStatus: 201 })))
         await pause()
@@ -145,10 +168,22 @@ async function writesAndReads(tmp, disk, nginxFound) {
       // Before the 1 MiB commits, whose JSON bodies would leave their heap behind in the RSS baseline.
       const bigBytes = settings.bigPutMiB * 1024 ** 2
       const bigLimit = 60 + settings.bigPutRepeats * Math.max(30, settings.bigPutMiB / 4)
-      await phase('bigput', `ours: ${settings.bigPutMiB} MiB streamed PUT ×${settings.bigPutRepeats}`, bigLimit, () => streamedPuts({
+      // dd runs after each PUT, so both see the same moments of a shared disk (it swings several-fold here).
+      const ddRuns = []
+      let ddError
+      await phase('bigput', `ours: ${settings.bigPutMiB} MiB streamed PUT ×${settings.bigPutRepeats}, each followed by dd conv=fsync`, bigLimit * 2, () => streamedPuts({
         repeats: settings.bigPutRepeats, port: service.port, bytes: bigBytes, serverPid: service.pid,
         pathOf: (i) => `/v1/sessions/bench-big/artifacts/big-${i}.bin`,
+        after: async () => {
+          if (ddError === undefined && !stopping) {
+            await ddFsyncOnce({ dir: join(tmp, 'dd'), mib: settings.bigPutMiB }).then((run) => ddRuns.push(run), (error) => {
+              ddError = error.message
+            })
+          }
+        },
       }))
+      results.dd_bigput = ddError !== undefined ? { error: `dd: ${ddError}` } : ddRuns.length > 0 ? bestOfDd(ddRuns) : { error: 'dd did not run' }
+      if (ddError !== undefined) failures++
       await theirPhase('nginx_bigput', `nginx: ${settings.bigPutMiB} MiB PUT ×${settings.bigPutRepeats}`, bigLimit, async () => streamedPuts({
         repeats: settings.bigPutRepeats, port: nginx.port, bytes: bigBytes, serverPid: (await childPids(nginx.pid))[0],
         pathOf: (i) => `/bench-big/big-${i}.bin`,
@@ -168,6 +203,7 @@ async function writesAndReads(tmp, disk, nginxFound) {
   } finally {
     await stopService(service)
     if (nginx !== undefined) await stopNginx(nginx)
+    if (pg !== undefined) await stopPostgres(pg)
   }
 }
 
@@ -223,6 +259,7 @@ async function main() {
   process.once('exit', killAllSync)
   for (const signal of ['SIGINT', 'SIGTERM']) {
     process.once(signal, () => {
+      stopping = true
       say(`\n${signal}: stopping`)
       void cleanup().finally(() => process.exit(130))
     })
@@ -230,16 +267,17 @@ async function main() {
   try {
     const nginxFound = args['no-nginx'] ? { reason: '--no-nginx' } : await findNginx(args.nginx)
     const disk = diskOf(tmp)
-    const machine = await describeMachine({ tempDir: tmp, nginxVersion: nginxFound.version })
-    say(`bench: temp dir ${tmp} (${machine.filesystem}); ${nginxFound.binary ?? nginxFound.reason}`)
+    const pgFound = args['no-postgres'] || !settings.sections.has('writes') ? { reason: '--no-postgres' } : await findPostgres(say)
+    const machine = { ...await describeMachine({ tempDir: tmp, nginxVersion: nginxFound.version }), postgres: pgFound.version }
+    say(`bench: temp dir ${tmp} (${machine.filesystem}); ${nginxFound.binary ?? nginxFound.reason}; ${pgFound.bin ?? pgFound.reason}`)
     await mkdir(join(tmp, 'log'), { recursive: true })
-    if (settings.sections.has('writes') || settings.sections.has('reads')) await writesAndReads(tmp, disk, nginxFound)
+    if (settings.sections.has('writes') || settings.sections.has('reads')) await writesAndReads(tmp, disk, nginxFound, pgFound)
     if (settings.sections.has('log')) await longLog({ tmp, settings, phase, results })
     if (settings.sections.has('monitoring')) await monitoring({ tmp, settings, phase, results })
     const description = `${quick ? 'quick, ' : ''}${seconds} s per load phase, ${settings.logSize.toLocaleString('en-US')}-commit log, ` +
       `${settings.bigPutMiB} MiB PUT, nginx ${settings.nginxWorkers} worker`
     const rows = buildRows(results, settings)
-    const report = renderReport({ machine, rows, results, settings: description })
+    const report = renderReport({ machine, rows, results, settings: description, targetSettings: settings })
     process.stdout.write(`\n${report}\n`)
     if (args['write-docs']) {
       const path = join(REPO, 'docs', 'performance.md')

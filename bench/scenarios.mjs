@@ -124,10 +124,13 @@ export async function streamedPut({ port, path, bytes, serverPid }) {
     const seconds = (performance.now() - started) / 1000
     if (status !== 201) throw new Error(`streamed PUT ${path} answered ${status}`)
     const hwmKb = peakReset ? await procStatusKb(serverPid, 'VmHWM') : undefined
+    const peakKb = Math.max(hwmKb ?? 0, sampledPeakKb)
     return {
       seconds,
       mbPerSec: bytes / 1e6 / seconds,
-      peakRssMb: Math.max(hwmKb ?? 0, sampledPeakKb) / 1024,
+      peakRssMb: peakKb / 1024,
+      // In MB (10^6 bytes), as the target is stated.
+      rssGrowthMb: ((peakKb - (rssBeforeKb ?? Number.NaN)) * 1024) / 1e6,
       rssBeforeMb: (rssBeforeKb ?? Number.NaN) / 1024,
       count: 1,
     }
@@ -136,16 +139,23 @@ export async function streamedPut({ port, path, bytes, serverPid }) {
   }
 }
 
-/** The best of `repeats` streamed PUTs (each a new artifact), with the highest peak RSS seen. */
-export async function streamedPuts({ repeats, pathOf, ...options }) {
+/**
+ * The best of `repeats` streamed PUTs (each a new artifact), with the highest peak RSS seen. `after(i)`
+ * runs after each PUT: a reference interleaved with them sees the same disk conditions.
+ */
+export async function streamedPuts({ repeats, pathOf, after, ...options }) {
   const runs = []
-  for (let i = 0; i < repeats; i++) runs.push(await streamedPut({ ...options, path: pathOf(i) }))
+  for (let i = 0; i < repeats; i++) {
+    runs.push(await streamedPut({ ...options, path: pathOf(i) }))
+    if (after !== undefined) await after(i)
+  }
   const best = runs.reduce((a, b) => (b.mbPerSec > a.mbPerSec ? b : a))
   const seconds = runs.reduce((a, r) => a + r.seconds, 0)
   return {
     ...best,
     median: runs.map((r) => r.mbPerSec).sort((a, b) => a - b)[Math.floor(runs.length / 2)],
     peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+    rssGrowthMb: Math.max(...runs.map((r) => r.rssGrowthMb)),
     rssBeforeMb: runs[0].rssBeforeMb,
     count: runs.length,
     seconds,

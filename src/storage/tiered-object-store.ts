@@ -80,6 +80,11 @@ export class TieredObjectStore implements ObjectStore {
   }
 
   /** The object's bytes as a source for another write (the plain view's). */
+  async readSmall(sha256: string, size: number): Promise<Buffer> {
+    const bytes = this.inline.bytesOf(sha256)
+    return bytes === undefined ? this.files.readSmall(sha256, size) : bytes.subarray(0, size)
+  }
+
   contentOf(sha256: string): AsyncIterable<Uint8Array> {
     const bytes = this.inline.bytesOf(sha256)
     return bytes === undefined ? this.files.contentOf(sha256) : Readable.from([bytes], { objectMode: false })

@@ -60,6 +60,12 @@ export interface ObjectStore {
    * ObjectMissing error on the stream, so a response already begun is cut short rather than faked.
    */
   read(sha256: string, range?: { start: number; end: number }): NodeJS.ReadableStream
+  /**
+   * The first `size` bytes of an object in one buffer, for objects read whole (up to about a MiB; no
+   * stream): fewer when it is shorter. Not hashed here: the caller checks the digest. ObjectMissing when
+   * it is absent.
+   */
+  readSmall(sha256: string, size: number): Promise<Buffer>
   /** Hashes a stored object and says what is wrong with it, if anything. */
   check(sha256: string): Promise<ObjectCheck>
   /** Deletes an object; nothing when it is absent. Durable once it resolves. */

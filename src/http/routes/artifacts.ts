@@ -8,7 +8,7 @@ import { PayloadTooLarge, RangeNotSatisfiable } from '../../domain/errors.js'
 import type { ArtifactVersion } from '../../domain/model.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import { callerName } from '../auth.js'
-import { parseAtSeq, VERIFY_BEFORE_SEND_BYTES } from '../../ledger/reads.js'
+import { parseAtSeq, READ_WHOLE_BYTES, VERIFY_BEFORE_SEND_BYTES } from '../../ledger/reads.js'
 import { bodyChunks } from '../body-reader.js'
 import { digestHeader, parseContentDigest, parseEntityTags, parseRange, strongTagValues, weakMatch } from '../headers.js'
 import { artifactHeaders, ArtifactList, ArtifactQuery, contentDigestHeader, ContentRangeHeader, ListQuery, PutHeaders, ReadHeaders } from '../schemas/artifacts.js'
@@ -111,7 +111,9 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<ArtifactRouteOptions> = a
       summary: 'An artifact’s bytes (latest, ?version=N or ?at=seq), or its version history with ?versions',
       description: 'The bytes come with their media type, ETag (the quoted sha256), Repr-Digest and Content-Digest (RFC 9530), Artifact-Version and ' +
         'Last-Modified; Range and If-None-Match are honoured. With `?versions` the answer is instead the VersionHistory as JSON. ' +
-        'Bytes known to be corrupt are never served: 500 object_corrupt.',
+        'Bytes known to be corrupt are never served: 500 object_corrupt. A large artifact is hashed while it is sent, its last chunk held back ' +
+        'until the digest is checked: when it does not match, the connection closes before Content-Length bytes have arrived, so a client never ' +
+        'receives wrong bytes as a complete response (the next read answers 500 object_corrupt).',
       operationId: 'getArtifact',
       response: {
         200: {
@@ -213,7 +215,7 @@ async function sendArtifact(
   }
   reply.header('Content-Digest', digestHeader(version.sha256))
   if (head) return reply.header('Content-Length', String(version.size)).send()
-  if (version.size <= VERIFY_BEFORE_SEND_BYTES) return reply.send(await ledger.readArtifact(version))
+  if (version.size <= READ_WHOLE_BYTES) return reply.send(await ledger.readArtifact(version))
   reply.header('Content-Length', String(version.size))
   return reply.send(await ledger.streamArtifact(version))
 }

@@ -1,7 +1,8 @@
 // Immutable content-addressed blobs at objects/sha256/ab/cdef…: every version of every artifact.
 // Uploads are staged in objects/incoming, with the plain view's copy beside the object's when the view
 // is on (staged-copies.ts).
-import { ReadStream } from 'node:fs'
+import { close, closeSync, open, openSync, read, readSync, ReadStream } from 'node:fs'
+import { promisify } from 'node:util'
 import { readdir, stat } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
 import { ObjectCorrupt, ObjectMissing } from '../../domain/errors.js'
@@ -13,6 +14,12 @@ import { StagedCopies, type CopyLabel } from './staged-copies.js'
 import { hashFile, removeTempFilesBelow, stageCopies, writeVerified } from './verified-write.js'
 
 const SHA256_HEX = /^[0-9a-f]{64}$/
+
+/** Objects up to this size are read (whole) with synchronous calls; see readSmall. */
+const SYNC_READ_BYTES = 64 * 1024
+const openAsync = promisify(open)
+const readAsync = promisify(read)
+const closeAsync = promisify(close)
 
 /** A file in objects/ that is not an object, younger than this, may belong to a write in progress. */
 export const LEFTOVER_GRACE_MS = 60_000
@@ -85,6 +92,43 @@ export class FileObjectStore implements ObjectStore {
   /** The object's bytes (or a range); a missing object is an ObjectMissing error on the stream. */
   read(sha256: string, range?: { start: number; end: number }): NodeJS.ReadableStream {
     return new ObjectReadStream(this.pathOf(sha256), range ?? {}, sha256)
+  }
+
+  /**
+   * An object whole: open, one read of `size` bytes (more only after a short read), close. Up to
+   * SYNC_READ_BYTES (64 KiB) synchronously: three syscalls on the event loop cost less than three
+   * thread-pool round trips (a ReadStream makes four, and its stream machinery more), and the log's own
+   * reads are synchronous the same way. Larger reads go through the thread pool, so a read from disk
+   * never holds the loop for long. Measured: docs/performance.md, "Issue 15: reads near nginx".
+   */
+  async readSmall(sha256: string, size: number): Promise<Buffer> {
+    const location = this.locationOf(sha256)
+    const sync = size <= SYNC_READ_BYTES
+    let fd: number
+    try {
+      fd = sync ? openSync(this.pathOf(sha256), 'r') : await openAsync(this.pathOf(sha256), 'r')
+    } catch (error) {
+      if (isNotFound(error)) throw new ObjectMissing(`stored object ${sha256} is missing from disk`, { sha256 }, { cause: error })
+      throw storageFailure('open', location, error)
+    }
+    try {
+      const buffer = Buffer.allocUnsafe(size)
+      let filled = 0
+      while (filled < size) {
+        const got = sync
+          ? readSync(fd, buffer, filled, size - filled, filled)
+          : (await readAsync(fd, buffer, filled, size - filled, filled)).bytesRead
+        if (got === 0) break
+        filled += got
+      }
+      return buffer.subarray(0, filled)
+    } catch (error) {
+      throw storageFailure('read', location, error)
+    } finally {
+      // Read-only: closing cannot lose data, and a failure to close must not hide the read's outcome.
+      if (sync) closeQuietlySync(fd)
+      else await closeAsync(fd).catch(() => undefined)
+    }
   }
 
   /** The object's bytes as a source for another write (the plain view's), opened lazily. */
@@ -165,18 +209,32 @@ export function asStagedHere(staged: StagedContent): StagedCopies {
 }
 
 // fs.ReadStream's constructor, which @types/node leaves undeclared.
-const FileReadStream = ReadStream as unknown as new (path: string, options: { start?: number; end?: number }) => ReadStream
+const FileReadStream = ReadStream as unknown as new (path: string, options: { start?: number; end?: number; highWaterMark?: number }) => ReadStream
+
+/**
+ * Chunks of a streamed object: four times fs's default 64 KiB, so a 1 MiB GET is four reads, four socket
+ * writes and four hash updates instead of sixteen. Measured: docs/performance.md, "Reads near nginx".
+ */
+const READ_CHUNK_BYTES = 256 * 1024
 
 /** fs.ReadStream whose failure to find the file is the domain's ObjectMissing (the file opens lazily, on first read). */
 class ObjectReadStream extends FileReadStream {
   constructor(path: string, range: { start?: number; end?: number }, private readonly sha256: string) {
-    super(path, range)
+    super(path, { ...range, highWaterMark: READ_CHUNK_BYTES })
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     super._destroy(error, (failure) => {
       callback(isNotFound(failure) ? new ObjectMissing(`stored object ${this.sha256} is missing from disk`, { sha256: this.sha256 }, { cause: failure }) : failure)
     })
+  }
+}
+
+function closeQuietlySync(fd: number): void {
+  try {
+    closeSync(fd)
+  } catch {
+    // Nothing was written through it; the read's own outcome is what the caller needs.
   }
 }
 

@@ -84,6 +84,12 @@ export class MemoryObjectStore implements ObjectStore {
     return Readable.from([range === undefined ? bytes : bytes.subarray(range.start, range.end + 1)], { objectMode: false })
   }
 
+  async readSmall(sha256: string, size: number): Promise<Buffer> {
+    const bytes = this.objects.get(sha256)
+    if (bytes === undefined) throw new ObjectMissing(`stored object ${sha256} is missing from the store`, { sha256 })
+    return Buffer.from(bytes.subarray(0, size))
+  }
+
   async check(sha256: string): Promise<ObjectCheck> {
     const bytes = this.objects.get(sha256)
     if (bytes === undefined) return 'missing'

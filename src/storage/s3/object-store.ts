@@ -172,6 +172,13 @@ export class S3ObjectStore implements ObjectStore {
     })(), { objectMode: false })
   }
 
+  /** One ranged GET of the first `size` bytes, collected: for objects read whole and checked by the caller. */
+  async readSmall(sha256: string, size: number): Promise<Buffer> {
+    const chunks: Buffer[] = []
+    for await (const chunk of this.read(sha256, size > 0 ? { start: 0, end: size - 1 } : undefined)) chunks.push(Buffer.from(chunk as Uint8Array))
+    return Buffer.concat(chunks).subarray(0, size)
+  }
+
   async check(sha256: string): Promise<ObjectCheck> {
     const found = await this.bucket.hash(this.contentKey(sha256))
     if (found === undefined) return 'missing'

@@ -111,7 +111,7 @@ export interface paths {
         };
         /**
          * An artifact’s bytes (latest, ?version=N or ?at=seq), or its version history with ?versions
-         * @description The bytes come with their media type, ETag (the quoted sha256), Repr-Digest and Content-Digest (RFC 9530), Artifact-Version and Last-Modified; Range and If-None-Match are honoured. With `?versions` the answer is instead the VersionHistory as JSON. Bytes known to be corrupt are never served: 500 object_corrupt.
+         * @description The bytes come with their media type, ETag (the quoted sha256), Repr-Digest and Content-Digest (RFC 9530), Artifact-Version and Last-Modified; Range and If-None-Match are honoured. With `?versions` the answer is instead the VersionHistory as JSON. Bytes known to be corrupt are never served: 500 object_corrupt. A large artifact is hashed while it is sent, its last chunk held back until the digest is checked: when it does not match, the connection closes before Content-Length bytes have arrived, so a client never receives wrong bytes as a complete response (the next read answers 500 object_corrupt).
          */
         get: operations["getArtifact"];
         /**

@@ -41,6 +41,16 @@ export function objectStoreContract(adapter: string, open: () => Promise<ObjectS
       expect(await store.check(sha256('hello, ledger'))).toBe('ok')
     })
 
+    it('reads a small object whole in one buffer: its first `size` bytes, fewer when it is shorter', async () => {
+      await store.put(Buffer.from('hello, ledger'), sha256('hello, ledger'))
+      expect((await store.readSmall(sha256('hello, ledger'), 13)).toString()).toBe('hello, ledger')
+      expect((await store.readSmall(sha256('hello, ledger'), 5)).toString()).toBe('hello')
+      expect((await store.readSmall(sha256('hello, ledger'), 20)).toString()).toBe('hello, ledger')
+      await store.put(new Uint8Array(0), sha256(''))
+      expect((await store.readSmall(sha256(''), 0)).byteLength).toBe(0)
+      await expect(store.readSmall(sha256('never stored'), 5)).rejects.toBeInstanceOf(ObjectMissing)
+    })
+
     it('stores empty content', async () => {
       await store.put(new Uint8Array(0), sha256(''))
       expect(await bytesOf(store.read(sha256('')))).toBe('')
