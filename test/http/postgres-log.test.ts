@@ -75,6 +75,6 @@ withPostgres('the service on a PostgreSQL log', (server) => {
     const dataDir = await makeDataDir()
     const refused = await startServer({ dataDir, env: { LOG_URL: 'postgres://nobody@127.0.0.1:1/none' } })
     expect((await refused.exited).code).toBe(1)
-    expect(refused.output()).toMatch(/cannot open the log at LOG_URL/)
+    expect(refused.output()).toMatch(/cannot open the storage LOG_URL or OBJECT_STORE_URL names/)
   }, 60_000)
 })

@@ -1,0 +1,102 @@
+// Two replicas of the service on one PostgreSQL log and one shared object store (in memory), each with
+// its own data dir: a replica that starts
+// leaves another's commit in flight alone, and once that replica dies it aborts the commit within 30 s,
+// while the dead replica's late attempt to finish it is refused.
+import { afterEach, expect, it } from 'vitest'
+import type { StagedContent } from '../../src/domain/ports.js'
+import { MemoryObjectStore } from '../../src/storage/memory/object-store.js'
+import { postgresStorage } from '../../src/storage/open-storage.js'
+import { openPostgresLog } from '../../src/storage/postgres/open-postgres-log.js'
+import { freshDatabase, withPostgres } from '../support/postgres.js'
+import { startLedger, type TestLedger } from '../support/start-ledger.js'
+
+/**
+ * One replica's view of objects shared by all (a bucket, here a Map): staging is its own, published objects
+ * everyone's. While `held`, publishing waits: a commit stays in flight with its entry pending.
+ */
+class StallingObjects extends MemoryObjectStore {
+  private gate: Promise<void> | undefined
+  private open: () => void = () => undefined
+
+  hold(): void {
+    this.gate = new Promise((resolve) => {
+      this.open = resolve
+    })
+  }
+
+  release(): void {
+    this.gate = undefined
+    this.open()
+  }
+
+  override async publish(staged: StagedContent): Promise<void> {
+    await this.gate
+    return super.publish(staged)
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+withPostgres('replicas of the service on one PostgreSQL log', (server) => {
+  const ledgers: TestLedger[] = []
+  afterEach(async () => {
+    await Promise.all(ledgers.splice(0).map((t) => t.cleanup()))
+  })
+
+  it('leaves a live replica\'s commit in flight alone, and aborts it within 30 s of that replica dying', async () => {
+    const url = await freshDatabase(server())
+    const pgA = await openPostgresLog(url)
+    const bucket = new Map<string, Buffer>()
+    const stalling = new StallingObjects(bucket)
+    const a = await startLedger({ storage: (dataDir, fs) => postgresStorage(dataDir, pgA, fs, stalling), settings: { replicaSweepIntervalMs: 0 } })
+    ledgers.push(a)
+    expect((await a.app.inject({ method: 'PUT', url: '/v1/sessions/s1/artifacts/before.txt', payload: 'committed before' })).statusCode).toBe(201)
+
+    stalling.hold()
+    const inFlight = a.app.inject({ method: 'PUT', url: '/v1/sessions/s1/artifacts/held.txt', payload: 'held in flight' })
+    const [entry] = await waitFor('the pending entry', async () => {
+      const entries = await pgA.log.pendingCommits()
+      return entries.length > 0 ? entries : undefined
+    }, 10_000)
+    if (entry === undefined) throw new Error('unreachable')
+
+    // Replica B starts (recovery included) and sweeps often: none of it touches A's commit while A lives.
+    const pgB = await openPostgresLog(url)
+    const b = await startLedger({
+      storage: (dataDir, fs) => postgresStorage(dataDir, pgB, fs, new MemoryObjectStore(bucket)), settings: { replicaSweepIntervalMs: 100 },
+    })
+    ledgers.push(b)
+    expect(b.ledger.state.lastRecovery).toMatchObject({ abortedCommits: 0, settledCommits: 0 })
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    expect(await pgB.log.commitBySeq(entry.seq)).toMatchObject({ state: 'pending' })
+    // B serves meanwhile, from the same log.
+    expect((await b.app.inject('/v1/sessions/s1/artifacts/before.txt')).body).toBe('committed before')
+
+    // A dies: the server drops its connections, and with them the lock that said it was alive.
+    const died = Date.now()
+    await pgB.run.sql`SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = ${`artifact-ledger/${pgA.replica.id}`}`
+    const aborted = await waitFor('B to abort A\'s commit', async () => {
+      const record = await pgB.log.commitBySeq(entry.seq)
+      return record?.state === 'aborted' ? record : undefined
+    }, 30_000)
+    expect(Date.now() - died).toBeLessThan(30_000)
+    expect(aborted).toMatchObject({ error: { code: 'service_restarted' } })
+    // Settled as well: nothing of A's is left for recovery.
+    expect(await pgB.log.unsettledCommits()).toEqual([])
+
+    // A's process was not really gone: its late attempt to finish the commit is refused, never a 2xx.
+    stalling.release()
+    const late = await inFlight
+    expect(late.statusCode).toBeGreaterThanOrEqual(500)
+    expect((await b.app.inject('/v1/sessions/s1/artifacts/held.txt')).statusCode).toBe(404)
+    expect((await b.app.inject('/v1/status')).json()).toMatchObject({ commits: { committed: 1, pending: 0, aborted: 1 } })
+  }, 60_000)
+})
