@@ -95,7 +95,7 @@ withPostgres('replicas of the service on one PostgreSQL log', (server) => {
     // A's process was not really gone: its late attempt to finish the commit is refused, never a 2xx.
     stalling.release()
     const late = await inFlight
-    expect(late.statusCode).toBeGreaterThanOrEqual(500)
+    expect(late.json()).toMatchObject({ status: 500, code: 'storage_fault' })
     expect((await b.app.inject('/v1/sessions/s1/artifacts/held.txt')).statusCode).toBe(404)
     expect((await b.app.inject('/v1/status')).json()).toMatchObject({ commits: { committed: 1, pending: 0, aborted: 1 } })
   }, 60_000)

@@ -69,6 +69,31 @@ withPostgres('replicas of a PostgreSQL log', (server) => {
     expect(replicas).toEqual([b.replica.id, c.replica.id].sort())
   })
 
+  it('forgets a dead replica that left nothing to recover, and announces itself anew after losing its connection', async () => {
+    const url = await freshDatabase(server())
+    const [dead, b, c] = [await open(url), await open(url), await open(url)]
+    await killConnections(b, dead)
+    await b.replica.orphaned([])
+    const ids = async (): Promise<string[]> => (await b.run.sql<{ id: string }[]>`SELECT id FROM replicas`).map((r) => r.id).sort()
+    expect(await ids()).toEqual([b.replica.id, c.replica.id].sort())
+
+    // B's connections go (a network blip) while it writes: its lock went with them, so C takes it for dead…
+    const seq = await b.log.insertPending(pending('s1', 1))
+    await killConnections(c, b)
+    expect((await c.replica.orphaned(await c.log.pendingCommits())).map((e) => e.seq)).toEqual([seq])
+    // …and while C holds it, B recovers nothing (it might be taken for dead itself).
+    expect(await b.replica.orphaned(await b.log.pendingCommits())).toEqual([])
+    await c.log.markAborted(seq, { code: 'service_restarted', detail: 'test' })
+    await c.log.markSettled(seq)
+    await c.replica.orphaned([])
+    // C has let go: B announces itself again at its next look, and is alive to C once more.
+    await b.replica.orphaned([])
+    expect(await ids()).toEqual([b.replica.id, c.replica.id].sort())
+    const again = await b.log.insertPending(pending('s1', 2))
+    expect(await c.replica.orphaned(await c.log.pendingCommits())).toEqual([])
+    expect((await b.replica.mine(await b.log.pendingCommits())).map((e) => e.seq)).toEqual([again])
+  })
+
   it('leaves the list of replicas when closed', async () => {
     const url = await freshDatabase(server())
     const a = await open(url)

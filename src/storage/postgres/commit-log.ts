@@ -3,6 +3,7 @@
 // Same meaning as ../sqlite/commit-log.ts, statement for statement where it can be.
 import { COMMIT_STATES, type CommitState } from '../../domain/commit-state.js'
 import { countsFor } from '../../domain/counts.js'
+import { StorageFault } from '../../domain/errors.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, EntryChange, EntryKind } from '../../domain/model.js'
 import type {
   CommitFilter, CommitLog, EndedAttempt, ExpiryCandidate, ExpiryQuery, HistoryHorizon, HistoryPruneQuery, HistoryPruneResult, PendingCommit, PendingEntry, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit,
@@ -82,8 +83,11 @@ export class PgCommitLog implements CommitLog {
     const { idempotency, expect } = options
     return this.group.submit(async (tx) => {
       const now = this.run.now()
-      const [commit] = await tx<{ session_id: string }[]>`SELECT session_id FROM commits WHERE seq = ${seq} AND state = 'pending' FOR UPDATE`
-      if (commit === undefined) throw new Error(`commit ${seq} is not pending`)
+      const [commit] = await tx<{ session_id: string; state: CommitState }[]>`SELECT session_id, state FROM commits WHERE seq = ${seq} FOR UPDATE`
+      // Another replica took this one for dead (its connection to the log went) and aborted the entry:
+      // a fault of this replica's hold on the log, not a bug. The commit fails; nothing of it is published.
+      if (commit?.state === 'aborted') throw new StorageFault(`commit ${seq} was aborted by another replica of the log`, { step: 'log-commit', path: 'postgresql' })
+      if (commit?.state !== 'pending') throw new Error(`commit ${seq} is not pending`)
       const sessionId = commit.session_id
       // Versions are numbered under the session's row lock: a concurrent commit to the session waits for it.
       await lockSession(tx, sessionId)

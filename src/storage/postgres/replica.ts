@@ -28,22 +28,56 @@ export class PgReplica implements RecoveryScope {
   /** Owners (a replica id, or '' for entries without one) whose lock this replica took to recover them. */
   private readonly adopted = new Map<string, LockKey>()
   private reserved: Reserved | undefined
+  /** False once the connection holding it went, until it is taken again (stillAnnounced). */
+  private holdsOwnLock = false
+  private closed = false
 
   constructor(readonly id: string, private readonly sql: PgSql) {}
 
   /** Takes a connection of its own, records this replica and takes its lock; until close(). */
   async announce(now: string): Promise<void> {
     try {
-      const reserved = await this.sql.reserve()
-      this.reserved = reserved
-      const [row] = await reserved<{ lock_key: number }[]>`INSERT INTO replicas (id, started_at) VALUES (${this.id}, ${now})
-        ON CONFLICT (id) DO UPDATE SET started_at = EXCLUDED.started_at RETURNING lock_key`
-      if (row === undefined) throw new Error('INSERT … RETURNING lock_key returned no row')
-      // A fresh id's key is free; a wait here means another session holds it, which only this id's own can.
-      await reserved`SELECT pg_advisory_lock(${REPLICA_LOCKS}::int, ${row.lock_key}::int)`
+      this.holdsOwnLock = await this.takeOwnLock(now, { wait: true })
     } catch (error) {
       throw toStorageFailure('replica-announce', error)
     }
+  }
+
+  /**
+   * Resolves once this replica holds its own lock again after its connection went (the server restarted,
+   * the network dropped): the lock went with it, and another replica may have taken this one for dead and
+   * ended its pending entries (their commits then fail: markCommitted refuses an entry no longer pending).
+   * Announces itself anew once whoever took over has let go; false while that has not happened.
+   */
+  private async stillAnnounced(now: string): Promise<boolean> {
+    if (this.closed) throw new Error('the replica is closed')
+    const reserved = this.reserved
+    try {
+      if (reserved !== undefined) await reserved`SELECT 1`
+    } catch {
+      reserved?.release()
+      this.reserved = undefined
+      this.holdsOwnLock = false
+      this.adopted.clear()
+    }
+    if (!this.holdsOwnLock) this.holdsOwnLock = await this.takeOwnLock(now, { wait: false })
+    return this.holdsOwnLock
+  }
+
+  private async takeOwnLock(now: string, options: { wait: boolean }): Promise<boolean> {
+    const reserved = this.reserved ?? (await this.sql.reserve())
+    this.reserved = reserved
+    // One statement: others see the row only once its lock is held, so no replica ever finds it unlocked
+    // and takes a starting replica for dead. A fresh id's key is free: only a replica that took this one
+    // for dead (after its connection went) can be holding it.
+    const [row] = options.wait
+      ? await reserved<{ got: boolean }[]>`WITH announced AS (INSERT INTO replicas (id, started_at) VALUES (${this.id}, ${now})
+          ON CONFLICT (id) DO UPDATE SET started_at = EXCLUDED.started_at RETURNING lock_key)
+        SELECT true AS got, pg_advisory_lock(${REPLICA_LOCKS}::int, lock_key)::text AS locked FROM announced`
+      : await reserved<{ got: boolean }[]>`WITH announced AS (INSERT INTO replicas (id, started_at) VALUES (${this.id}, ${now})
+          ON CONFLICT (id) DO UPDATE SET started_at = EXCLUDED.started_at RETURNING lock_key)
+        SELECT pg_try_advisory_lock(${REPLICA_LOCKS}::int, lock_key) AS got FROM announced`
+    return row?.got === true
   }
 
   /**
@@ -62,6 +96,7 @@ export class PgReplica implements RecoveryScope {
   /** Lets go of the replicas it has adopted and leaves the log's list of replicas. */
   async close(): Promise<void> {
     const reserved = this.reserved
+    this.closed = true
     if (reserved === undefined) return
     this.reserved = undefined
     try {
@@ -75,8 +110,11 @@ export class PgReplica implements RecoveryScope {
   }
 
   private async select<T extends RecoverableEntry>(entries: readonly T[], includeOwn: boolean): Promise<T[]> {
-    const reserved = this.connection()
     try {
+      // Without its own lock this replica might be taken for dead itself: it recovers nothing meanwhile.
+      if (!(await this.stillAnnounced(new Date().toISOString()))) return []
+      const reserved = this.connection()
+      await this.forgetGone(reserved)
       await this.letGoOfFinished(reserved)
       if (entries.length === 0) return []
       const rows = await reserved<{ seq: number; owner: string | null }[]>`SELECT seq, owner FROM commits WHERE seq = ANY(${entries.map((e) => e.seq)}::bigint[])`
@@ -101,6 +139,18 @@ export class PgReplica implements RecoveryScope {
     if (taken?.got !== true) return false
     this.adopted.set(owner, lock)
     return true
+  }
+
+  /**
+   * Replicas that are gone and left nothing to recover (a clean stop, or a crash between commits) leave
+   * their row behind: taking their lock proves them gone, and the row goes. Those that left entries are
+   * adopted here, to be recovered by this replica.
+   */
+  private async forgetGone(reserved: Reserved): Promise<void> {
+    const others = await reserved<{ id: string }[]>`SELECT id FROM replicas WHERE id <> ${this.id}`
+    for (const { id } of others) {
+      if (!this.adopted.has(id)) await this.adopt(reserved, id)
+    }
   }
 
   /** Adopted owners with nothing left to recover: their row goes (a gone replica's), their lock is let go. */
