@@ -7,8 +7,10 @@ import type { StagedContent } from '../../src/domain/ports.js'
 import { MemoryObjectStore } from '../../src/storage/memory/object-store.js'
 import { postgresStorage } from '../../src/storage/open-storage.js'
 import { openPostgresLog } from '../../src/storage/postgres/open-postgres-log.js'
+import postgres from 'postgres'
 import { freshDatabase, withPostgres } from '../support/postgres.js'
-import { startLedger, type TestLedger } from '../support/start-ledger.js'
+import { killAllServers, startServer } from '../support/server-process.js'
+import { makeDataDir, startLedger, type TestLedger } from '../support/start-ledger.js'
 
 /**
  * One replica's view of objects shared by all (a bucket, here a Map): staging is its own, published objects
@@ -49,6 +51,7 @@ withPostgres('replicas of the service on one PostgreSQL log', (server) => {
   const ledgers: TestLedger[] = []
   afterEach(async () => {
     await Promise.all(ledgers.splice(0).map((t) => t.cleanup()))
+    await killAllServers()
   })
 
   it('leaves a live replica\'s commit in flight alone, and aborts it within 30 s of that replica dying', async () => {
@@ -98,5 +101,35 @@ withPostgres('replicas of the service on one PostgreSQL log', (server) => {
     expect(late.json()).toMatchObject({ status: 500, code: 'storage_fault' })
     expect((await b.app.inject('/v1/sessions/s1/artifacts/held.txt')).statusCode).toBe(404)
     expect((await b.app.inject('/v1/status')).json()).toMatchObject({ commits: { committed: 1, pending: 0, aborted: 1 } })
+  }, 60_000)
+
+  it('as built servers: a replica killed with kill -9 has its pending commit aborted by another within 30 s', async () => {
+    const url = await freshDatabase(server())
+    const env = { LOG_URL: url, CANARY_INTERVAL_MS: '0', REPLICA_SWEEP_INTERVAL_MS: '500' }
+    const sql = postgres(url, { max: 1, onnotice: false })
+    try {
+      const a = await startServer({ dataDir: await makeDataDir(), env })
+      await a.waitReady()
+      const [replicaA] = await sql<{ id: string }[]>`SELECT id FROM replicas`
+      if (replicaA === undefined) throw new Error('replica A did not announce itself')
+      // A commit of A's in flight, as A's own connection would write it (the server's commits finish too fast to catch).
+      const [row] = await sql<{ seq: string }[]>`INSERT INTO commits (id, session_id, state, created_at, owner)
+        VALUES ('00000000-0000-7000-8000-000000000001', 's1', 'pending', ${new Date().toISOString()}, ${replicaA.id}) RETURNING seq`
+      const b = await startServer({ dataDir: await makeDataDir(), env })
+      await b.waitReady()
+      const stateOf = async (): Promise<string | undefined> => (await sql<{ state: string }[]>`SELECT state FROM commits WHERE seq = ${row?.seq ?? 0}`)[0]?.state
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      expect(await stateOf()).toBe('pending')
+
+      await a.kill('SIGKILL')
+      const died = Date.now()
+      await waitFor('B to abort the dead replica\'s commit', async () => ((await stateOf()) === 'aborted' ? true : undefined), 30_000)
+      expect(Date.now() - died).toBeLessThan(30_000)
+      // The dead replica is forgotten; B stays.
+      await waitFor('A\'s row to go', async () => ((await sql`SELECT 1 FROM replicas`).length === 1 ? true : undefined), 10_000)
+      await b.kill('SIGTERM')
+    } finally {
+      await sql.end({ timeout: 1 })
+    }
   }, 60_000)
 })
