@@ -35,6 +35,11 @@ class StallingObjects extends MemoryObjectStore {
     await this.gate
     return super.publish(staged)
   }
+
+  override async put(bytes: Uint8Array, sha256: string): Promise<void> {
+    await this.gate
+    return super.put(bytes, sha256)
+  }
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
@@ -102,6 +107,32 @@ withPostgres('replicas of the service on one PostgreSQL log', (server) => {
     expect((await b.app.inject('/v1/sessions/s1/artifacts/held.txt')).statusCode).toBe(404)
     expect((await b.app.inject('/v1/status')).json()).toMatchObject({ commits: { committed: 1, pending: 0, aborted: 1 } })
   }, 60_000)
+
+  it('re-checks a session If-Match as the commit lands, so a commit through another replica in between wins', async () => {
+    const url = await freshDatabase(server())
+    const bucket = new Map<string, Buffer>()
+    const stalling = new StallingObjects(bucket)
+    const [pgA, pgB] = [await openPostgresLog(url), await openPostgresLog(url)]
+    const a = await startLedger({ storage: (dataDir, fs) => postgresStorage(dataDir, pgA, fs, stalling) })
+    const b = await startLedger({ storage: (dataDir, fs) => postgresStorage(dataDir, pgB, fs, new MemoryObjectStore(bucket)) })
+    ledgers.push(a, b)
+    const post = (t: TestLedger, text: string, ifMatch: string) => t.app.inject({
+      method: 'POST', url: '/v1/sessions/s1/commits', headers: { 'if-match': ifMatch }, payload: { artifacts: [{ name: 'notes.txt', text }] },
+    })
+    const first = await a.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'notes.txt', text: 'v1' }] } })
+    const head = first.headers.etag as string
+    stalling.hold()
+    // A checks If-Match (it holds), then stalls writing; B commits against the same head meanwhile.
+    const fromA = post(a, 'from A', head)
+    await waitFor('A\'s pending entry', async () => ((await pgA.log.pendingCommits()).length > 0 ? true : undefined), 10_000)
+    const fromB = await post(b, 'from B', head)
+    expect(fromB.statusCode).toBe(201)
+    stalling.release()
+    const late = await fromA
+    expect(late.json()).toMatchObject({ status: 412, code: 'precondition_failed', currentEtag: fromB.headers.etag })
+    expect((await b.app.inject('/v1/sessions/s1/artifacts/notes.txt')).body).toBe('from B')
+    expect((await b.app.inject('/v1/sessions/s1/artifacts/notes.txt?versions')).json().versions).toHaveLength(2)
+  })
 
   it('as built servers: a replica killed with kill -9 has its pending commit aborted by another within 30 s', async () => {
     const url = await freshDatabase(server())
