@@ -134,6 +134,34 @@ withPostgres('replicas of the service on one PostgreSQL log', (server) => {
     expect((await b.app.inject('/v1/sessions/s1/artifacts/notes.txt?versions')).json().versions).toHaveLength(2)
   })
 
+  it('replays the first commit to a duplicate Idempotency-Key that ran through another replica at the same time', async () => {
+    const url = await freshDatabase(server())
+    const bucket = new Map<string, Buffer>()
+    const stalling = new StallingObjects(bucket)
+    const [pgA, pgB] = [await openPostgresLog(url), await openPostgresLog(url)]
+    const a = await startLedger({ storage: (dataDir, fs) => postgresStorage(dataDir, pgA, fs, stalling) })
+    const b = await startLedger({ storage: (dataDir, fs) => postgresStorage(dataDir, pgB, fs, new MemoryObjectStore(bucket)) })
+    ledgers.push(a, b)
+    const post = (t: TestLedger, text: string) => t.app.inject({
+      method: 'POST', url: '/v1/sessions/s1/commits', headers: { 'idempotency-key': 'k1' }, payload: { artifacts: [{ name: 'notes.txt', text }] },
+    })
+    stalling.hold()
+    const fromA = post(a, 'once')
+    await waitFor('A\'s pending entry', async () => ((await pgA.log.pendingCommits()).length > 0 ? true : undefined), 10_000)
+    const fromB = await post(b, 'once')
+    expect(fromB.statusCode).toBe(201)
+    stalling.release()
+    const late = await fromA
+    expect(late.statusCode).toBeLessThan(300)
+    expect(late.json()).toMatchObject({ id: fromB.json().id, seq: fromB.json().seq })
+    // Committed once: one version, one committed entry under the key (A's own attempt ended failed).
+    expect((await b.app.inject('/v1/sessions/s1/artifacts/notes.txt?versions')).json().versions).toHaveLength(1)
+    expect((await b.app.inject('/v1/status')).json()).toMatchObject({ commits: { committed: 1, pending: 0 } })
+    expect((await a.app.inject('/v1/sessions/s1/artifacts/notes.txt')).body).toBe('once')
+    // The same key with another body, through either replica, is still a 409.
+    expect((await post(a, 'other')).json()).toMatchObject({ status: 409, code: 'idempotency_key_reused' })
+  })
+
   it('as built servers: a replica killed with kill -9 has its pending commit aborted by another within 30 s', async () => {
     const url = await freshDatabase(server())
     const env = { LOG_URL: url, CANARY_INTERVAL_MS: '0', REPLICA_SWEEP_INTERVAL_MS: '500' }

@@ -143,7 +143,8 @@ export interface CommitLog {
    * session's expected set, the session state re-derived and its head moved, the entry `committed`.
    * Batched with concurrent writes like insertPending. Rejects when the entry is not pending, and with
    * PreconditionFailed when `sessionHead` (the head a session If-Match held against) is no longer the
-   * session's head: checked in the same transaction, since another replica may have committed between.
+   * session's head, and with IdempotencyKeyReused when `idempotency`'s key is already stored: both checked
+   * in the same transaction, since another replica may have committed between.
    * Crash: once it resolves all of it is durable; before, none of it is (the entry is still pending).
    */
   markCommitted(seq: number, options?: MarkCommittedOptions): Promise<void>

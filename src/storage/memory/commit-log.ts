@@ -3,7 +3,7 @@
 import { COMMIT_STATES, type CommitState } from '../../domain/commit-state.js'
 import { countsFor, tally } from '../../domain/counts.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions } from '../../domain/model.js'
-import { headMoved } from '../../domain/preconditions.js'
+import { headMoved, keyTaken } from '../../domain/preconditions.js'
 import type {
   CommitFilter, CommitLog, EndedAttempt, MarkCommittedOptions, ExpiryCandidate, ExpiryQuery, HistoryHorizon, HistoryPruneQuery, HistoryPruneResult, PendingCommit, PendingEntry, StoredIdempotencyKey, UnsettledCommit,
 } from '../../domain/ports.js'
@@ -82,7 +82,7 @@ export class MemoryCommitLog implements CommitLog {
       const head = data.sessions.get(entry.sessionId)?.headSeq ?? 0
       if (sessionHead !== undefined && head !== sessionHead) throw headMoved(sessionHead, head)
       if (idempotency !== undefined && data.idempotency.has(keyOf(entry.sessionId, idempotency.key))) {
-        throw new Error(`idempotency key ${idempotency.key} is already stored`)
+        throw keyTaken(entry.sessionId, idempotency.key)
       }
       const at = now()
       const latest = data.latest.get(entry.sessionId) ?? new Map<string, number>()

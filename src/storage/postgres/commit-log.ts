@@ -3,7 +3,7 @@
 // Same meaning as ../sqlite/commit-log.ts, statement for statement where it can be.
 import { COMMIT_STATES, type CommitState } from '../../domain/commit-state.js'
 import { countsFor } from '../../domain/counts.js'
-import { headMoved } from '../../domain/preconditions.js'
+import { headMoved, keyTaken } from '../../domain/preconditions.js'
 import { StorageFault } from '../../domain/errors.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, EntryChange, EntryKind } from '../../domain/model.js'
 import type {
@@ -94,6 +94,11 @@ export class PgCommitLog implements CommitLog {
       const session = await lockSession(tx, sessionId)
       // A session If-Match is re-checked here, under the row lock: another replica may have moved the head.
       if (sessionHead !== undefined && session.headSeq !== sessionHead) throw headMoved(sessionHead, session.headSeq)
+      // A duplicate committed through another replica while this one ran: every write holds the log's write
+      // lock, so its key is visible here (the primary key would refuse it otherwise, as a fault).
+      if (idempotency !== undefined && (await tx`SELECT 1 FROM idempotency_keys WHERE session_id = ${sessionId} AND key = ${idempotency.key}`).length > 0) {
+        throw keyTaken(sessionId, idempotency.key)
+      }
       const artifacts = await tx<{ position: number; name: string; sha256: string; size: number }[]>`
         SELECT position, name, sha256, size FROM commit_artifacts WHERE commit_seq = ${seq} ORDER BY position`
       for (const artifact of artifacts) {

@@ -3,7 +3,7 @@
 // one transaction and one WAL fsync (group-commit.ts).
 import { COMMIT_STATES, type CommitState } from '../../domain/commit-state.js'
 import { countsFor } from '../../domain/counts.js'
-import { headMoved } from '../../domain/preconditions.js'
+import { headMoved, keyTaken } from '../../domain/preconditions.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, EntryChange, EntryKind } from '../../domain/model.js'
 import type {
   CommitFilter, CommitLog, EndedAttempt, MarkCommittedOptions, ExpiryCandidate, ExpiryQuery, HistoryHorizon, HistoryPruneQuery, HistoryPruneResult, PendingCommit, PendingEntry, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit,
@@ -99,6 +99,9 @@ export class SqliteCommitLog implements CommitLog {
       if (sessionHead !== undefined) {
         const head = (sql('SELECT head_seq FROM sessions WHERE id = ?').get(sessionId) as { head_seq: number } | undefined)?.head_seq ?? 0
         if (head !== sessionHead) throw headMoved(sessionHead, head)
+      }
+      if (idempotency !== undefined && sql('SELECT 1 FROM idempotency_keys WHERE session_id = ? AND key = ?').get(sessionId, idempotency.key) !== undefined) {
+        throw keyTaken(sessionId, idempotency.key)
       }
       const artifacts = sql('SELECT position, name, sha256, size FROM commit_artifacts WHERE commit_seq = ? ORDER BY position')
         .all(seq) as { position: number; name: string; sha256: string; size: number }[]

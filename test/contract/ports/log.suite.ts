@@ -123,6 +123,14 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
         expect(await log.latestVersion('s1', 'b.txt')).toBeUndefined()
       })
 
+      it('refuses, as IdempotencyKeyReused, to store a key another commit stored meanwhile', async () => {
+        const raced = await pending('s1', [planned('a.txt', 'x')])
+        const winner = await commit('s1', { 'a.txt': 'x' }, { idempotency: { key: 'k1', fingerprint: 'f1' } })
+        await expect(log.markCommitted(raced, { idempotency: { key: 'k1', fingerprint: 'f1' } })).rejects.toMatchObject({ code: 'idempotency_key_reused' })
+        expect((await log.commitBySeq(raced))?.state).toBe('pending')
+        expect(await log.idempotencyKey('s1', 'k1')).toEqual({ fingerprint: 'f1', commitSeq: winner })
+      })
+
       it('ends a pending entry failed or aborted once, and keeps it unsettled until told otherwise', async () => {
         const failed = await pending('s1', [planned('a.txt', 'x')])
         const aborted = await pending('s1', [planned('b.txt', 'y')])
