@@ -36,6 +36,9 @@ export const EnvSchema = Type.Object({
   SCRUB_INTERVAL_MS: Type.Integer({ minimum: 0, default: 6 * 60 * 60 * 1000, description: '0 disables the background scrub' }),
   SCRUB_RATE_BYTES_PER_SEC: Type.Integer({ minimum: 1, default: 64 * 1024 * 1024 }),
   GC_INTERVAL_MS: Type.Integer({ minimum: 0, default: 10 * 60 * 1000, description: '0 disables background garbage collection; POST /v1/gc still runs it' }),
+  REPLICA_SWEEP_INTERVAL_MS: Type.Integer({
+    minimum: 0, default: 10_000, description: 'with LOG_URL: how often a replica aborts the pending commits of replicas that died; 0 never',
+  }),
   SESSION_DEADLINE_SECONDS: Type.Integer({ minimum: 1, default: 24 * 60 * 60, description: 'deadline of a session that names none, from its creation' }),
   BODY_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 30_000, description: 'a request body that makes no progress this long is cut off' }),
   MAX_CONCURRENT_UPLOADS: Type.Integer({ minimum: 1, default: 128, description: 'write request bodies received at once; beyond, 503 with Retry-After' }),
@@ -84,6 +87,7 @@ export interface Config {
   scrubIntervalMs: number
   scrubRateBytesPerSec: number
   gcIntervalMs: number
+  replicaSweepIntervalMs: number
   gcGraceSeconds: number
   /** Content of at most this many bytes is stored inside ledger.db (docs/performance.md); 0: every object a file. */
   inlineObjectMaxBytes: number
@@ -155,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     scrubIntervalMs: valid.SCRUB_INTERVAL_MS,
     scrubRateBytesPerSec: valid.SCRUB_RATE_BYTES_PER_SEC,
     gcIntervalMs: valid.GC_INTERVAL_MS,
+    replicaSweepIntervalMs: valid.REPLICA_SWEEP_INTERVAL_MS,
     gcGraceSeconds: valid.GC_GRACE_SECONDS,
     inlineObjectMaxBytes: valid.INLINE_OBJECT_MAX_BYTES,
     sessionDeadlineSeconds: valid.SESSION_DEADLINE_SECONDS,

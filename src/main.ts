@@ -59,6 +59,7 @@ const ledger = new Ledger(await openStorageOrExit(), {
   scrubIntervalMs: config.scrubIntervalMs,
   scrubRateBytesPerSec: config.scrubRateBytesPerSec,
   gcIntervalMs: config.gcIntervalMs,
+  replicaSweepIntervalMs: config.replicaSweepIntervalMs,
   gcGraceSeconds: config.gcGraceSeconds,
   sessionDeadlineSeconds: config.sessionDeadlineSeconds,
   retention: config.retention,

@@ -5,6 +5,8 @@ import type { BackgroundErrors } from './background-errors.js'
 import { Canary } from './canary.js'
 import type { Committer } from './commit.js'
 import { DEFAULT_GC_SETTINGS, GarbageCollector } from './gc.js'
+import { DEFAULT_REPLICA_SWEEP_MS, OrphanSweep } from './orphan-sweep.js'
+import type { OrphanReport } from './recovery.js'
 import type { Removals } from './removals.js'
 import { Scrubber } from './scrub.js'
 import type { CanarySummary, ServiceState } from './service-state.js'
@@ -24,12 +26,15 @@ export interface BackgroundWorkParts {
   background: BackgroundErrors
   verifyParts: () => VerifyParts
   report: (path: BackgroundPath, error: unknown) => void
+  /** Pending commits of dead replicas this one aborted. */
+  commitsAborted: (count: number) => void
 }
 
 export class BackgroundWork {
   private readonly canary: Canary
   private readonly scrubber: Scrubber
   private readonly collector: GarbageCollector
+  private readonly orphans: OrphanSweep
   private deadlineTimer: NodeJS.Timeout | undefined
 
   constructor(private readonly parts: BackgroundWorkParts) {
@@ -57,6 +62,9 @@ export class BackgroundWork {
       onResult: () => background.succeeded('gc'),
       onError: (error) => report('gc', error),
     })
+    this.orphans = new OrphanSweep({
+      storage, state: parts.state, report, succeeded: (path) => background.succeeded(path), aborted: (count) => parts.commitsAborted(count),
+    })
   }
 
   get isScrubRunning(): boolean {
@@ -74,6 +82,7 @@ export class BackgroundWork {
     this.scrubber.start(settings.scrubIntervalMs ?? 0)
     this.collector.start(settings.gcIntervalMs ?? 0)
     this.parts.removals.start(settings.expiryIntervalMs ?? 0)
+    this.orphans.start(settings.replicaSweepIntervalMs ?? DEFAULT_REPLICA_SWEEP_MS)
     const deadlineMs = settings.deadlineCheckIntervalMs ?? DEFAULT_DEADLINE_CHECK_MS
     if (deadlineMs <= 0) return
     this.deadlineTimer = setInterval(() => {
@@ -115,8 +124,13 @@ export class BackgroundWork {
     }
   }
 
+  /** Looks for dead replicas' pending commits now (see OrphanSweep); joins a sweep in flight. */
+  sweepOrphans(): Promise<OrphanReport> {
+    return this.orphans.runOnce()
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.deadlineTimer)
-    await Promise.all([this.canary.stop(), this.scrubber.stop(), this.collector.stop(), this.parts.removals.stop()])
+    await Promise.all([this.canary.stop(), this.scrubber.stop(), this.collector.stop(), this.parts.removals.stop(), this.orphans.stop()])
   }
 }

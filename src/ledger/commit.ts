@@ -124,11 +124,12 @@ export class Committer {
     const print = key === undefined ? '' : fingerprint({ kind: 'commit', request })
     return this.idempotency.run(sessionId, key, print, () =>
       this.tracked(sessionId, async () => {
-        await this.checkSessionHead(sessionId, options.ifMatch)
+        const sessionHead = await this.checkSessionHead(sessionId, options.ifMatch)
         return this.apply(sessionId, prepared, {
           message: request.message ?? null,
           metadata: request.metadata ?? null,
           ...(request.expect === undefined ? {} : { expect: request.expect }),
+          ...(sessionHead === undefined ? {} : { sessionHead }),
           ...(key === undefined ? {} : { idempotency: { key, fingerprint: print } }),
         })
       }),
@@ -244,14 +245,19 @@ export class Committer {
     })
   }
 
-  private async checkSessionHead(sessionId: string, ifMatch: string[] | undefined): Promise<void> {
-    if (ifMatch === undefined) return
+  /**
+   * Checks a session If-Match; returns the head it held against, which the log checks again as it commits
+   * (another replica may commit to the session meanwhile), unless `*` held (a head never goes back to none).
+   */
+  private async checkSessionHead(sessionId: string, ifMatch: string[] | undefined): Promise<number | undefined> {
+    if (ifMatch === undefined) return undefined
     const head = await this.parts.log.headSeq(sessionId)
     const current = headEtag(head)
-    const matches = ifMatch.some((tag) => (tag === '*' ? head > 0 : tag === current))
-    if (!matches) {
+    if (ifMatch.includes('*') && head > 0) return undefined
+    if (!ifMatch.includes(current)) {
       throw new PreconditionFailed(`If-Match ${ifMatch.join(', ')} does not match the session head ${current}`, { currentEtag: current })
     }
+    return head
   }
 
   private async checkArtifactPreconditions(sessionId: string, request: PutRequest): Promise<void> {
@@ -272,7 +278,7 @@ export class Committer {
   private async apply(
     sessionId: string,
     artifacts: PreparedArtifact[],
-    details: { message: string | null; metadata: Record<string, unknown> | null; expect?: string[]; idempotency?: { key: string; fingerprint: string } },
+    details: { message: string | null; metadata: Record<string, unknown> | null; expect?: string[]; idempotency?: { key: string; fingerprint: string }; sessionHead?: number },
   ): Promise<CommitRecord> {
     const { log } = this.parts
     await this.parts.assertWritable(sessionId)
@@ -302,6 +308,7 @@ export class Committer {
       await log.markCommitted(seq, {
         ...(details.idempotency === undefined ? {} : { idempotency: details.idempotency }),
         ...(details.expect === undefined ? {} : { expect: details.expect }),
+        ...(details.sessionHead === undefined ? {} : { sessionHead: details.sessionHead }),
       })
       await releaseObjects()
       this.parts.observer.forSession(sessionId).commitFinished('committed', { durationSeconds: elapsed(), bytes })

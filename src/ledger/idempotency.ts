@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { canonicalJson, MAX_JSON_DEPTH } from '../domain/content.js'
 import { IdempotencyKeyReused, StorageFault } from '../domain/errors.js'
 import type { CommitRecord } from '../domain/model.js'
-import type { CommitLog, IdempotencyWaits } from '../domain/ports.js'
+import type { CommitLog, IdempotencyWaits, StoredIdempotencyKey } from '../domain/ports.js'
 
 export interface GatedOutcome {
   record: CommitRecord
@@ -34,13 +34,31 @@ export class IdempotencyGate {
     // to its own caller only, and the next duplicate runs.
     return this.waits.withKey(sessionId, key, async () => {
       const stored = await this.log.idempotencyKey(sessionId, key)
-      if (stored === undefined) return { record: await attempt(), replayed: false }
-      if (stored.fingerprint !== print) {
-        throw new IdempotencyKeyReused(`Idempotency-Key ${JSON.stringify(key)} was used for a different request in session ${sessionId}`, { field: 'Idempotency-Key' })
-      }
-      const original = await this.log.commitBySeq(stored.commitSeq)
-      if (original === undefined) throw new StorageFault('the commit an idempotency key points to is missing from the log')
-      return { record: original, replayed: true }
+      if (stored === undefined) return this.attemptOrReplay(sessionId, key, print, attempt)
+      return this.replay(sessionId, key, print, stored)
     })
+  }
+
+  /**
+   * A duplicate through another replica runs beside this attempt (the waits are per process): the log
+   * refuses whichever lands second, and that one replays the first (or is a 409 if it differs).
+   */
+  private async attemptOrReplay(sessionId: string, key: string, print: string, attempt: () => Promise<CommitRecord>): Promise<GatedOutcome> {
+    try {
+      return { record: await attempt(), replayed: false }
+    } catch (error) {
+      const stored = error instanceof IdempotencyKeyReused ? await this.log.idempotencyKey(sessionId, key) : undefined
+      if (stored === undefined) throw error
+      return this.replay(sessionId, key, print, stored)
+    }
+  }
+
+  private async replay(sessionId: string, key: string, print: string, stored: StoredIdempotencyKey): Promise<GatedOutcome> {
+    if (stored.fingerprint !== print) {
+      throw new IdempotencyKeyReused(`Idempotency-Key ${JSON.stringify(key)} was used for a different request in session ${sessionId}`, { field: 'Idempotency-Key' })
+    }
+    const original = await this.log.commitBySeq(stored.commitSeq)
+    if (original === undefined) throw new StorageFault('the commit an idempotency key points to is missing from the log')
+    return { record: original, replayed: true }
   }
 }

@@ -93,6 +93,7 @@ export class Ledger {
     this.work = new BackgroundWork({
       storage, state: this.state, settings, committer: this.committer, removals: this.removals, sessions: this.sessions,
       background: this.background, verifyParts: () => this.verifyParts, report: (path, error) => this.reportBackground(path, error),
+      commitsAborted: (count) => this.observers.commitsAborted(count),
     })
   }
 

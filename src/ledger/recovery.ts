@@ -22,6 +22,7 @@ export interface RecoveryOutcome {
 const RECHECK_PAGE = 1000
 
 export const ABORT_REASON = 'the service stopped before this commit finished; aborted by start-up recovery'
+export const ORPHAN_REASON = 'the replica running this commit stopped before it finished; aborted by another replica'
 
 /**
  * Start-up recovery, before the service is ready: pending commits become aborted, every temp file
@@ -59,6 +60,37 @@ export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOu
     failures,
     recheckedPlainFiles,
   }
+}
+
+export interface OrphanReport {
+  abortedCommits: number
+  settledCommits: number
+  failures: RecoveryOutcome['failures']
+}
+
+/**
+ * While serving, beside other replicas of the log: ends the pending entries of replicas that have gone
+ * since (their process died with the commit in flight) and settles what they left, as start-up recovery
+ * does for its own. Each settle runs under the session's lock, since this process is serving. Nothing to
+ * do where no other process shares the log (RecoveryScope.orphaned is absent).
+ */
+export async function recoverOrphans(parts: RecoveryParts): Promise<OrphanReport> {
+  const { recovery, sessions } = parts.coordination
+  const report: OrphanReport = { abortedCommits: 0, settledCommits: 0, failures: [] }
+  if (recovery.orphaned === undefined) return report
+  for (const { seq } of await recovery.orphaned(await parts.log.pendingCommits())) {
+    await parts.log.markAborted(seq, { code: 'service_restarted', detail: ORPHAN_REASON })
+    report.abortedCommits++
+  }
+  for (const commit of await recovery.orphaned(await parts.log.unsettledCommits())) {
+    try {
+      await sessions.withLock(commit.sessionId, () => settleCommit(parts, commit))
+      report.settledCommits++
+    } catch (error) {
+      report.failures.push({ sessionId: commit.sessionId, error })
+    }
+  }
+  return report
 }
 
 /**

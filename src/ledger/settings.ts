@@ -42,6 +42,11 @@ export interface LedgerSettings {
    * DEFAULT_PLAIN_VIEW_FLUSH_MS). 0 flushes each plain file before its commit's 2xx, as before batching.
    */
   plainViewFlushMs?: number
+  /**
+   * How often a replica looks for pending commits of replicas that died, on a log several share (default
+   * DEFAULT_REPLICA_SWEEP_MS); 0 never. Nothing to look for under the single-writer rule.
+   */
+  replicaSweepIntervalMs?: number
 }
 
 /** Measured in docs/performance.md ("The plain view flushed in batches"). */

@@ -76,8 +76,8 @@ export interface StorageLocations {
 /**
  * The ports the configuration names: the log on PostgreSQL (LOG_URL) and the objects in an S3 bucket
  * (OBJECT_STORE_URL), each or both; what is not named stays under DATA_DIR as by default. With objects in
- * a bucket the plain view, a projection of this host's files, is off. Coordination stays in-process: one
- * service per log until replicas coordinate through it.
+ * a bucket the plain view, a projection of this host's files, is off. On PostgreSQL each process is a replica
+ * whose recovery leaves other live replicas' entries alone; the other coordination stays in-process.
  */
 export async function openConfiguredStorage(dataDir: string, locations: StorageLocations, options: LocalStorageOptions = {}): Promise<LedgerPorts> {
   if (locations.logUrl === undefined && locations.objectStoreUrl === undefined) return openStorage(dataDir, realFs, options)
@@ -101,7 +101,8 @@ export function postgresStorage(dataDir: string, pg: PostgresLog, fs: DurableFs 
     view: files === undefined ? new PlainViewOff() : new FilePlainView(dataDir, (sha256) => files.contentOf(sha256), fs),
     probes: new RealStorageProbes(dataDir, pg.probe, fs),
     failureJournal: new FileFailureJournal(dataDir),
-    coordination: inProcessCoordination(),
+    // Locks and claims stay in-process; which unfinished entries to recover is decided across replicas.
+    coordination: { ...inProcessCoordination(), recovery: pg.replica },
   }
 }
 

@@ -50,11 +50,17 @@ export interface RecoverableEntry {
 
 /**
  * Which unfinished entries are this process's to recover. Under the single-writer rule every one is:
- * whatever is pending at start-up belonged to a process that is gone. Several replicas would recover
- * only their own, and a dead replica's once its lease has run out.
+ * whatever is pending at start-up belonged to a process that is gone. Replicas sharing a log recover
+ * only their own and those of replicas that are gone, never a live one's in-flight work.
  */
 export interface RecoveryScope {
+  /** At start-up, before serving: the entries to end and settle now. */
   mine<T extends RecoverableEntry>(entries: readonly T[]): Promise<T[]>
+  /**
+   * While serving: the entries of replicas that have gone since, which this process takes over (one
+   * replica recovers each gone one). Absent where no other process shares the log (the single-writer rule).
+   */
+  orphaned?<T extends RecoverableEntry>(entries: readonly T[]): Promise<T[]>
 }
 
 export interface Coordination {

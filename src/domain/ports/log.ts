@@ -109,6 +109,12 @@ export interface StoredIdempotencyKey {
  * The log of entries. Every method is asynchronous: the SQLite adapter runs in this thread, another may
  * run on a worker thread or a server. Reads see every write that has resolved (rule 1 in ../ports.ts).
  */
+export interface MarkCommittedOptions {
+  idempotency?: { key: string; fingerprint: string }
+  expect?: string[]
+  sessionHead?: number
+}
+
 export interface CommitLog {
   headSeq(sessionId: string): Promise<number>
   sessionExists(sessionId: string): Promise<boolean>
@@ -135,10 +141,13 @@ export interface CommitLog {
   /**
    * One transaction: versions assigned, latest updated, key stored, `expect` names added to the
    * session's expected set, the session state re-derived and its head moved, the entry `committed`.
-   * Batched with concurrent writes like insertPending. Rejects when the entry is not pending.
+   * Batched with concurrent writes like insertPending. Rejects when the entry is not pending, and with
+   * PreconditionFailed when `sessionHead` (the head a session If-Match held against) is no longer the
+   * session's head, and with IdempotencyKeyReused when `idempotency`'s key is already stored: both checked
+   * in the same transaction, since another replica may have committed between.
    * Crash: once it resolves all of it is durable; before, none of it is (the entry is still pending).
    */
-  markCommitted(seq: number, options?: { idempotency?: { key: string; fingerprint: string }; expect?: string[] }): Promise<void>
+  markCommitted(seq: number, options?: MarkCommittedOptions): Promise<void>
   /**
    * Ends a pending entry as failed; `settled` says its files are back in line. Does nothing when the
    * entry is no longer pending, so it may be repeated (an owed failure replayed). Durable once resolved.

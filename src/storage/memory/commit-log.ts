@@ -3,8 +3,9 @@
 import { COMMIT_STATES, type CommitState } from '../../domain/commit-state.js'
 import { countsFor, tally } from '../../domain/counts.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions } from '../../domain/model.js'
+import { headMoved, keyTaken } from '../../domain/preconditions.js'
 import type {
-  CommitFilter, CommitLog, EndedAttempt, ExpiryCandidate, ExpiryQuery, HistoryHorizon, HistoryPruneQuery, HistoryPruneResult, PendingCommit, PendingEntry, StoredIdempotencyKey, UnsettledCommit,
+  CommitFilter, CommitLog, EndedAttempt, MarkCommittedOptions, ExpiryCandidate, ExpiryQuery, HistoryHorizon, HistoryPruneQuery, HistoryPruneResult, PendingCommit, PendingEntry, StoredIdempotencyKey, UnsettledCommit,
 } from '../../domain/ports.js'
 import { CANARY_SESSION_ID } from '../../domain/session.js'
 import {
@@ -73,13 +74,15 @@ export class MemoryCommitLog implements CommitLog {
     })
   }
 
-  markCommitted(seq: number, options: { idempotency?: { key: string; fingerprint: string }; expect?: string[] } = {}): Promise<void> {
+  markCommitted(seq: number, options: MarkCommittedOptions = {}): Promise<void> {
     return this.run((data) => {
       const entry = mustEntry(data, seq)
       if (entry.state !== 'pending') throw new Error(`commit ${seq} is not pending`)
-      const { idempotency, expect } = options
+      const { idempotency, expect, sessionHead } = options
+      const head = data.sessions.get(entry.sessionId)?.headSeq ?? 0
+      if (sessionHead !== undefined && head !== sessionHead) throw headMoved(sessionHead, head)
       if (idempotency !== undefined && data.idempotency.has(keyOf(entry.sessionId, idempotency.key))) {
-        throw new Error(`idempotency key ${idempotency.key} is already stored`)
+        throw keyTaken(entry.sessionId, idempotency.key)
       }
       const at = now()
       const latest = data.latest.get(entry.sessionId) ?? new Map<string, number>()

@@ -3,9 +3,11 @@
 // Same meaning as ../sqlite/commit-log.ts, statement for statement where it can be.
 import { COMMIT_STATES, type CommitState } from '../../domain/commit-state.js'
 import { countsFor } from '../../domain/counts.js'
+import { headMoved, keyTaken } from '../../domain/preconditions.js'
+import { StorageFault } from '../../domain/errors.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, EntryChange, EntryKind } from '../../domain/model.js'
 import type {
-  CommitFilter, CommitLog, EndedAttempt, ExpiryCandidate, ExpiryQuery, HistoryHorizon, HistoryPruneQuery, HistoryPruneResult, PendingCommit, PendingEntry, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit,
+  CommitFilter, CommitLog, EndedAttempt, MarkCommittedOptions, ExpiryCandidate, ExpiryQuery, HistoryHorizon, HistoryPruneQuery, HistoryPruneResult, PendingCommit, PendingEntry, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit,
 } from '../../domain/ports.js'
 import { GroupCommit } from './group-commit.js'
 import { historyHorizon, pruneHistory } from './history.js'
@@ -78,15 +80,25 @@ export class PgCommitLog implements CommitLog {
   }
 
   /** Batched with concurrent writes: resolves once the commit is durably `committed`. */
-  markCommitted(seq: number, options: { idempotency?: { key: string; fingerprint: string }; expect?: string[] } = {}): Promise<void> {
-    const { idempotency, expect } = options
+  markCommitted(seq: number, options: MarkCommittedOptions = {}): Promise<void> {
+    const { idempotency, expect, sessionHead } = options
     return this.group.submit(async (tx) => {
       const now = this.run.now()
-      const [commit] = await tx<{ session_id: string }[]>`SELECT session_id FROM commits WHERE seq = ${seq} AND state = 'pending' FOR UPDATE`
-      if (commit === undefined) throw new Error(`commit ${seq} is not pending`)
+      const [commit] = await tx<{ session_id: string; state: CommitState }[]>`SELECT session_id, state FROM commits WHERE seq = ${seq} FOR UPDATE`
+      // Another replica took this one for dead (its connection to the log went) and aborted the entry:
+      // a fault of this replica's hold on the log, not a bug. The commit fails; nothing of it is published.
+      if (commit?.state === 'aborted') throw new StorageFault(`commit ${seq} was aborted by another replica of the log`, { step: 'log-commit', path: 'postgresql' })
+      if (commit?.state !== 'pending') throw new Error(`commit ${seq} is not pending`)
       const sessionId = commit.session_id
       // Versions are numbered under the session's row lock: a concurrent commit to the session waits for it.
-      await lockSession(tx, sessionId)
+      const session = await lockSession(tx, sessionId)
+      // A session If-Match is re-checked here, under the row lock: another replica may have moved the head.
+      if (sessionHead !== undefined && session.headSeq !== sessionHead) throw headMoved(sessionHead, session.headSeq)
+      // A duplicate committed through another replica while this one ran: every write holds the log's write
+      // lock, so its key is visible here (the primary key would refuse it otherwise, as a fault).
+      if (idempotency !== undefined && (await tx`SELECT 1 FROM idempotency_keys WHERE session_id = ${sessionId} AND key = ${idempotency.key}`).length > 0) {
+        throw keyTaken(sessionId, idempotency.key)
+      }
       const artifacts = await tx<{ position: number; name: string; sha256: string; size: number }[]>`
         SELECT position, name, sha256, size FROM commit_artifacts WHERE commit_seq = ${seq} ORDER BY position`
       for (const artifact of artifacts) {

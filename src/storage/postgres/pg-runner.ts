@@ -18,6 +18,8 @@ export const LOCKS = {
   app: 0x4c4544, // "LED"
   migrate: 1,
   write: 2,
+  /** Held while recovering the entries that record no owner replica (written before owners were recorded). */
+  ownerless: 3,
 } as const
 
 export type PgTypes = { bigint: number }
@@ -26,7 +28,12 @@ export type Q = postgres.ISql<PgTypes>
 export type Tx = postgres.TransactionSql<PgTypes>
 export type PgSql = postgres.Sql<PgTypes>
 
-export function connect(url: string, options: { max?: number } = {}): PgSql {
+/**
+ * A pool to the log. `replica` names this process (replica.ts): every entry it inserts records it as its
+ * owner (the column's default reads the setting), and pg_stat_activity shows it in application_name.
+ */
+export function connect(url: string, options: { max?: number; replica?: string } = {}): PgSql {
+  const replica = options.replica === undefined ? {} : { 'ledger.replica': options.replica }
   return postgres(url, {
     max: options.max ?? 10,
     types: TYPES,
@@ -34,7 +41,9 @@ export function connect(url: string, options: { max?: number } = {}): PgSql {
     // A dead server or network must fail the request that waits on it, not hang it.
     connect_timeout: 10,
     // Durable when resolved (rule 3): a commit returns only once its WAL is flushed, whatever the server's default.
-    connection: { application_name: 'artifact-ledger', synchronous_commit: 'on' },
+    connection: {
+      application_name: options.replica === undefined ? 'artifact-ledger' : `artifact-ledger/${options.replica}`, synchronous_commit: 'on', ...replica,
+    },
   })
 }
 
@@ -72,9 +81,17 @@ export class PgRunner {
     return run
   }
 
+  /** Work to do on the pool before it ends (the replica leaves: replica.ts). */
+  private readonly closing: (() => Promise<void>)[] = []
+
+  atClose(work: () => Promise<void>): void {
+    this.closing.push(work)
+  }
+
   /** Ends the pool once every queued write has settled; nothing is called after it. */
   async close(): Promise<void> {
     await this.tail
+    for (const work of this.closing.splice(0)) await work()
     await this.sql.end({ timeout: 5 })
   }
 

@@ -146,6 +146,19 @@ const MIGRATIONS: readonly string[] = [
 
   ${COUNTERS_SCHEMA}
   `,
+  // Replicas (replica.ts): each announces itself here and holds the advisory lock on its lock_key while it
+  // lives. Every entry records the replica that wrote it, so recovery ends only a gone replica's entries.
+  // The default reads the writing connection's setting (pg-runner.ts); entries written before stay NULL.
+  `
+  CREATE TABLE replicas (
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    lock_key   INTEGER GENERATED ALWAYS AS IDENTITY UNIQUE,
+    started_at TEXT NOT NULL
+  );
+  ALTER TABLE commits ADD COLUMN owner TEXT COLLATE "C";
+  ALTER TABLE commits ALTER COLUMN owner SET DEFAULT NULLIF(current_setting('ledger.replica', true), '');
+  CREATE INDEX commits_unfinished_by_owner ON commits (owner, seq) WHERE state = 'pending' OR needs_recovery;
+  `,
 ]
 
 /** The schema version this code writes. */

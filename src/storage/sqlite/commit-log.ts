@@ -3,9 +3,10 @@
 // one transaction and one WAL fsync (group-commit.ts).
 import { COMMIT_STATES, type CommitState } from '../../domain/commit-state.js'
 import { countsFor } from '../../domain/counts.js'
+import { headMoved, keyTaken } from '../../domain/preconditions.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, EntryChange, EntryKind } from '../../domain/model.js'
 import type {
-  CommitFilter, CommitLog, EndedAttempt, ExpiryCandidate, ExpiryQuery, HistoryHorizon, HistoryPruneQuery, HistoryPruneResult, PendingCommit, PendingEntry, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit,
+  CommitFilter, CommitLog, EndedAttempt, MarkCommittedOptions, ExpiryCandidate, ExpiryQuery, HistoryHorizon, HistoryPruneQuery, HistoryPruneResult, PendingCommit, PendingEntry, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit,
 } from '../../domain/ports.js'
 import { COUNTER_FAMILIES } from './counters.js'
 import { GroupCommit } from './group-commit.js'
@@ -87,14 +88,21 @@ export class SqliteCommitLog implements CommitLog {
   }
 
   /** Batched with concurrent writes: resolves once the commit is durably `committed`. */
-  markCommitted(seq: number, options: { idempotency?: { key: string; fingerprint: string }; expect?: string[] } = {}): Promise<void> {
-    const { idempotency, expect } = options
+  markCommitted(seq: number, options: MarkCommittedOptions = {}): Promise<void> {
+    const { idempotency, expect, sessionHead } = options
     return this.group.submit(() => this.run.writeNow('log-committed', () => {
       const now = this.run.now()
       const sql = (text: string) => this.run.sql(text)
       const commit = sql("SELECT session_id FROM commits WHERE seq = ? AND state = 'pending'").get(seq) as { session_id: string } | undefined
       if (commit === undefined) throw new Error(`commit ${seq} is not pending`)
       const sessionId = commit.session_id
+      if (sessionHead !== undefined) {
+        const head = (sql('SELECT head_seq FROM sessions WHERE id = ?').get(sessionId) as { head_seq: number } | undefined)?.head_seq ?? 0
+        if (head !== sessionHead) throw headMoved(sessionHead, head)
+      }
+      if (idempotency !== undefined && sql('SELECT 1 FROM idempotency_keys WHERE session_id = ? AND key = ?').get(sessionId, idempotency.key) !== undefined) {
+        throw keyTaken(sessionId, idempotency.key)
+      }
       const artifacts = sql('SELECT position, name, sha256, size FROM commit_artifacts WHERE commit_seq = ? ORDER BY position')
         .all(seq) as { position: number; name: string; sha256: string; size: number }[]
       for (const artifact of artifacts) {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { PreconditionFailed } from '../../../src/domain/errors.js'
 import { CANARY_SESSION_ID } from '../../../src/domain/session.js'
+import { headEtag } from '../../../src/domain/model.js'
 import type { CommitLog, PlannedArtifact, SessionStore, StorageBookkeeping } from '../../../src/domain/ports.js'
 import { sha256 } from '../../support/factories.js'
 import { eachFixture } from './fixture.js'
@@ -109,6 +110,25 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
         await log.markFailed(seq, { code: 'storage_fault', detail: 'fsync failed' }, true)
         await expect(log.markCommitted(seq)).rejects.toThrow()
         expect((await log.commitBySeq(seq))?.state).toBe('failed')
+      })
+
+      it('refuses, as PreconditionFailed, to commit against a session head that has moved', async () => {
+        const first = await commit('s1', { 'a.txt': 'x' })
+        const raced = await pending('s1', [planned('b.txt', 'y')])
+        const winner = await pending('s1', [planned('c.txt', 'z')])
+        await log.markCommitted(winner, { sessionHead: first })
+        await expect(log.markCommitted(raced, { sessionHead: first })).rejects.toMatchObject({ code: 'precondition_failed', facts: { currentEtag: headEtag(winner) } })
+        expect((await log.commitBySeq(raced))?.state).toBe('pending')
+        expect(await log.headSeq('s1')).toBe(winner)
+        expect(await log.latestVersion('s1', 'b.txt')).toBeUndefined()
+      })
+
+      it('refuses, as IdempotencyKeyReused, to store a key another commit stored meanwhile', async () => {
+        const raced = await pending('s1', [planned('a.txt', 'x')])
+        const winner = await commit('s1', { 'a.txt': 'x' }, { idempotency: { key: 'k1', fingerprint: 'f1' } })
+        await expect(log.markCommitted(raced, { idempotency: { key: 'k1', fingerprint: 'f1' } })).rejects.toMatchObject({ code: 'idempotency_key_reused' })
+        expect((await log.commitBySeq(raced))?.state).toBe('pending')
+        expect(await log.idempotencyKey('s1', 'k1')).toEqual({ fingerprint: 'f1', commitSeq: winner })
       })
 
       it('ends a pending entry failed or aborted once, and keeps it unsettled until told otherwise', async () => {
