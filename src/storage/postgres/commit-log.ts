@@ -16,7 +16,7 @@ import * as read from './log-queries.js'
 import { COUNTER_FAMILIES } from './pg-counters.js'
 import type { PgRunner, Q } from './pg-runner.js'
 import { expirable } from './removals.js'
-import { jsonText, type CommitRow } from './rows.js'
+import { jsonText, type CommitRow } from '../sql-rows.js'
 import { addExpected, ensureSession, lockSession, rederive } from './session-rows.js'
 
 async function insertArtifacts(q: Q, seq: number, sessionId: string, artifacts: readonly PlannedArtifact[]): Promise<void> {

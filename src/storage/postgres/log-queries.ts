@@ -5,7 +5,7 @@ import type { ArtifactVersion, CommitArtifact, CommitRecord, CommitWithTransitio
 import type { CommitFilter } from '../../domain/ports.js'
 import { parseChange } from './log-entries.js'
 import type { Q } from './pg-runner.js'
-import { toVersion, VERSION_COLUMNS, VERSIONS_FROM, type ArtifactRow, type CommitRow, type VersionRow } from './rows.js'
+import { toVersion, VERSION_COLUMNS, VERSIONS_FROM, type ArtifactRow, type CommitRow, type VersionRow } from '../sql-rows.js'
 
 type Param = string | number | boolean | null | number[]
 

@@ -3,21 +3,9 @@
 // Row triggers keep them, so no code path can forget one and a rollback takes the counter back with the row.
 // Every write transaction holds the log's write lock (pg-runner.ts), so these hot rows never deadlock.
 import { CANARY_SESSION_ID } from '../../domain/session.js'
+import { COUNTER_FAMILIES } from '../counter-families.js'
 
-export const COUNTER_FAMILIES = {
-  commitsByState: 'commits.state',
-  sessionsByState: 'sessions.state',
-  sessionsByCloser: 'sessions.closed_by',
-  objects: 'objects',
-  /** Seqs, not counts: `committed` (newest committed commit of bytes) and `failed` (newest failed or aborted entry). */
-  newest: 'newest',
-  /** Commits of bytes pruned from history, by state: pruning deletes rows, never counts. */
-  commitsPruned: 'commits.pruned',
-  /** `prunedEntries` and `completeSnapshotsFrom` (see HistoryHorizon). */
-  history: 'history',
-  /** Key `flushed_seq`: the plain view's durable checkpoint, set by the ledger, not a trigger (one host's view; see SQLite's). */
-  plainView: 'plain_view',
-} as const
+export { COUNTER_FAMILIES }
 
 export const CANARY_LITERAL = `'${CANARY_SESSION_ID}'`
 const F = COUNTER_FAMILIES

@@ -6,7 +6,7 @@ import {
 } from '../../domain/session.js'
 import { appendSessionEntry } from './log-entries.js'
 import type { Q } from './pg-runner.js'
-import { jsonText } from './rows.js'
+import { jsonText } from '../sql-rows.js'
 
 export interface SessionDbRow {
   id: string

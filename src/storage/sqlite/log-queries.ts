@@ -4,7 +4,7 @@ import type { CommitState } from '../../domain/commit-state.js'
 import type { ArtifactVersion, CommitArtifact, CommitRecord, CommitWithTransitions, Transition } from '../../domain/model.js'
 import type { CommitFilter } from '../../domain/ports.js'
 import { parseChange } from './log-entries.js'
-import { toVersion, VERSION_COLUMNS, VERSIONS_FROM, type ArtifactRow, type CommitRow, type VersionRow } from './rows.js'
+import { toVersion, VERSION_COLUMNS, VERSIONS_FROM, type ArtifactRow, type CommitRow, type VersionRow } from '../sql-rows.js'
 import type { SqlRunner } from './sql-runner.js'
 
 /** The upper bound of names under `prefix/`: '/' is 0x2F, so '0' (0x30) sorts right after all of them. */

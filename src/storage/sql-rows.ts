@@ -1,6 +1,6 @@
-// Row shapes of the commit tables and how they map to the domain's records (as ../sqlite/rows.ts).
-import type { CommitState } from '../../domain/commit-state.js'
-import type { ArtifactVersion, EntryKind, RemovalKind } from '../../domain/model.js'
+// Row shapes of the log's tables in SQL (SQLite and PostgreSQL name them alike) and how they map to the domain's records.
+import type { CommitState } from '../domain/commit-state.js'
+import type { ArtifactVersion, EntryKind, RemovalKind } from '../domain/model.js'
 
 export interface CommitRow {
   seq: number
