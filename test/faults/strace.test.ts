@@ -56,6 +56,8 @@ interface Fault {
    * committed versions, and no session gets a second POST while the fault lasts.
    */
   knownBug?: string
+  /** More environment for the server under this fault. */
+  env?: Record<string, string>
 }
 
 const FAULTS: Fault[] = [
@@ -88,6 +90,9 @@ const FAULTS: Fault[] = [
   {
     title: 'intermittent fsync EIO on the file path (every 8th call per thread)',
     scope: 'workers', syscalls: ['fsync', 'fdatasync'], errno: 'EIO', when: '4+8',
+    // Every object a file, as before small ones moved into ledger.db: otherwise only the streamed PUTs and
+    // the plain-view flusher fsync on the thread pool, and every 8th call may miss every commit.
+    env: { INLINE_OBJECT_MAX_BYTES: '0' },
     status: 500, code: 'storage_fault', errnos: ['EIO'], probeHitsFault: false,
   },
   {
@@ -434,7 +439,7 @@ describe.skipIf(!strace.usable && !REQUIRED)('syscall faults injected with strac
   for (const fault of FAULTS) {
     it(`never acknowledges an unverified commit under ${fault.title}, and serves again once it clears`, async () => {
       dataDir = await mkdtemp(join(tmpdir(), 'artifact-ledger-strace-data-'))
-      server = await startServer({ dataDir, env: { CANARY_INTERVAL_MS: '0', SCRUB_INTERVAL_MS: '0' } })
+      server = await startServer({ dataDir, env: { CANARY_INTERVAL_MS: '0', SCRUB_INTERVAL_MS: '0', ...fault.env } })
       await server.waitReady()
       const base = server.baseUrl
       const seeded = await seed(base)
