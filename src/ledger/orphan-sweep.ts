@@ -30,6 +30,7 @@ export class OrphanSweep {
   start(intervalMs: number): void {
     if (intervalMs <= 0 || this.parts.storage.coordination.recovery.orphaned === undefined) return
     this.timer = setInterval(() => {
+      // sweep() has reported its failure (path `recovery`) before rejecting: the timer has nothing to add.
       void this.runOnce().catch(() => undefined)
     }, intervalMs)
     this.timer.unref()
@@ -46,6 +47,7 @@ export class OrphanSweep {
   async stop(): Promise<void> {
     clearInterval(this.timer)
     this.timer = undefined
+    // Only waited for: a failure of the sweep in flight was reported by the sweep itself.
     await this.running?.catch(() => undefined)
   }
 

@@ -92,6 +92,8 @@ export class PlainViewFlusher {
   async stop(): Promise<void> {
     clearInterval(this.timer)
     this.timer = undefined
+    // A failed last batch was reported by runBatch (onError) and leaves the checkpoint where it was, so
+    // start-up recovery re-checks those files: stopping goes on.
     await this.flush().catch(() => undefined)
   }
 

@@ -61,6 +61,8 @@ export class StagedCopies implements StagedContent {
     try {
       await fsyncPublished(staged.tempPath, this.options.root, this.options.fs)
     } catch (error) {
+      // The fsync's failure is what the caller must hear; a temp the discard could not remove is a
+      // leftover that removeLeftovers takes at start-up, never a readable file.
       await discardStaged(staged, this.options).catch(() => undefined)
       throw error
     }

@@ -469,6 +469,7 @@ export async function fsyncPublished(path: string, root: string, fs: DurableFs =
   try {
     await step('fsync', rel, () => fs.fsync(handle))
   } finally {
+    // A read-only handle: closing it cannot lose data, and the fsync's outcome is what counts.
     await fs.close(handle).catch(() => undefined)
   }
   return true

@@ -77,6 +77,7 @@ export class PgRunner {
         throw toStorageFailure(step, error)
       }
     })
+    // The caller gets `run`'s rejection; the queue only needs to know it ended, so the next write may start.
     this.tail = run.catch(() => undefined)
     return run
   }
