@@ -1,6 +1,6 @@
 // Row shapes of the log's tables in SQL (SQLite and PostgreSQL name them alike) and how they map to the domain's records.
 import type { CommitState } from '../domain/commit-state.js'
-import type { ArtifactVersion, EntryKind, RemovalKind } from '../domain/model.js'
+import type { ArtifactVersion, CommitArtifact, CommitRecord, EntryChange, EntryKind, RemovalKind } from '../domain/model.js'
 
 export interface CommitRow {
   seq: number
@@ -70,4 +70,39 @@ export function toVersion(row: VersionRow): ArtifactVersion {
 /** JSON as the log stores it (text, as written, so a reader gets back exactly what was given). */
 export function jsonText(value: unknown): string | null {
   return value === null || value === undefined ? null : JSON.stringify(value)
+}
+
+export function parseChange(text: string | null): EntryChange {
+  return text === null ? {} : (JSON.parse(text) as EntryChange)
+}
+
+export function toArtifact(row: ArtifactRow): CommitArtifact {
+  return { name: row.name, version: row.version, sha256: row.sha256, size: row.size, mediaType: row.media_type }
+}
+
+/** An entry's record from its row and its artifacts, in position order. */
+export function toRecord(row: CommitRow, artifacts: CommitArtifact[]): CommitRecord {
+  const change = parseChange(row.change)
+  return {
+    id: row.id,
+    seq: row.seq,
+    sessionId: row.session_id,
+    kind: row.kind,
+    state: row.state,
+    message: row.message,
+    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
+    createdAt: row.created_at,
+    finishedAt: row.finished_at,
+    artifacts,
+    error: row.error_code === null ? null : {
+      code: row.error_code,
+      detail: row.error_detail ?? '',
+      ...(row.error_facts === null ? {} : { facts: JSON.parse(row.error_facts) as Record<string, unknown> }),
+    },
+    expect: change.expect ?? null,
+    close: change.close ?? null,
+    session: change.session ?? null,
+    delete: change.delete ?? null,
+    expire: change.expire ?? null,
+  }
 }

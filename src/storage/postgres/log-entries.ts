@@ -37,6 +37,3 @@ export function mustSeq(row: { seq: number } | undefined): number {
   return row.seq
 }
 
-export function parseChange(text: string | null): EntryChange {
-  return text === null ? {} : (JSON.parse(text) as EntryChange)
-}

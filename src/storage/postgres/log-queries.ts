@@ -3,9 +3,8 @@
 import type { CommitState } from '../../domain/commit-state.js'
 import type { ArtifactVersion, CommitArtifact, CommitRecord, CommitWithTransitions, Transition } from '../../domain/model.js'
 import type { CommitFilter } from '../../domain/ports.js'
-import { parseChange } from './log-entries.js'
 import type { Q } from './pg-runner.js'
-import { toVersion, VERSION_COLUMNS, VERSIONS_FROM, type ArtifactRow, type CommitRow, type VersionRow } from '../sql-rows.js'
+import { toArtifact, toRecord, toVersion, VERSION_COLUMNS, VERSIONS_FROM, type ArtifactRow, type CommitRow, type VersionRow } from '../sql-rows.js'
 
 type Param = string | number | boolean | null | number[]
 
@@ -82,36 +81,10 @@ export async function toRecords(q: Q, rows: readonly CommitRow[]): Promise<Commi
   const bySeq = new Map<number, CommitArtifact[]>()
   for (const a of artifacts) {
     const list = bySeq.get(a.commit_seq) ?? []
-    list.push({ name: a.name, version: a.version, sha256: a.sha256, size: a.size, mediaType: a.media_type })
+    list.push(toArtifact(a))
     bySeq.set(a.commit_seq, list)
   }
   return rows.map((row) => toRecord(row, bySeq.get(row.seq) ?? []))
-}
-
-function toRecord(row: CommitRow, artifacts: CommitArtifact[]): CommitRecord {
-  const change = parseChange(row.change)
-  return {
-    id: row.id,
-    seq: row.seq,
-    sessionId: row.session_id,
-    kind: row.kind,
-    state: row.state,
-    message: row.message,
-    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
-    createdAt: row.created_at,
-    finishedAt: row.finished_at,
-    artifacts,
-    error: row.error_code === null ? null : {
-      code: row.error_code,
-      detail: row.error_detail ?? '',
-      ...(row.error_facts === null ? {} : { facts: JSON.parse(row.error_facts) as Record<string, unknown> }),
-    },
-    expect: change.expect ?? null,
-    close: change.close ?? null,
-    session: change.session ?? null,
-    delete: change.delete ?? null,
-    expire: change.expire ?? null,
-  }
 }
 
 export async function commitBySeq(q: Q, seq: number): Promise<CommitRecord | undefined> {

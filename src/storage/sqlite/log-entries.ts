@@ -29,6 +29,3 @@ export function appendSessionEntry(
   return seq
 }
 
-export function parseChange(text: string | null): EntryChange {
-  return text === null ? {} : (JSON.parse(text) as EntryChange)
-}

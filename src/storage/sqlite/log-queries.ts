@@ -1,10 +1,9 @@
 // Reads of the log, as plain functions over the connection: the adapter runs them once it is free
 // (SqlRunner.read), a unit of work runs them inside its own transaction.
 import type { CommitState } from '../../domain/commit-state.js'
-import type { ArtifactVersion, CommitArtifact, CommitRecord, CommitWithTransitions, Transition } from '../../domain/model.js'
+import type { ArtifactVersion, CommitRecord, CommitWithTransitions, Transition } from '../../domain/model.js'
 import type { CommitFilter } from '../../domain/ports.js'
-import { parseChange } from './log-entries.js'
-import { toVersion, VERSION_COLUMNS, VERSIONS_FROM, type ArtifactRow, type CommitRow, type VersionRow } from '../sql-rows.js'
+import { toArtifact, toRecord as recordOf, toVersion, VERSION_COLUMNS, VERSIONS_FROM, type ArtifactRow, type CommitRow, type VersionRow } from '../sql-rows.js'
 import type { SqlRunner } from './sql-runner.js'
 
 /** The upper bound of names under `prefix/`: '/' is 0x2F, so '0' (0x30) sorts right after all of them. */
@@ -72,34 +71,11 @@ export function findNameConflict(run: SqlRunner, sessionId: string, names: reado
   return undefined
 }
 
+/** An entry's record, its artifacts read in position order. */
 export function toRecord(run: SqlRunner, row: CommitRow): CommitRecord {
-  const artifacts = (run.sql(`SELECT position, name, version, sha256, size, media_type FROM commit_artifacts
-    WHERE commit_seq = ? ORDER BY position`).all(row.seq) as ArtifactRow[]).map(
-    (a): CommitArtifact => ({ name: a.name, version: a.version, sha256: a.sha256, size: a.size, mediaType: a.media_type }),
-  )
-  const change = parseChange(row.change)
-  return {
-    id: row.id,
-    seq: row.seq,
-    sessionId: row.session_id,
-    kind: row.kind,
-    state: row.state,
-    message: row.message,
-    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
-    createdAt: row.created_at,
-    finishedAt: row.finished_at,
-    artifacts,
-    error: row.error_code === null ? null : {
-      code: row.error_code,
-      detail: row.error_detail ?? '',
-      ...(row.error_facts === null ? {} : { facts: JSON.parse(row.error_facts) as Record<string, unknown> }),
-    },
-    expect: change.expect ?? null,
-    close: change.close ?? null,
-    session: change.session ?? null,
-    delete: change.delete ?? null,
-    expire: change.expire ?? null,
-  }
+  const artifacts = run.sql(`SELECT position, name, version, sha256, size, media_type FROM commit_artifacts
+    WHERE commit_seq = ? ORDER BY position`).all(row.seq) as ArtifactRow[]
+  return recordOf(row, artifacts.map(toArtifact))
 }
 
 export function commitBySeq(run: SqlRunner, seq: number): CommitRecord | undefined {
