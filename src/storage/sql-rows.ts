@@ -1,5 +1,6 @@
 // Row shapes of the log's tables in SQL (SQLite and PostgreSQL name them alike) and how they map to the domain's records.
 import type { CommitState } from '../domain/commit-state.js'
+import type { ClosedBy, Retention, SessionRow, SessionState, WriterError } from '../domain/session.js'
 import type { ArtifactVersion, CommitArtifact, CommitRecord, EntryChange, EntryKind, RemovalKind } from '../domain/model.js'
 
 export interface CommitRow {
@@ -104,5 +105,42 @@ export function toRecord(row: CommitRow, artifacts: CommitArtifact[]): CommitRec
     session: change.session ?? null,
     delete: change.delete ?? null,
     expire: change.expire ?? null,
+  }
+}
+
+/** A sessions row as both SQL logs store it. */
+export interface SessionDbRow {
+  id: string
+  state: SessionState
+  created_at: string
+  updated_at: string
+  completed_at: string | null
+  head_seq: number
+  metadata: string | null
+  expected: string | null
+  deadline: string | null
+  closed_by: ClosedBy | null
+  error: string | null
+  retention: string | null
+  /** SQLite keeps it as 0/1, PostgreSQL as a boolean. */
+  hold: boolean | number
+}
+
+/** A session's record from its row. */
+export function toSession(row: SessionDbRow): SessionRow {
+  return {
+    id: row.id,
+    state: row.state,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    completedAt: row.completed_at,
+    headSeq: row.head_seq,
+    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
+    expectedArtifacts: row.expected === null ? [] : (JSON.parse(row.expected) as string[]),
+    deadline: row.deadline,
+    closedBy: row.closed_by,
+    error: row.error === null ? null : (JSON.parse(row.error) as WriterError),
+    retention: row.retention === null ? null : (JSON.parse(row.retention) as Retention),
+    hold: row.hold === true || row.hold === 1,
   }
 }

@@ -1,46 +1,12 @@
 // Session rows inside a transaction: created with the first write that names them, locked (FOR UPDATE)
 // by the transaction that changes them, their state re-derived from what they expect and what is present.
 import type { SessionChangePlan } from '../../domain/session-changes.js'
-import {
-  missingArtifacts, settledState, type ClosedBy, type Retention, type SessionRow, type SessionState, type WriterError,
-} from '../../domain/session.js'
+import { missingArtifacts, settledState, type SessionRow } from '../../domain/session.js'
 import { appendSessionEntry } from './log-entries.js'
 import type { Q } from './pg-runner.js'
-import { jsonText } from '../sql-rows.js'
+import { jsonText, toSession, type SessionDbRow } from '../sql-rows.js'
 
-export interface SessionDbRow {
-  id: string
-  state: SessionState
-  created_at: string
-  updated_at: string
-  completed_at: string | null
-  head_seq: number
-  metadata: string | null
-  expected: string | null
-  deadline: string | null
-  closed_by: ClosedBy | null
-  error: string | null
-  retention: string | null
-  hold: boolean
-}
-
-export function toSession(row: SessionDbRow): SessionRow {
-  return {
-    id: row.id,
-    state: row.state,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    completedAt: row.completed_at,
-    headSeq: row.head_seq,
-    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
-    expectedArtifacts: row.expected === null ? [] : (JSON.parse(row.expected) as string[]),
-    deadline: row.deadline,
-    closedBy: row.closed_by,
-    error: row.error === null ? null : (JSON.parse(row.error) as WriterError),
-    retention: row.retention === null ? null : (JSON.parse(row.retention) as Retention),
-    hold: row.hold,
-  }
-}
+export { toSession, type SessionDbRow }
 
 /** Sessions come into being with their first commit attempt or declaration, with the deadline given. */
 export async function ensureSession(q: Q, sessionId: string, now: string, deadline: string | null): Promise<boolean> {

@@ -4,8 +4,7 @@ import type { ArtifactVersion, DeleteChange, ExpectChange, ExpireChange } from '
 import type { SessionCounts, SessionStore, SessionTransaction, SessionUpdate, SessionWriteOptions } from '../../domain/ports.js'
 import { planClose, planExpectChange, planUpdate, type SessionChangePlan } from '../../domain/session-changes.js'
 import {
-  missingArtifacts, SESSION_STATES, settledState, type ClosedBy, type ClosedState, type CloseRequest, type Retention, type SessionRow, type SessionState,
-  type WriterError,
+  missingArtifacts, SESSION_STATES, settledState, type ClosedState, type CloseRequest, type SessionRow, type SessionState,
 } from '../../domain/session.js'
 import { countsFor } from '../../domain/counts.js'
 import { CANARY_LITERAL, COUNTER_FAMILIES } from './counters.js'
@@ -13,40 +12,7 @@ import { appendSessionEntry } from './log-entries.js'
 import { readCounters, versionHistory } from './log-queries.js'
 import { deleteArtifact, deleteSession, expireVersions } from './removals.js'
 import type { SqlRunner } from './sql-runner.js'
-
-interface SessionDbRow {
-  id: string
-  state: SessionState
-  created_at: string
-  updated_at: string
-  completed_at: string | null
-  head_seq: number
-  metadata: string | null
-  expected: string | null
-  deadline: string | null
-  closed_by: ClosedBy | null
-  error: string | null
-  retention: string | null
-  hold: number
-}
-
-function toSession(row: SessionDbRow): SessionRow {
-  return {
-    id: row.id,
-    state: row.state,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    completedAt: row.completed_at,
-    headSeq: row.head_seq,
-    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
-    expectedArtifacts: row.expected === null ? [] : (JSON.parse(row.expected) as string[]),
-    deadline: row.deadline,
-    closedBy: row.closed_by,
-    error: row.error === null ? null : (JSON.parse(row.error) as WriterError),
-    retention: row.retention === null ? null : (JSON.parse(row.retention) as Retention),
-    hold: row.hold === 1,
-  }
-}
+import { toSession, type SessionDbRow } from '../sql-rows.js'
 
 /**
  * Sessions in SQLite. The log's writes call the synchronous parts (ensure, rederive, addExpected) inside
