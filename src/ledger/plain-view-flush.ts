@@ -22,9 +22,6 @@ export async function settledPrefix(log: PlainViewFlushParts['log']): Promise<nu
   return firstPending !== undefined && firstPending.seq <= last ? firstPending.seq - 1 : last
 }
 
-/** At most this many ticks (5 s at the default 100 ms) pass between batches while they keep failing. */
-const MAX_SKIPPED_TICKS = 50
-
 export class PlainViewFlusher {
   private timer: NodeJS.Timeout | undefined
   /** The batch running now, if any; batches run one at a time. */
@@ -41,12 +38,6 @@ export class PlainViewFlusher {
    * previous process left unflushed and this one has not re-checked yet (a failed start, stopped).
    */
   private started = false
-  /**
-   * Batches the timer skips after a failed one, doubling up to MAX_SKIPPED_TICKS: under a steady fault
-   * every owed file would otherwise be written again ten times a second, however large.
-   */
-  private skipTicks = 0
-  private failedInARow = 0
 
   constructor(
     private readonly parts: PlainViewFlushParts,
@@ -59,17 +50,7 @@ export class PlainViewFlusher {
     if (intervalMs <= 0 || this.timer !== undefined) return
     this.timer = setInterval(() => {
       // A tick during a batch is skipped: the next tick takes everything shown meanwhile.
-      if (this.running !== undefined) return
-      if (this.skipTicks > 0) {
-        this.skipTicks--
-        return
-      }
-      this.flush().then(() => {
-        this.failedInARow = 0
-      }, () => {
-        this.failedInARow++
-        this.skipTicks = Math.min(MAX_SKIPPED_TICKS, 2 ** (this.failedInARow - 1))
-      })
+      if (this.running === undefined) this.flush().catch(() => undefined)
     }, intervalMs)
     this.timer.unref()
   }
