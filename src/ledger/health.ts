@@ -9,6 +9,8 @@ export interface LedgerHealthView {
   state: ServiceState
   /** Failures the log could not record yet: ready waits until it has. */
   owedFailures: () => number
+  /** Plain files whose batched flush failed and that are not written again yet: ready waits for them too. */
+  owedPlainFiles: () => number
   backgroundErrors: () => StandingError[]
 }
 
@@ -87,7 +89,7 @@ export async function readinessChecks(
   const dirProblem = await attempt(() => probes.checkDataDir())
   checks['datadir:writable'] = { status: dirProblem === undefined ? 'pass' : 'fail', componentType: 'datastore', ...(dirProblem === undefined ? {} : { output: dirProblem }), time }
 
-  const needsRecovery = (): boolean => state.unrecoveredFault !== undefined || state.dirtySessions.size > 0 || view.owedFailures() > 0
+  const needsRecovery = (): boolean => state.unrecoveredFault !== undefined || state.dirtySessions.size > 0 || view.owedFailures() > 0 || view.owedPlainFiles() > 0
   if (needsRecovery() && state.phase === 'ready') await tryRecover()
   const fault = state.unrecoveredFault
   const owed = view.owedFailures()
@@ -97,7 +99,9 @@ export async function readinessChecks(
       ? { status: 'fail', observedValue: owed, output: `${owed} failed commits are not in the log yet; they are recorded once it takes writes`, time }
       : state.dirtySessions.size > 0
         ? { status: 'fail', observedValue: state.dirtySessions.size, output: 'plain files of some sessions are not back in line with the log yet', time }
-        : { status: 'pass', time }
+        : view.owedPlainFiles() > 0
+          ? { status: 'fail', observedValue: view.owedPlainFiles(), output: 'plain files whose flush failed are not written again yet', time }
+          : { status: 'pass', time }
 
   // Background work that failed with an error it could not handle: still serving, but not as it should.
   const standing = view.backgroundErrors()

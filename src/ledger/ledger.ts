@@ -314,7 +314,7 @@ export class Ledger {
 
   async readiness(): Promise<HealthReport> {
     const checks = await readinessChecks(
-      { state: this.state, owedFailures: () => this.owed.count, backgroundErrors: () => this.background.list() },
+      { state: this.state, owedFailures: () => this.owed.count, owedPlainFiles: () => this.flusher.owedRewrites, backgroundErrors: () => this.background.list() },
       this.storage.probes, this.settings.disk, () => this.faults.tryRecover(),
     )
     return report(this.settings.version, checks)

@@ -44,6 +44,11 @@ export class PlainViewFlusher {
     private readonly events: PlainViewFlushEvents,
   ) {}
 
+  /** Plain files whose flush failed and that are not written again yet: readiness fails while there are any. */
+  get owedRewrites(): number {
+    return this.owed.size
+  }
+
   /** Flushes every `intervalMs` (0: no timer; `flush()` and `stop()` still run a batch). */
   start(intervalMs: number): void {
     this.started = true

@@ -157,8 +157,13 @@ describe('a failed fsync in the flusher', () => {
     expect(faults.injected).toHaveLength(1)
     const status = async () => (await t.app.inject('/v1/status')).json<{ backgroundErrors: { path: string; code: string }[] }>()
     expect((await status()).backgroundErrors).toEqual([expect.objectContaining({ path: 'plain-view-flush', code: 'storage_fault' })])
+    // Not ready while a plain file is owed its rewrite: ready promises a plain view in line with the log.
+    const ready = await t.app.inject('/health/ready')
+    expect(ready.statusCode).toBe(503)
+    expect(ready.json().checks['storage:faults'][0]).toMatchObject({ status: 'fail', observedValue: 1 })
 
     await t.ledger.flushPlainView()
+    expect((await t.app.inject('/health/ready')).statusCode).toBe(200)
     const after = faults.calls.slice(failedAt)
     // A new file was written and renamed over it before the one fsync that followed.
     const rename = after.findIndex((call) => call.step === 'rename' && call.path === plainFile)

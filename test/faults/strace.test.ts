@@ -232,7 +232,15 @@ async function getBytes(url: string): Promise<Buffer> {
 async function plainFiles(dataDir: string, sessionId: string): Promise<Map<string, Buffer>> {
   const dir = join(dataDir, 'sessions', sessionId)
   const files = new Map<string, Buffer>()
-  for (const name of await walk(dir)) files.set(name, await readFile(join(dir, ...name.split('/'))))
+  for (const name of await walk(dir)) {
+    try {
+      files.set(name, await readFile(join(dir, ...name.split('/'))))
+    } catch (error) {
+      // While a fault lasts the flusher writes owed files again: a temp may be renamed between listing and reading.
+      const isTemp = name.split('/').some((segment) => segment.startsWith('.tmp-'))
+      if (!isTemp || (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
+  }
   return files
 }
 
