@@ -57,6 +57,6 @@ export interface BackingServices {
 
 export function findNginx(): string | undefined
 export function clusterUnavailable(options?: { needPostgres?: boolean; needRgw?: boolean }): string | undefined
-export function objectStoreUrlOf(rgw: Rgw, prefix?: string): string
+export function objectStoreUrlOf(rgw: Pick<Rgw, 'endpoint' | 'region' | 'accessKeyId' | 'secretAccessKey' | 'bucket'>, prefix?: string): string
 export function startBackingServices(options?: { log?: (line: string) => void }): Promise<BackingServices>
 export function startCluster(options?: ClusterOptions): Promise<Cluster>

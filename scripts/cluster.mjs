@@ -120,6 +120,14 @@ ${upstreams.map((url) => `    server ${url.replace('http://', '')} max_fails=1 f
     listen 127.0.0.1:${port};
     # The service enforces its own limits (BODY_LIMIT_BYTES, MAX_ARTIFACT_BYTES) and answers 413 as problem+json.
     client_max_body_size 0;
+    # nginx refuses a request line it cannot parse (a malformed percent-escape) before any replica sees it;
+    # answer that as the service would (400 invalid_url, problem+json) so clients see one contract.
+    error_page 400 /.invalid-url;
+    location = /.invalid-url {
+      internal;
+      default_type application/problem+json;
+      return 400 '{"type":"urn:artifact-ledger:problem:invalid-url","title":"Bad Request","status":400,"detail":"the request URL cannot be read (refused by the balancer)","code":"invalid_url"}';
+    }
     location / {
       proxy_pass http://ledger;
       proxy_http_version 1.1;
