@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { commitBody, sha256, textArtifact } from '../support/factories.js'
+import { itInProcess } from '../support/cluster-target.js'
 import { startLedger, type TestLedger } from '../support/start-ledger.js'
 
 let t: TestLedger
@@ -17,7 +18,7 @@ function post(sid: string, body: unknown, headers: Record<string, string> = {}) 
 }
 
 describe('POST /v1/sessions/{sid}/commits', () => {
-  it('answers 201 only after the bytes are on disk, logged as committed', async () => {
+  itInProcess('reads the plain view under the data dir, which is off with objects in S3')('answers 201 only after the bytes are on disk, logged as committed', async () => {
     const res = await post('s1', commitBody(
       { name: 'quality_metrics.json', json: { score: 0.9, a: [1, 2] } },
       textArtifact('notes/summary.txt', 'héllo'),
@@ -39,7 +40,7 @@ describe('POST /v1/sessions/{sid}/commits', () => {
     expect(logged.transitions.map((tr: { to: string }) => tr.to)).toEqual(['pending', 'committed'])
   })
 
-  it('stores base64 as the decoded bytes and checks a client digest against them', async () => {
+  itInProcess('reads the plain view under the data dir, which is off with objects in S3')('stores base64 as the decoded bytes and checks a client digest against them', async () => {
     const bytes = Buffer.from([0, 1, 2, 250, 255])
     const res = await post('s1', commitBody({ name: 'bin/raw', base64: bytes.toString('base64'), sha256: sha256(bytes) }))
     expect(res.statusCode).toBe(201)
@@ -124,7 +125,7 @@ describe('POST /v1/sessions/{sid}/commits', () => {
     expect(within.statusCode).toBe(409)
   })
 
-  it('keeps every version and moves the plain file to the latest', async () => {
+  itInProcess('reads the plain view under the data dir, which is off with objects in S3')('keeps every version and moves the plain file to the latest', async () => {
     await post('s1', commitBody(textArtifact('a.txt', 'one')))
     const second = await post('s1', commitBody(textArtifact('a.txt', 'two')))
     expect(second.json().artifacts[0].version).toBe(2)

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { itFailsOnCluster, itInProcess } from '../support/cluster-target.js'
 import { startLedger, type TestLedger } from '../support/start-ledger.js'
 
 let t: TestLedger
@@ -38,7 +39,7 @@ describe('Idempotency-Key', () => {
     expect(b.json().id).not.toBe(a.json().id)
   })
 
-  it('yields exactly one commit for concurrent duplicates, all answered with it', async () => {
+  itFailsOnCluster('each replica that loses the race logs a failed idempotency_key_reused entry, yet answers 201 replayed')('yields exactly one commit for concurrent duplicates, all answered with it', async () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => post(body, { 'idempotency-key': 'race' })))
     expect(results.map((r) => r.statusCode)).toEqual(Array(8).fill(201))
     expect(new Set(results.map((r) => r.json().id)).size).toBe(1)
@@ -52,7 +53,7 @@ describe('Idempotency-Key', () => {
     expect(retry.statusCode).toBe(201)
   })
 
-  it('replays after a restart, from the log', async () => {
+  itInProcess('reopens the same data dir in this process')('replays after a restart, from the log', async () => {
     const first = await post(body, { 'idempotency-key': 'durable' })
     await t.close()
     const restarted = await startLedger({ dataDir: t.dataDir })

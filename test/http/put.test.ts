@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { contentDigest, sha256 } from '../support/factories.js'
+import { itInProcess } from '../support/cluster-target.js'
 import { startLedger, type TestLedger } from '../support/start-ledger.js'
 
 let t: TestLedger
@@ -18,7 +19,7 @@ function put(name: string, body: string | Buffer, headers: Record<string, string
 }
 
 describe('PUT /v1/sessions/{sid}/artifacts/{name}', () => {
-  it('streams the body to disk, keeps its Content-Type and commits it', async () => {
+  itInProcess('reads the plain view under the data dir, which is off with objects in S3')('streams the body to disk, keeps its Content-Type and commits it', async () => {
     const bytes = Buffer.alloc(300_000, 7)
     const res = await put('ckpt/model.bin', bytes, { 'content-type': 'application/x-model', 'content-digest': contentDigest(bytes) })
     expect(res.statusCode).toBe(201)
@@ -29,13 +30,13 @@ describe('PUT /v1/sessions/{sid}/artifacts/{name}', () => {
     expect(got.rawPayload).toEqual(bytes)
   })
 
-  it('accepts a JSON content type as raw bytes, without parsing it', async () => {
+  itInProcess('reads the plain view under the data dir, which is off with objects in S3')('accepts a JSON content type as raw bytes, without parsing it', async () => {
     const res = await put('raw.json', '{"not": "parsed"  }', { 'content-type': 'application/json' })
     expect(res.statusCode).toBe(201)
     expect(await readFile(join(t.dataDir, 'sessions/s1/raw.json'), 'utf8')).toBe('{"not": "parsed"  }')
   })
 
-  it('answers 422 when Content-Digest does not match and leaves no file behind', async () => {
+  itInProcess('looks into objects/incoming under the data dir')('answers 422 when Content-Digest does not match and leaves no file behind', async () => {
     const res = await put('a.bin', 'actual', { 'content-digest': contentDigest('other') })
     expect(res.statusCode).toBe(422)
     expect(res.json()).toMatchObject({ code: 'digest_mismatch', field: 'Content-Digest' })
@@ -50,7 +51,7 @@ describe('PUT /v1/sessions/{sid}/artifacts/{name}', () => {
     expect(res.json().code).toBe('invalid_header')
   })
 
-  it('answers 413 when the streamed body passes the size cap, counting while streaming', async () => {
+  itInProcess('looks into objects/incoming under the data dir')('answers 413 when the streamed body passes the size cap, counting while streaming', async () => {
     const big = Buffer.alloc(1024 * 1024 + 1)
     // No Content-Length: the cap can only be enforced by counting the bytes as they arrive.
     const res = await t.app.inject({ method: 'PUT', url: '/v1/sessions/s1/artifacts/big.bin', payload: Readable.from([big.subarray(0, 600_000), big.subarray(600_000)]), headers: { 'content-type': 'application/octet-stream' } })
@@ -59,13 +60,13 @@ describe('PUT /v1/sessions/{sid}/artifacts/{name}', () => {
     expect(await readdir(join(t.dataDir, 'objects/incoming')).catch(() => [])).toEqual([])
   })
 
-  it('answers 413 at once when Content-Length announces too much, and closes the connection it did not read', async () => {
+  itInProcess('the client connection is nginx\'s, which reads and drops the unread body and keeps it open')('answers 413 at once when Content-Length announces too much, and closes the connection it did not read', async () => {
     const res = await put('big.bin', Buffer.alloc(1024 * 1024 + 10))
     expect(res.statusCode).toBe(413)
     expect(res.headers['connection']).toBe('close')
   })
 
-  it('honours If-None-Match: * (create only) with 412 when the artifact exists', async () => {
+  itInProcess('reads the plain view under the data dir, which is off with objects in S3')('honours If-None-Match: * (create only) with 412 when the artifact exists', async () => {
     expect((await put('a.txt', 'one', { 'if-none-match': '*' })).statusCode).toBe(201)
     const again = await put('a.txt', 'two', { 'if-none-match': '*' })
     expect(again.statusCode).toBe(412)

@@ -10,6 +10,7 @@ import type { AuthSettings } from '../../src/http/auth.js'
 import { Ledger, type LedgerSettings } from '../../src/ledger/ledger.js'
 import type { DurableFs } from '../../src/storage/files/fs-seam.js'
 import { openStorage } from '../../src/storage/open-storage.js'
+import { isClusterTarget } from './cluster-target.js'
 import { contractChecker } from './contract.js'
 import { RecordingLogger } from './recording-logger.js'
 
@@ -63,6 +64,8 @@ export async function removeDataDirsMade(): Promise<void> {
 }
 
 export async function startLedger(options: StartOptions = {}): Promise<TestLedger> {
+  // npm run test:cluster: the same suites over HTTP to replicas behind nginx; loaded only then.
+  if (isClusterTarget) return (await import('./cluster-ledger.js')).startClusterLedger(options)
   const dataDir = options.dataDir ?? (await makeDataDir())
   const maxArtifactBytes = options.maxArtifactBytes ?? 64 * 1024 * 1024
   const storage = (options.storage ?? openStorage)(dataDir, options.fs)
