@@ -13,7 +13,6 @@ import { execFileSync, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -21,6 +20,7 @@ import { fileURLToPath } from 'node:url'
 import { findNginx, nginxConfig } from './nginx-balancer.mjs'
 import { createDatabase, postgresUnavailable, startPostgres } from './postgres.mjs'
 import { rgwUnavailable, startRgw } from './rgw.mjs'
+import { alive, freePort } from './process-helpers.mjs'
 
 export { findNginx }
 
@@ -44,16 +44,6 @@ export function clusterUnavailable({ needPostgres = true, needRgw = true } = {})
   return reasons.length === 0 ? undefined : reasons.join('; ')
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** An OBJECT_STORE_URL for a fresh prefix of an RGW's bucket, keys in the URL. */
 export function objectStoreUrlOf(rgw, prefix = `cluster-${randomUUID()}`) {
@@ -82,14 +72,6 @@ export async function startBackingServices({ log = () => {} } = {}) {
   }
 }
 
-function alive(pid) {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 function tailOf(file, chars = 4000) {
   try {

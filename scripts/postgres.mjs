@@ -8,12 +8,12 @@
 // initdb and postgres refuse to run as root, so as root they run as `nobody` (runuser), in a dir it owns.
 import { execFileSync, spawn } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
+import { alive, freePort } from './process-helpers.mjs'
 
 const DEBIAN_ROOT = '/usr/lib/postgresql'
 const isRoot = process.getuid?.() === 0
@@ -47,16 +47,6 @@ function asServerUser(command, args) {
   return isRoot ? ['runuser', ['-u', 'nobody', '--', command, ...args]] : [command, args]
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** The postmaster's own pid (runuser may stand between us and it), from postmaster.pid. */
 function postmasterPid(dataDir) {
@@ -68,14 +58,6 @@ function postmasterPid(dataDir) {
   }
 }
 
-function alive(pid) {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /**
  * Starts a server on 127.0.0.1 with a random free port and its unix socket in its temp dir, creates the

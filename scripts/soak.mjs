@@ -18,7 +18,6 @@ import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -27,6 +26,7 @@ import { parseArgs } from 'node:util'
 // autocannon is the well-kept Node.js HTTP load generator (by the Fastify maintainers): it keeps
 // connections busy at a fixed overall rate and corrects latencies for coordinated omission.
 import autocannon from 'autocannon'
+import { freePort } from './process-helpers.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -88,16 +88,6 @@ const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url))
 // The server under load
 // ---------------------------------------------------------------------------------------------
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address()
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 /**
  * VmRSS and open descriptors of the server from /proc, and its V8 heap in use from its own /metrics:

@@ -14,14 +14,8 @@ import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { clusterUnavailable, startCluster, type Cluster } from '../../scripts/cluster.mjs'
+import { envInt } from '../support/env-int.js'
 
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name}=${raw}: expected a whole number in ${min}..${max}`)
-  return value
-}
 
 const CYCLES = envInt('CLUSTER_CYCLES', 5, 1, 10_000)
 const WRITERS = envInt('CLUSTER_WRITERS', 6, 1, 64)

@@ -14,18 +14,11 @@ import canonicalizeModule from 'canonicalize'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { killAllServers, startServer, type ReadinessAnswer, type ServerProcess } from '../support/server-process.js'
 import { walk } from '../support/walk.js'
+import { envInt } from '../support/env-int.js'
 
 // canonicalize is CommonJS with an ESM-style d.ts: its default import is the function itself.
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string
 
-/** A whole number from the environment, or `fallback`; out of range is an error, not a silent default. */
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name}=${raw}: expected a whole number in ${min}..${max}`)
-  return value
-}
 
 const CYCLES = envInt('CRASH_CYCLES', 12, 1, 100_000)
 const WRITERS = envInt('CRASH_WRITERS', 4, 1, 64)
