@@ -1,6 +1,7 @@
 // The one wiring place of storage: which adapter fills each port. By default ledger.db, objects/ and
 // sessions/ under DATA_DIR with the probes over them; the log on PostgreSQL (LOG_URL) and/or the objects
-// in S3 (OBJECT_STORE_URL); or everything in memory. Coordination is in-process in each (one writer per log).
+// in S3 (OBJECT_STORE_URL); or everything in memory. Coordination is in-process (one writer per data dir), but
+// on PostgreSQL, where replicas share the log, object claims and recovery are decided across them.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { LedgerPorts, ObjectStore } from '../domain/ports.js'
@@ -8,7 +9,7 @@ import { realFs, type DurableFs } from './files/fs-seam.js'
 import { FileFailureJournal } from './files/failure-journal.js'
 import { FileObjectStore } from './files/object-store.js'
 import { FilePlainView } from './files/plain-view.js'
-import { inProcessCoordination } from './in-process/coordination.js'
+import { inProcessCoordination, InProcessObjectClaims } from './in-process/coordination.js'
 import { MemoryCommitLog } from './memory/commit-log.js'
 import { MemoryFailureJournal } from './memory/failure-journal.js'
 import { MemoryLogState } from './memory/log-state.js'
@@ -18,6 +19,8 @@ import { MemoryBookkeeping, MemorySessionStore } from './memory/session-store.js
 import { PlainViewOff } from './plain-view-off.js'
 import { parseS3Location } from './s3/location.js'
 import { S3ObjectStore } from './s3/object-store.js'
+import { PgCollectorTurn } from './postgres/collector-turn.js'
+import { PgObjectClaims } from './postgres/object-claims.js'
 import { openPostgresLog, type PostgresLog } from './postgres/open-postgres-log.js'
 import { SqliteBookkeeping } from './sqlite/bookkeeping.js'
 import { logGroupCommit, SqliteCommitLog } from './sqlite/commit-log.js'
@@ -101,8 +104,14 @@ export function postgresStorage(dataDir: string, pg: PostgresLog, fs: DurableFs 
     view: files === undefined ? new PlainViewOff() : new FilePlainView(dataDir, (sha256) => files.contentOf(sha256), fs),
     probes: new RealStorageProbes(dataDir, pg.probe, fs),
     failureJournal: new FileFailureJournal(dataDir),
-    // Locks and claims stay in-process; which unfinished entries to recover is decided across replicas.
-    coordination: { ...inProcessCoordination(), recovery: pg.replica },
+    // Session locks and idempotency waits stay in-process (the log re-checks what they guard as it commits);
+    // object claims, which unfinished entries to recover and garbage collection's turn are decided across replicas.
+    coordination: {
+      ...inProcessCoordination(),
+      objects: new PgObjectClaims(pg.run.sql, pg.replica, new InProcessObjectClaims()),
+      recovery: pg.replica,
+      collector: new PgCollectorTurn(pg.run.sql),
+    },
   }
 }
 

@@ -13,6 +13,13 @@ const TYPES = {
   bigint: { from: [20], parse: (raw: string): number => Number(raw) },
 }
 
+/**
+ * Per-object locks (OBJECT_LOCKS, hashtext(sha256)): taken exclusively by a deletion of the object, shared by
+ * the transaction that inserts a pending entry naming it (object-claims.ts). A hash collision only makes two
+ * objects share a lock.
+ */
+export const OBJECT_LOCKS = 0x4c454f // "LEO"
+
 /** Advisory lock keys of the log (two int4 keys: the first names this application). */
 export const LOCKS = {
   app: 0x4c4544, // "LED"
@@ -20,6 +27,8 @@ export const LOCKS = {
   write: 2,
   /** Held while recovering the entries that record no owner replica (written before owners were recorded). */
   ownerless: 3,
+  /** Held by the replica whose garbage collector runs (collector-turn.ts): one collector at a time. */
+  collector: 4,
 } as const
 
 export type PgTypes = { bigint: number }
