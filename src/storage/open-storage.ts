@@ -70,10 +70,18 @@ export function openLocalStorage(dataDir: string, fs: DurableFs = realFs, option
   return { ports, db }
 }
 
+/** A day: longer than any upload takes, so a replica starting never cuts short another's (OBJECT_STORE_LEFTOVER_AGE_MS). */
+export const DEFAULT_LEFTOVER_AGE_MS = 24 * 60 * 60 * 1000
+
 /** Where the log and the objects live when not under DATA_DIR (LOG_URL, OBJECT_STORE_URL). */
 export interface StorageLocations {
   logUrl?: string | undefined
   objectStoreUrl?: string | undefined
+  /**
+   * Start-up removes the bucket's unfinished uploads only once older than this (S3ObjectStoreOptions
+   * removeLeftoversOlderThanMs): replicas share the bucket, and a younger one may be another's in flight.
+   */
+  objectStoreLeftoverAgeMs?: number | undefined
 }
 
 /**
@@ -84,7 +92,9 @@ export interface StorageLocations {
  */
 export async function openConfiguredStorage(dataDir: string, locations: StorageLocations, options: LocalStorageOptions = {}): Promise<LedgerPorts> {
   if (locations.logUrl === undefined && locations.objectStoreUrl === undefined) return openStorage(dataDir, realFs, options)
-  const objects = locations.objectStoreUrl === undefined ? undefined : S3ObjectStore.open(parseS3Location(locations.objectStoreUrl))
+  const objects = locations.objectStoreUrl === undefined ? undefined : S3ObjectStore.open(parseS3Location(locations.objectStoreUrl), {
+      removeLeftoversOlderThanMs: locations.objectStoreLeftoverAgeMs ?? DEFAULT_LEFTOVER_AGE_MS,
+    })
   if (locations.logUrl === undefined) {
     const local = openLocalStorage(dataDir, realFs, { ...options, inlineObjectMaxBytes: 0 }).ports
     return objects === undefined ? local : { ...local, objects, view: new PlainViewOff() }
