@@ -29,7 +29,7 @@ import { openLedgerDb, type Db } from './sqlite/ledger-db.js'
 import { SqliteLogProbe } from './sqlite/log-probe.js'
 import { SqliteSessionStore } from './sqlite/session-store.js'
 import { SqlRunner } from './sqlite/sql-runner.js'
-import { RealStorageProbes } from './storage-probes.js'
+import { RealStorageProbes, type ObjectStoreProbe } from './storage-probes.js'
 import { TieredObjectStore } from './tiered-object-store.js'
 
 export interface LocalStorageOptions {
@@ -39,6 +39,8 @@ export interface LocalStorageOptions {
    * on that. The service passes its configured value.
    */
   inlineObjectMaxBytes?: number
+  /** The objects live elsewhere (OBJECT_STORE_URL): readiness checks that this store answers. */
+  remoteObjects?: ObjectStoreProbe
 }
 
 /** The ports a ledger runs on by default: SQLite, files under DATA_DIR, in-process coordination. */
@@ -63,7 +65,7 @@ export function openLocalStorage(dataDir: string, fs: DurableFs = realFs, option
     bookkeeping: new SqliteBookkeeping(run),
     objects,
     view: new FilePlainView(dataDir, (sha256) => objects.contentOf(sha256), fs),
-    probes: new RealStorageProbes(dataDir, new SqliteLogProbe(run), fs),
+    probes: new RealStorageProbes(dataDir, new SqliteLogProbe(run), fs, options.remoteObjects),
     failureJournal: new FileFailureJournal(dataDir),
     coordination: inProcessCoordination(),
   }
@@ -96,14 +98,20 @@ export async function openConfiguredStorage(dataDir: string, locations: StorageL
       removeLeftoversOlderThanMs: locations.objectStoreLeftoverAgeMs ?? DEFAULT_LEFTOVER_AGE_MS,
     })
   if (locations.logUrl === undefined) {
-    const local = openLocalStorage(dataDir, realFs, { ...options, inlineObjectMaxBytes: 0 }).ports
+    const local = openLocalStorage(dataDir, realFs, { ...options, inlineObjectMaxBytes: 0, ...(objects === undefined ? {} : { remoteObjects: objects }) }).ports
     return objects === undefined ? local : { ...local, objects, view: new PlainViewOff() }
   }
   return postgresStorage(dataDir, await openPostgresLog(locations.logUrl), realFs, objects)
 }
 
+/** A store that can say whether it answers (S3) is checked by readiness beside the log; files need not be. */
+function reachabilityOf(objects: (ObjectStore & Partial<ObjectStoreProbe>) | undefined): ObjectStoreProbe | undefined {
+  const check = objects?.checkReachable
+  return check === undefined ? undefined : { checkReachable: () => check.call(objects) }
+}
+
 /** The log on PostgreSQL (already open: tests share one server), the rest under DATA_DIR unless `objects` is given. */
-export function postgresStorage(dataDir: string, pg: PostgresLog, fs: DurableFs = realFs, objects?: ObjectStore): LedgerPorts {
+export function postgresStorage(dataDir: string, pg: PostgresLog, fs: DurableFs = realFs, objects?: ObjectStore & Partial<ObjectStoreProbe>): LedgerPorts {
   mkdirSync(dataDir, { recursive: true })
   const files = objects === undefined ? new FileObjectStore(dataDir, { fs, stagesViewCopy: true }) : undefined
   return {
@@ -112,7 +120,7 @@ export function postgresStorage(dataDir: string, pg: PostgresLog, fs: DurableFs 
     bookkeeping: pg.bookkeeping,
     objects: objects ?? (files as FileObjectStore),
     view: files === undefined ? new PlainViewOff() : new FilePlainView(dataDir, (sha256) => files.contentOf(sha256), fs),
-    probes: new RealStorageProbes(dataDir, pg.probe, fs),
+    probes: new RealStorageProbes(dataDir, pg.probe, fs, reachabilityOf(objects)),
     failureJournal: new FileFailureJournal(dataDir),
     // Session locks and idempotency waits stay in-process (the log re-checks what they guard as it commits);
     // object claims, which unfinished entries to recover and garbage collection's turn are decided across replicas.

@@ -657,6 +657,12 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** Reachability */
+        Reachability: {
+            ok: boolean;
+            /** @description why the store did not answer (an errno or status code, or the detail) */
+            error: string | null;
+        };
         /**
          * Retention
          * @description how long versions are kept; a member left out takes the server default (RETENTION_KEEP_VERSIONS, RETENTION_DELETE_AFTER_DAYS; unset keeps all)
@@ -772,6 +778,12 @@ export interface components {
                 databaseBytes: number;
                 freeBytes: number | null;
                 totalBytes: number | null;
+            };
+            /** @description whether this replica reaches its stores now (as /health/ready checks database:writable and objectstore:reachable) */
+            checks: {
+                database: components["schemas"]["Reachability"];
+                /** @description null when the objects are files under the data dir (checked as the data dir) */
+                objectStore: components["schemas"]["Reachability"] | null;
             };
             sessions: {
                 total: number;

@@ -56,6 +56,7 @@ describe('S3ObjectStore with the object store unreachable', () => {
       await expect(store.stage(Buffer.from('x'), NO_LIMIT)).rejects.toThrow(/unreachable \(ECONNREFUSED during upload\)/)
       await expect(textOf(store.read(sha256('x')))).rejects.toBeInstanceOf(StorageFault)
       await expect(entries(store)).rejects.toBeInstanceOf(StorageFault)
+      await expect(store.checkReachable()).rejects.toThrow(/unreachable \(ECONNREFUSED during head-bucket\)/)
     } finally {
       store.close()
     }
