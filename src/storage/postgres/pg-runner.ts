@@ -79,6 +79,12 @@ export class PgRunner {
     const run = this.tail.then(async () => {
       try {
         return await this.sql.begin(async (tx) => {
+          // The visibility guarantee for readers (SPEC "Scale-out mode", rule 1): every insert into commits runs
+          // here (insertPending through the group commit, recordEnded, session entries, deletions and expiry; the
+          // replica sweep only updates), so its seq is handed out under this lock, and PostgreSQL makes a
+          // transaction visible before it lets go of its locks. Seq order is therefore visibility order, across
+          // replicas: a reader paging by seq never passes a seq that a later commit fills in
+          // (test/http/postgres-seq-order.test.ts). A write path that appended without this lock would break it.
           await tx`SELECT pg_advisory_xact_lock(${LOCKS.app}::int, ${LOCKS.write}::int)`
           return work(tx)
         })
