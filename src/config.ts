@@ -63,6 +63,11 @@ export const EnvSchema = Type.Object({
   OBJECT_STORE_URL: Type.Optional(Type.String({
     pattern: '^s3://', description: 's3://[key:secret@]bucket[/prefix]?endpoint=…&region=…: the objects in an S3 bucket instead of objects/ (the plain view is then off)',
   })),
+  OBJECT_STORE_LEFTOVER_AGE_MS: Type.Integer({
+    minimum: 0, default: 24 * 60 * 60 * 1000,
+    description: 'with OBJECT_STORE_URL: start-up removes unfinished uploads (staging keys, multipart uploads) only once older than this, ' +
+      'so another replica\'s upload in flight survives; longer than the longest upload may take. 0 removes every one (one ledger per bucket)',
+  }),
   PLAIN_VIEW_FLUSH_MS: Type.Integer({
     minimum: 0, default: 100,
     description: 'plain files are fsynced in batches this often, behind a checkpoint start-up recovery checks after; 0 fsyncs each before its 2xx',
@@ -106,6 +111,8 @@ export interface Config {
   logUrl: string | undefined
   /** The objects in an S3 bucket when set; objects/ under DATA_DIR otherwise. */
   objectStoreUrl: string | undefined
+  /** Unfinished uploads in the bucket older than this are another writer's no longer: start-up removes them. */
+  objectStoreLeftoverAgeMs: number
 }
 
 const DEFAULT_HARD_RESERVE = 64 * 1024 * 1024
@@ -177,5 +184,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     plainViewFlushMs: valid.PLAIN_VIEW_FLUSH_MS,
     logUrl: valid.LOG_URL,
     objectStoreUrl: valid.OBJECT_STORE_URL,
+    objectStoreLeftoverAgeMs: valid.OBJECT_STORE_LEFTOVER_AGE_MS,
   }
 }

@@ -44,7 +44,11 @@ const logger = pino({ level: config.logLevel, base: { service: 'artifact-ledger'
 /** The storage the config names; a log or bucket that cannot be opened is one line and exit 1. */
 async function openStorageOrExit(): Promise<LedgerPorts> {
   try {
-    return await openConfiguredStorage(config.dataDir, { logUrl: config.logUrl, objectStoreUrl: config.objectStoreUrl }, { inlineObjectMaxBytes: config.inlineObjectMaxBytes })
+    return await openConfiguredStorage(
+      config.dataDir,
+      { logUrl: config.logUrl, objectStoreUrl: config.objectStoreUrl, objectStoreLeftoverAgeMs: config.objectStoreLeftoverAgeMs },
+      { inlineObjectMaxBytes: config.inlineObjectMaxBytes },
+    )
   } catch (error) {
     process.stderr.write(`artifact-ledger: cannot open the storage LOG_URL or OBJECT_STORE_URL names: ${error instanceof Error ? error.message : String(error)}\n`)
     process.exit(1)

@@ -16,6 +16,9 @@ describe('loadConfig', () => {
   it('keeps every version by default, and reads the retention defaults and the expiry sweep from the environment', () => {
     expect(loadConfig({})).toMatchObject({ retention: {}, expiryIntervalMs: 5000, expiryBatchSize: 1000, plainViewFlushMs: 100 })
     expect(loadConfig({ PLAIN_VIEW_FLUSH_MS: '0' })).toMatchObject({ plainViewFlushMs: 0 })
+    // A day unless set: a replica starting leaves alone any upload in the shared bucket younger than that.
+    expect(loadConfig({})).toMatchObject({ objectStoreLeftoverAgeMs: 24 * 60 * 60 * 1000 })
+    expect(loadConfig({ OBJECT_STORE_LEFTOVER_AGE_MS: '0' })).toMatchObject({ objectStoreLeftoverAgeMs: 0 })
     expect(loadConfig({ RETENTION_KEEP_VERSIONS: '3', RETENTION_DELETE_AFTER_DAYS: '90', EXPIRY_INTERVAL_MS: '0', EXPIRY_BATCH_SIZE: '50' }))
       .toMatchObject({ retention: { keepVersions: 3, deleteAfterDays: 90 }, expiryIntervalMs: 0, expiryBatchSize: 50 })
   })

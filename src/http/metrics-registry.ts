@@ -76,6 +76,10 @@ export function createLedgerMetrics(ledger: Ledger): LedgerMetrics {
   gauge('ready', '1 when /health/ready answers 200 (pass or warn), 0 when it fails', [], (g, { isReady }) => {
     g.set(isReady ? 1 : 0)
   })
+  gauge('store_reachable', '1 when this replica reaches the store now, 0 when not: the database, and the object store where it is not files', ['store'], (g, { status }) => {
+    g.set({ store: 'database' }, status.checks.database.ok ? 1 : 0)
+    if (status.checks.objectStore !== null) g.set({ store: 'object_store' }, status.checks.objectStore.ok ? 1 : 0)
+  })
   gauge('unrecovered_storage_fault', '1 while a write, fsync or database fault has not been recovered by a probe write', [], (g, { status }) => {
     g.set(status.unrecoveredFault === null ? 0 : 1)
   })

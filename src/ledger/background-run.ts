@@ -14,7 +14,12 @@ export abstract class BackgroundRun<T> {
   }
 
   runOnce(): Promise<T> {
-    this.running ??= this.run().finally(() => {
+    return this.share(() => this.run())
+  }
+
+  /** Starts `start` unless a run is under way, and gives the run under way to every caller meanwhile. */
+  protected share(start: () => Promise<T>): Promise<T> {
+    this.running ??= start().finally(() => {
       this.running = undefined
     })
     return this.running
@@ -22,10 +27,15 @@ export abstract class BackgroundRun<T> {
 
   protected abstract run(): Promise<T>
 
+  /** What the timer starts: a run, unless a subclass treats timed runs differently. */
+  protected tick(): Promise<unknown> {
+    return this.runOnce()
+  }
+
   start(intervalMs: number): void {
     if (intervalMs <= 0 || this.timer !== undefined) return
     this.timer = setInterval(() => {
-      this.runOnce().catch((error: unknown) => this.onError(error))
+      this.tick().catch((error: unknown) => this.onError(error))
     }, intervalMs)
     this.timer.unref()
   }

@@ -114,10 +114,10 @@ export class BackgroundWork {
     return this.scrubber.runOnce()
   }
 
-  /** Joins a run in flight; a failure is reported and thrown. */
+  /** Joins a run in flight (or waits for another replica's to end, then runs); a failure is reported and thrown. */
   async runGc(): Promise<GcRecord> {
     try {
-      return await this.collector.runOnce()
+      return await this.collector.collectNow()
     } catch (error) {
       this.parts.report('gc', error)
       throw error

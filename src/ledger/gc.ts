@@ -66,10 +66,17 @@ async function collect(parts: GcParts, settings: GcSettings, signal: AbortSignal
 export interface CollectorEvents {
   onResult: (record: GcRecord) => void
   onError: (error: unknown) => void
+  /** A timed run found another process collecting and left it to that one. */
+  onSkipped?: () => void
 }
 
-/** Runs collection on a timer and on demand; concurrent callers share the run in flight (one collector at a time). */
-export class GarbageCollector extends BackgroundRun<GcRecord> {
+/**
+ * Runs collection on a timer and on demand; concurrent callers share the run in flight (one collector at a
+ * time in this process), and among processes sharing the log one holds the turn (Coordination.collector): a
+ * timed run finds another collecting and skips, a run asked for waits for that one to end and then runs, so
+ * its record always covers a whole run begun after it was asked for.
+ */
+export class GarbageCollector extends BackgroundRun<GcRecord | undefined> {
   constructor(
     private readonly parts: GcParts,
     private readonly settings: GcSettings,
@@ -78,8 +85,33 @@ export class GarbageCollector extends BackgroundRun<GcRecord> {
     super(events.onError)
   }
 
+  /** A run now (POST /v1/gc): joins this process's run in flight, or waits for another process's turn. */
+  async collectNow(): Promise<GcRecord> {
+    for (;;) {
+      const record = await this.runOnce()
+      if (record !== undefined) return record
+      // It joined a timed run that found another process collecting: this one waits its turn.
+    }
+  }
+
+  protected run(): Promise<GcRecord | undefined> {
+    return this.inTurn(true)
+  }
+
+  protected override tick(): Promise<unknown> {
+    return this.share(() => this.inTurn(false))
+  }
+
+  /** Undefined when it did not wait and another process held the turn. */
+  private async inTurn(wait: boolean): Promise<GcRecord | undefined> {
+    const outcome = await this.parts.coordination.collector.run(() => this.collectAndRecord(), { wait, signal: this.stopping.signal })
+    if (outcome.ran) return outcome.value
+    this.events.onSkipped?.()
+    return undefined
+  }
+
   /** A run that fails is recorded too (`ok: false`, why), so status shows it until the next one succeeds. */
-  protected async run(): Promise<GcRecord> {
+  private async collectAndRecord(): Promise<GcRecord> {
     const startedAt = new Date().toISOString()
     try {
       const record = await collect(this.parts, this.settings, this.stopping.signal)

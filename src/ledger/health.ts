@@ -69,6 +69,36 @@ async function attempt(action: () => unknown): Promise<string | undefined> {
   }
 }
 
+/** Whether a store answers: `error` says why not. */
+export interface Reachability {
+  ok: boolean
+  error: string | null
+}
+
+/** The stores this replica depends on, each asked at once: the database always, the object store where it is elsewhere (S3). */
+export interface StoreReachability {
+  database: Reachability
+  objectStore: Reachability | null
+}
+
+async function reach(action: () => unknown): Promise<Reachability> {
+  const problem = await attempt(action)
+  return { ok: problem === undefined, error: problem ?? null }
+}
+
+/** Readiness, status and metrics ask this: a replica that cannot reach either store is taken out by its balancer. */
+export async function storeReachability(probes: StorageProbes): Promise<StoreReachability> {
+  const [database, objectStore] = await Promise.all([
+    reach(() => probes.checkDatabase()),
+    probes.checkObjectStore === undefined ? null : reach(() => probes.checkObjectStore?.()),
+  ])
+  return { database, objectStore }
+}
+
+function reachabilityCheck(reachability: Reachability, time: string): HealthCheck {
+  return { status: reachability.ok ? 'pass' : 'fail', componentType: 'datastore', ...(reachability.error === null ? {} : { output: reachability.error }), time }
+}
+
 export async function readinessChecks(
   view: LedgerHealthView,
   probes: StorageProbes,
@@ -84,8 +114,9 @@ export async function readinessChecks(
     ...(state.phase === 'ready' ? {} : { output: `the service is ${state.phase}` }),
     time,
   }
-  const dbProblem = await attempt(() => probes.checkDatabase())
-  checks['database:writable'] = { status: dbProblem === undefined ? 'pass' : 'fail', componentType: 'datastore', ...(dbProblem === undefined ? {} : { output: dbProblem }), time }
+  const stores = await storeReachability(probes)
+  checks['database:writable'] = reachabilityCheck(stores.database, time)
+  if (stores.objectStore !== null) checks['objectstore:reachable'] = reachabilityCheck(stores.objectStore, time)
   const dirProblem = await attempt(() => probes.checkDataDir())
   checks['datadir:writable'] = { status: dirProblem === undefined ? 'pass' : 'fail', componentType: 'datastore', ...(dirProblem === undefined ? {} : { output: dirProblem }), time }
 

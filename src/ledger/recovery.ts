@@ -41,8 +41,9 @@ export async function recoverAtStartup(parts: RecoveryParts): Promise<RecoveryOu
   let removedTemps = await parts.objects.removeLeftovers()
   removedTemps += await parts.view.removeLeftovers()
   removedTemps += await parts.probes.removeLeftovers()
-  // Objects a garbage collection had taken out of the log but not yet off the disk.
-  await collectGarbage(parts)
+  // Objects a garbage collection had taken out of the log but not yet off the disk; left to the replica
+  // collecting now, if another is (its run, like every run, finishes the queue first).
+  await parts.coordination.collector.run(() => collectGarbage(parts), { wait: false })
   let settledCommits = 0
   const failures: RecoveryOutcome['failures'] = []
   // One commit that cannot be settled must not keep every other session from recovering.

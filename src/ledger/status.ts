@@ -2,6 +2,7 @@
 import type { CommitState } from '../domain/commit-state.js'
 import type { GcRecord, GcTotals, HistoryHorizon, LedgerPorts, ScrubRecord, SessionCounts } from '../domain/ports.js'
 import type { StandingError } from './background-errors.js'
+import { storeReachability, type StoreReachability } from './health.js'
 import type { CanarySummary, ServiceState } from './service-state.js'
 
 export type { CanarySummary }
@@ -31,6 +32,8 @@ export interface StatusReport {
   lastCommit: CommitSummary | null
   lastFailure: FailureSummary | null
   storage: { objectCount: number; objectBytes: number; databaseBytes: number; freeBytes: number | null; totalBytes: number | null }
+  /** Whether this replica reaches its stores now: the database, and the object store where it is elsewhere (null: files). */
+  checks: StoreReachability
   sessions: SessionCounts & { incompleteIds: string[]; failedIds: string[] }
   lastScrub: ScrubRecord | null
   scrubRunning: boolean
@@ -93,6 +96,7 @@ export async function statusReport(sources: StatusSources): Promise<StatusReport
       freeBytes: disk?.freeBytes ?? null,
       totalBytes: disk?.totalBytes ?? null,
     },
+    checks: await storeReachability(probes),
     sessions: {
       ...(await sessions.sessionCounts()),
       incompleteIds: await sessions.recentSessionIds('incomplete', 100),

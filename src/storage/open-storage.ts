@@ -1,6 +1,7 @@
 // The one wiring place of storage: which adapter fills each port. By default ledger.db, objects/ and
 // sessions/ under DATA_DIR with the probes over them; the log on PostgreSQL (LOG_URL) and/or the objects
-// in S3 (OBJECT_STORE_URL); or everything in memory. Coordination is in-process in each (one writer per log).
+// in S3 (OBJECT_STORE_URL); or everything in memory. Coordination is in-process (one writer per data dir), but
+// on PostgreSQL, where replicas share the log, object claims and recovery are decided across them.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { LedgerPorts, ObjectStore } from '../domain/ports.js'
@@ -8,7 +9,7 @@ import { realFs, type DurableFs } from './files/fs-seam.js'
 import { FileFailureJournal } from './files/failure-journal.js'
 import { FileObjectStore } from './files/object-store.js'
 import { FilePlainView } from './files/plain-view.js'
-import { inProcessCoordination } from './in-process/coordination.js'
+import { inProcessCoordination, InProcessObjectClaims } from './in-process/coordination.js'
 import { MemoryCommitLog } from './memory/commit-log.js'
 import { MemoryFailureJournal } from './memory/failure-journal.js'
 import { MemoryLogState } from './memory/log-state.js'
@@ -18,6 +19,8 @@ import { MemoryBookkeeping, MemorySessionStore } from './memory/session-store.js
 import { PlainViewOff } from './plain-view-off.js'
 import { parseS3Location } from './s3/location.js'
 import { S3ObjectStore } from './s3/object-store.js'
+import { PgCollectorTurn } from './postgres/collector-turn.js'
+import { PgObjectClaims } from './postgres/object-claims.js'
 import { openPostgresLog, type PostgresLog } from './postgres/open-postgres-log.js'
 import { SqliteBookkeeping } from './sqlite/bookkeeping.js'
 import { logGroupCommit, SqliteCommitLog } from './sqlite/commit-log.js'
@@ -26,7 +29,7 @@ import { openLedgerDb, type Db } from './sqlite/ledger-db.js'
 import { SqliteLogProbe } from './sqlite/log-probe.js'
 import { SqliteSessionStore } from './sqlite/session-store.js'
 import { SqlRunner } from './sqlite/sql-runner.js'
-import { RealStorageProbes } from './storage-probes.js'
+import { RealStorageProbes, type ObjectStoreProbe } from './storage-probes.js'
 import { TieredObjectStore } from './tiered-object-store.js'
 
 export interface LocalStorageOptions {
@@ -36,6 +39,8 @@ export interface LocalStorageOptions {
    * on that. The service passes its configured value.
    */
   inlineObjectMaxBytes?: number
+  /** The objects live elsewhere (OBJECT_STORE_URL): readiness checks that this store answers. */
+  remoteObjects?: ObjectStoreProbe
 }
 
 /** The ports a ledger runs on by default: SQLite, files under DATA_DIR, in-process coordination. */
@@ -60,17 +65,25 @@ export function openLocalStorage(dataDir: string, fs: DurableFs = realFs, option
     bookkeeping: new SqliteBookkeeping(run),
     objects,
     view: new FilePlainView(dataDir, (sha256) => objects.contentOf(sha256), fs),
-    probes: new RealStorageProbes(dataDir, new SqliteLogProbe(run), fs),
+    probes: new RealStorageProbes(dataDir, new SqliteLogProbe(run), fs, options.remoteObjects),
     failureJournal: new FileFailureJournal(dataDir),
     coordination: inProcessCoordination(),
   }
   return { ports, db }
 }
 
+/** A day: longer than any upload takes, so a replica starting never cuts short another's (OBJECT_STORE_LEFTOVER_AGE_MS). */
+export const DEFAULT_LEFTOVER_AGE_MS = 24 * 60 * 60 * 1000
+
 /** Where the log and the objects live when not under DATA_DIR (LOG_URL, OBJECT_STORE_URL). */
 export interface StorageLocations {
   logUrl?: string | undefined
   objectStoreUrl?: string | undefined
+  /**
+   * Start-up removes the bucket's unfinished uploads only once older than this (S3ObjectStoreOptions
+   * removeLeftoversOlderThanMs): replicas share the bucket, and a younger one may be another's in flight.
+   */
+  objectStoreLeftoverAgeMs?: number | undefined
 }
 
 /**
@@ -81,16 +94,24 @@ export interface StorageLocations {
  */
 export async function openConfiguredStorage(dataDir: string, locations: StorageLocations, options: LocalStorageOptions = {}): Promise<LedgerPorts> {
   if (locations.logUrl === undefined && locations.objectStoreUrl === undefined) return openStorage(dataDir, realFs, options)
-  const objects = locations.objectStoreUrl === undefined ? undefined : S3ObjectStore.open(parseS3Location(locations.objectStoreUrl))
+  const objects = locations.objectStoreUrl === undefined ? undefined : S3ObjectStore.open(parseS3Location(locations.objectStoreUrl), {
+      removeLeftoversOlderThanMs: locations.objectStoreLeftoverAgeMs ?? DEFAULT_LEFTOVER_AGE_MS,
+    })
   if (locations.logUrl === undefined) {
-    const local = openLocalStorage(dataDir, realFs, { ...options, inlineObjectMaxBytes: 0 }).ports
+    const local = openLocalStorage(dataDir, realFs, { ...options, inlineObjectMaxBytes: 0, ...(objects === undefined ? {} : { remoteObjects: objects }) }).ports
     return objects === undefined ? local : { ...local, objects, view: new PlainViewOff() }
   }
   return postgresStorage(dataDir, await openPostgresLog(locations.logUrl), realFs, objects)
 }
 
+/** A store that can say whether it answers (S3) is checked by readiness beside the log; files need not be. */
+function reachabilityOf(objects: (ObjectStore & Partial<ObjectStoreProbe>) | undefined): ObjectStoreProbe | undefined {
+  const check = objects?.checkReachable
+  return check === undefined ? undefined : { checkReachable: () => check.call(objects) }
+}
+
 /** The log on PostgreSQL (already open: tests share one server), the rest under DATA_DIR unless `objects` is given. */
-export function postgresStorage(dataDir: string, pg: PostgresLog, fs: DurableFs = realFs, objects?: ObjectStore): LedgerPorts {
+export function postgresStorage(dataDir: string, pg: PostgresLog, fs: DurableFs = realFs, objects?: ObjectStore & Partial<ObjectStoreProbe>): LedgerPorts {
   mkdirSync(dataDir, { recursive: true })
   const files = objects === undefined ? new FileObjectStore(dataDir, { fs, stagesViewCopy: true }) : undefined
   return {
@@ -99,10 +120,16 @@ export function postgresStorage(dataDir: string, pg: PostgresLog, fs: DurableFs 
     bookkeeping: pg.bookkeeping,
     objects: objects ?? (files as FileObjectStore),
     view: files === undefined ? new PlainViewOff() : new FilePlainView(dataDir, (sha256) => files.contentOf(sha256), fs),
-    probes: new RealStorageProbes(dataDir, pg.probe, fs),
+    probes: new RealStorageProbes(dataDir, pg.probe, fs, reachabilityOf(objects)),
     failureJournal: new FileFailureJournal(dataDir),
-    // Locks and claims stay in-process; which unfinished entries to recover is decided across replicas.
-    coordination: { ...inProcessCoordination(), recovery: pg.replica },
+    // Session locks and idempotency waits stay in-process (the log re-checks what they guard as it commits);
+    // object claims, which unfinished entries to recover and garbage collection's turn are decided across replicas.
+    coordination: {
+      ...inProcessCoordination(),
+      objects: new PgObjectClaims(pg.run.sql, pg.replica, new InProcessObjectClaims()),
+      recovery: pg.replica,
+      collector: new PgCollectorTurn(pg.run.sql),
+    },
   }
 }
 

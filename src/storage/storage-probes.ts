@@ -15,12 +15,23 @@ export interface LogProbe {
   checkWritable(): Promise<void>
 }
 
+/** What readiness asks of an object store kept elsewhere (s3/object-store.ts): whether it answers. */
+export interface ObjectStoreProbe {
+  checkReachable(): Promise<void>
+}
+
 export class RealStorageProbes implements StorageProbes {
+  /** Present only when the objects are not under the data dir. */
+  readonly checkObjectStore?: () => Promise<void>
+
   constructor(
     private readonly root: string,
     private readonly log: LogProbe,
     private readonly fs: DurableFs = realFs,
-  ) {}
+    objectStore?: ObjectStoreProbe,
+  ) {
+    if (objectStore !== undefined) this.checkObjectStore = () => objectStore.checkReachable()
+  }
 
   /** Probe writes go to health/, whose temps only a crash in the middle of a probe leaves behind. */
   removeLeftovers(): Promise<number> {

@@ -55,7 +55,11 @@ withPostgres('the service on PostgreSQL and S3', (postgres) => {
       expect((await t.app.inject({ method: 'DELETE', url: '/v1/sessions/s1/artifacts/model.bin' })).statusCode).toBe(200)
       expect((await t.app.inject({ method: 'POST', url: '/v1/gc' })).json()).toMatchObject({ ok: true, reclaimedObjects: 1, reclaimedBytes: big.length })
       expect(await storage.objects.check(sha256(big))).toBe('missing')
-      expect((await t.app.inject('/v1/status')).json()).toMatchObject({ commits: { committed: 2 }, storage: { objectCount: 1 } })
+      expect((await t.app.inject('/v1/status')).json()).toMatchObject({
+        commits: { committed: 2 }, storage: { objectCount: 1 }, checks: { database: { ok: true }, objectStore: { ok: true, error: null } },
+      })
+      // A HEAD of the real bucket: readiness names the object store beside the database.
+      expect((await t.app.inject('/health/ready')).json().checks).toMatchObject({ 'database:writable': [{ status: 'pass' }], 'objectstore:reachable': [{ status: 'pass' }] })
     }, 60_000)
 
     it('runs as the built server on LOG_URL and OBJECT_STORE_URL, and keeps every acknowledged commit across kill -9', async () => {

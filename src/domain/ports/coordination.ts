@@ -63,9 +63,28 @@ export interface RecoveryScope {
   orphaned?<T extends RecoverableEntry>(entries: readonly T[]): Promise<T[]>
 }
 
+/** What ExclusiveRun.run did: ran `work` (its value), or left it because another process holds the turn. */
+export type TurnOutcome<T> = { ran: true; value: T } | { ran: false }
+
+/**
+ * One run at a time among every process sharing the log (garbage collection's). Within a process the caller
+ * already runs one at a time; under the single-writer rule every turn is free. Only spares duplicate work:
+ * what a run deletes is guarded object by object (ObjectClaims), whoever runs it.
+ */
+export interface ExclusiveRun {
+  /**
+   * Runs `work` holding the turn, and lets go when it settles. `wait: false` resolves `{ ran: false }` at
+   * once when another process holds it; `wait: true` waits for that process's run to end, then runs
+   * (rejecting with the signal's reason if it is aborted while waiting).
+   */
+  run<T>(work: () => Promise<T>, options: { wait: boolean; signal?: AbortSignal }): Promise<TurnOutcome<T>>
+}
+
 export interface Coordination {
   sessions: SessionLocks
   idempotency: IdempotencyWaits
   objects: ObjectClaims
   recovery: RecoveryScope
+  /** Garbage collection's turn among processes sharing the log. */
+  collector: ExclusiveRun
 }

@@ -7,6 +7,11 @@ export interface StorageProbes {
   probeWrite(): Promise<void>
   /** Throws unless the database accepts a write transaction. */
   checkDatabase(): Promise<void>
+  /**
+   * Throws unless the object store answers (a HEAD of the bucket); absent where the objects are files under
+   * the data dir, which checkDataDir covers.
+   */
+  checkObjectStore?(): Promise<void>
   /** Throws unless the data directory is writable. */
   checkDataDir(): Promise<void>
   diskSpace(): Promise<{ freeBytes: number; totalBytes: number }>

@@ -8,7 +8,9 @@ export const gcRoutes: FastifyPluginAsyncTypebox<{ ledger: Ledger }> = async (ap
   app.post('/v1/gc', {
     schema: {
       summary: 'Run garbage collection now: delete objects no live version refers to, past the grace period',
-      description: 'Joins a run already under way. An object is deleted only when no committed, unremoved version and no commit in flight refers to it and its upload and release are both older than GC_GRACE_SECONDS; ledger.db free pages are handed back in a bounded step.',
+      description: 'Joins a run already under way in this replica. Where replicas share a PostgreSQL log one collects at a time: ' +
+        'while another replica collects, this request waits for that run to end and then runs, so the record answered is always of a whole run begun after the request ' +
+        '(a replica whose timer fires meanwhile skips its run instead). An object is deleted only when no committed, unremoved version and no commit in flight refers to it and its upload and release are both older than GC_GRACE_SECONDS; ledger.db free pages are handed back in a bounded step.',
       operationId: 'runGc',
       tags: ['verify'],
       response: { 200: jsonResponse('what the run examined and reclaimed', GcRecord), ...problemResponses(507) },

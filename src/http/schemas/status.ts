@@ -17,6 +17,11 @@ export const GcRecord = Type.Object({
   error: Type.Union([Type.String(), Type.Null()], { description: 'why the run stopped short (code: detail), when it did' }),
 }, { title: 'GcRecord' })
 
+const Reachability = Type.Object({
+  ok: Type.Boolean(),
+  error: Type.Union([Type.String(), Type.Null()], { description: 'why the store did not answer (an errno or status code, or the detail)' }),
+}, { title: 'Reachability' })
+
 export const StatusReport = Type.Object({
   service: Type.String(),
   version: Type.String(),
@@ -33,6 +38,10 @@ export const StatusReport = Type.Object({
     freeBytes: Type.Union([Count, Type.Null()]),
     totalBytes: Type.Union([Count, Type.Null()]),
   }),
+  checks: Type.Object({
+    database: Reachability,
+    objectStore: Type.Union([Reachability, Type.Null()], { description: 'null when the objects are files under the data dir (checked as the data dir)' }),
+  }, { description: 'whether this replica reaches its stores now (as /health/ready checks database:writable and objectstore:reachable)' }),
   sessions: Type.Object({
     total: Count, open: Count, complete: Count, incomplete: Count, failed: Count, deleted: Count,
     closedByDeadline: Type.Integer({ minimum: 0, description: 'sessions the service closed because their writer had not by the deadline' }),

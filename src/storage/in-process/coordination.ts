@@ -1,6 +1,6 @@
 // In-process coordination: correct because one process writes a data dir (the single-writer rule,
 // enforced by storage/data-dir-lock.ts before anything is opened).
-import type { Coordination, IdempotencyWaits, ObjectClaims, RecoverableEntry, RecoveryScope, SessionLocks } from '../../domain/ports.js'
+import type { Coordination, ExclusiveRun, IdempotencyWaits, ObjectClaims, RecoverableEntry, RecoveryScope, SessionLocks, TurnOutcome } from '../../domain/ports.js'
 import { KeyedLock } from './keyed-lock.js'
 
 export class InProcessSessionLocks implements SessionLocks {
@@ -72,11 +72,19 @@ export class SingleWriterRecovery implements RecoveryScope {
   }
 }
 
+/** No other process shares the log: the turn is always free (the caller runs one at a time itself). */
+export class SingleWriterRun implements ExclusiveRun {
+  async run<T>(work: () => Promise<T>): Promise<TurnOutcome<T>> {
+    return { ran: true, value: await work() }
+  }
+}
+
 export function inProcessCoordination(): Coordination {
   return {
     sessions: new InProcessSessionLocks(),
     idempotency: new InProcessIdempotencyWaits(),
     objects: new InProcessObjectClaims(),
     recovery: new SingleWriterRecovery(),
+    collector: new SingleWriterRun(),
   }
 }

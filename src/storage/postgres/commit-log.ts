@@ -14,7 +14,7 @@ import { historyHorizon, pruneHistory } from './history.js'
 import { addTransition, moveSessionHead, mustSeq } from './log-entries.js'
 import * as read from './log-queries.js'
 import { COUNTER_FAMILIES } from './pg-counters.js'
-import type { PgRunner, Q } from './pg-runner.js'
+import { OBJECT_LOCKS, type PgRunner, type Q } from './pg-runner.js'
 import { expirable } from './removals.js'
 import { jsonText, type CommitRow } from '../sql-rows.js'
 import { addExpected, ensureSession, lockSession, rederive } from './session-rows.js'
@@ -24,6 +24,18 @@ async function insertArtifacts(q: Q, seq: number, sessionId: string, artifacts: 
     await q`INSERT INTO commit_artifacts (commit_seq, position, session_id, name, sha256, size, media_type)
       VALUES (${seq}, ${position}, ${sessionId}, ${a.name}, ${a.sha256}, ${a.size}, ${a.mediaType})`
   }
+}
+
+/**
+ * The pending entry is the commit's claim on its objects across replicas (object-claims.ts): each object's
+ * lock, shared, until the entry is committed, so a deletion of one of them either ends before the entry lands
+ * (the upload after it then finds the object absent and writes it) or sees the entry and leaves the object.
+ * Taken after the log's write lock; a deletion holds one object's lock and never waits for the write lock, so
+ * this cannot close a cycle (sorted anyway, so two of these never wait on each other in two orders).
+ */
+async function claimObjects(q: Q, artifacts: readonly PlannedArtifact[]): Promise<void> {
+  const digests = [...new Set(artifacts.map((a) => a.sha256))].sort()
+  for (const sha256 of digests) await q`SELECT pg_advisory_xact_lock_shared(${OBJECT_LOCKS}::int, hashtext(${sha256}))`
 }
 
 export class PgCommitLog implements CommitLog {
@@ -68,6 +80,7 @@ export class PgCommitLog implements CommitLog {
   /** Batched with concurrent writes: resolves once the pending row is committed. */
   insertPending(commit: PendingCommit): Promise<number> {
     return this.group.submit(async (tx) => {
+      await claimObjects(tx, commit.artifacts)
       const now = this.run.now()
       await ensureSession(tx, commit.sessionId, now, commit.newSessionDeadline)
       const [row] = await tx<{ seq: number }[]>`INSERT INTO commits (id, session_id, state, message, metadata, created_at)

@@ -13,6 +13,13 @@ const TYPES = {
   bigint: { from: [20], parse: (raw: string): number => Number(raw) },
 }
 
+/**
+ * Per-object locks (OBJECT_LOCKS, hashtext(sha256)): taken exclusively by a deletion of the object, shared by
+ * the transaction that inserts a pending entry naming it (object-claims.ts). A hash collision only makes two
+ * objects share a lock.
+ */
+export const OBJECT_LOCKS = 0x4c454f // "LEO"
+
 /** Advisory lock keys of the log (two int4 keys: the first names this application). */
 export const LOCKS = {
   app: 0x4c4544, // "LED"
@@ -20,6 +27,8 @@ export const LOCKS = {
   write: 2,
   /** Held while recovering the entries that record no owner replica (written before owners were recorded). */
   ownerless: 3,
+  /** Held by the replica whose garbage collector runs (collector-turn.ts): one collector at a time. */
+  collector: 4,
 } as const
 
 export type PgTypes = { bigint: number }
@@ -70,6 +79,12 @@ export class PgRunner {
     const run = this.tail.then(async () => {
       try {
         return await this.sql.begin(async (tx) => {
+          // The visibility guarantee for readers (SPEC "Scale-out mode", rule 1): every insert into commits runs
+          // here (insertPending through the group commit, recordEnded, session entries, deletions and expiry; the
+          // replica sweep only updates), so its seq is handed out under this lock, and PostgreSQL makes a
+          // transaction visible before it lets go of its locks. Seq order is therefore visibility order, across
+          // replicas: a reader paging by seq never passes a seq that a later commit fills in
+          // (test/http/postgres-seq-order.test.ts). A write path that appended without this lock would break it.
           await tx`SELECT pg_advisory_xact_lock(${LOCKS.app}::int, ${LOCKS.write}::int)`
           return work(tx)
         })

@@ -93,6 +93,14 @@ export class PgReplica implements RecoveryScope {
     return this.select(entries, false)
   }
 
+  /**
+   * The owners whose unfinished entries this replica answers for: itself and the gone replicas it adopted
+   * ('' for entries without an owner). Object claims (object-claims.ts) count every other owner's entries.
+   */
+  ownersRecoveredHere(): string[] {
+    return [this.id, ...this.adopted.keys()]
+  }
+
   /** Lets go of the replicas it has adopted and leaves the log's list of replicas. */
   async close(): Promise<void> {
     const reserved = this.reserved

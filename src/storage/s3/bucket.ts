@@ -3,11 +3,12 @@
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import {
-  AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command,
+  AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command,
   PutObjectCommand, S3Client, type PutObjectCommandInput,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import type { S3Location } from './location.js'
+import { StorageFault } from '../../domain/errors.js'
 import { isNotFound, isPreconditionFailed, s3Failure } from './s3-errors.js'
 
 export interface BucketOptions {
@@ -177,6 +178,20 @@ export class Bucket {
   }
 
   /** Deletes a key; nothing when it is absent (S3's DELETE is idempotent). */
+  /**
+   * A HEAD of the bucket within `timeoutMs`: readiness asks it, and a store that accepts connections but never
+   * answers must fail the check in time, not after the client's two-minute request timeout.
+   */
+  async head(timeoutMs: number): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.name }), { abortSignal: AbortSignal.timeout(timeoutMs) })
+    } catch (error) {
+      const failure = s3Failure('head-bucket', this.name, error)
+      if (failure !== error) throw failure
+      throw new StorageFault(`the object store did not answer a HEAD of bucket ${this.name} within ${timeoutMs} ms`, { step: 'head-bucket', path: this.name }, { cause: error })
+    }
+  }
+
   async delete(relative: string): Promise<void> {
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.name, Key: this.keyOf(relative) }))

@@ -51,6 +51,11 @@ export class S3ObjectStore implements ObjectStore {
     return new S3ObjectStore(openS3Client(location), location.bucket, location.prefix, options)
   }
 
+  /** Throws unless the bucket answers within `timeoutMs` (readiness: storage-probes.ts). */
+  checkReachable(timeoutMs = 5000): Promise<void> {
+    return this.bucket.head(timeoutMs)
+  }
+
   /** Closes the client's sockets. */
   close(): void {
     this.bucket.client.destroy()

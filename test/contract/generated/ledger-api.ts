@@ -185,7 +185,7 @@ export interface paths {
         put?: never;
         /**
          * Run garbage collection now: delete objects no live version refers to, past the grace period
-         * @description Joins a run already under way. An object is deleted only when no committed, unremoved version and no commit in flight refers to it and its upload and release are both older than GC_GRACE_SECONDS; ledger.db free pages are handed back in a bounded step.
+         * @description Joins a run already under way in this replica. Where replicas share a PostgreSQL log one collects at a time: while another replica collects, this request waits for that run to end and then runs, so the record answered is always of a whole run begun after the request (a replica whose timer fires meanwhile skips its run instead). An object is deleted only when no committed, unremoved version and no commit in flight refers to it and its upload and release are both older than GC_GRACE_SECONDS; ledger.db free pages are handed back in a bounded step.
          */
         post: operations["runGc"];
         delete?: never;
@@ -657,6 +657,12 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** Reachability */
+        Reachability: {
+            ok: boolean;
+            /** @description why the store did not answer (an errno or status code, or the detail) */
+            error: string | null;
+        };
         /**
          * Retention
          * @description how long versions are kept; a member left out takes the server default (RETENTION_KEEP_VERSIONS, RETENTION_DELETE_AFTER_DAYS; unset keeps all)
@@ -772,6 +778,12 @@ export interface components {
                 databaseBytes: number;
                 freeBytes: number | null;
                 totalBytes: number | null;
+            };
+            /** @description whether this replica reaches its stores now (as /health/ready checks database:writable and objectstore:reachable) */
+            checks: {
+                database: components["schemas"]["Reachability"];
+                /** @description null when the objects are files under the data dir (checked as the data dir) */
+                objectStore: components["schemas"]["Reachability"] | null;
             };
             sessions: {
                 total: number;

@@ -5,6 +5,14 @@ import type { Coordination } from '../../../src/domain/ports.js'
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the condition')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
 export function coordinationContract(adapter: string, open: () => Promise<Coordination>): void {
   describe(`Coordination contract: ${adapter}`, () => {
     it('runs the work of one session one at a time, in the order it came, and other sessions beside it', async () => {
@@ -74,7 +82,8 @@ export function coordinationContract(adapter: string, open: () => Promise<Coordi
           resolve()
         }
       }))
-      await tick()
+      // Under way once its work has begun (an adapter may take a lock on a server first).
+      await until(() => events.includes('removal in'))
       const claiming = objects.claim(['x']).then((release) => {
         events.push('claimed')
         return release
@@ -89,11 +98,24 @@ export function coordinationContract(adapter: string, open: () => Promise<Coordi
       expect(await objects.isClaimed('x')).toBe(true)
       await Promise.all([release(), other()])
 
-      const failing = objects.removeUnclaimed('x', async () => Promise.reject(new Error('disk gone')))
+      events.length = 0
+      const failing = objects.removeUnclaimed('x', async () => {
+        events.push('failing removal in')
+        await tick()
+        throw new Error('disk gone')
+      })
+      await until(() => events.includes('failing removal in'))
       const next = objects.claim(['x'])
       await expect(failing).rejects.toThrow('disk gone')
       await (await next)()
       expect(await objects.isClaimed('x')).toBe(false)
+    })
+
+    it('runs work in the collector\'s turn when no other process holds it, and lets go of it when the work fails', async () => {
+      const { collector } = await open()
+      expect(await collector.run(async () => 'collected', { wait: false })).toEqual({ ran: true, value: 'collected' })
+      await expect(collector.run(async () => Promise.reject(new Error('boom')), { wait: false })).rejects.toThrow('boom')
+      expect(await collector.run(async () => 'again', { wait: true })).toEqual({ ran: true, value: 'again' })
     })
 
     it('hands back, to recover, only entries it was given', async () => {

@@ -1,11 +1,13 @@
 // What the contract suite cannot show of the S3 adapter: multipart streaming with flat memory, racing
-// publishers, staged bytes damaged in the bucket, leftovers kept for other replicas, and an unreachable
+// publishers, staged bytes damaged in the bucket, leftovers kept for other replicas (only old ones removed
+// as a replica starts), and an unreachable
 // store reported as the domain's StorageFault. On RGW (test/support/rgw.ts), one cluster for the file.
 import { createHash } from 'node:crypto'
 import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { InvalidContent, PayloadTooLarge, ReadBackMismatch, StorageFault } from '../../../src/domain/errors.js'
 import type { StageOptions, StoredEntry } from '../../../src/domain/ports.js'
+import { DEFAULT_LEFTOVER_AGE_MS } from '../../../src/storage/open-storage.js'
 import { S3ObjectStore } from '../../../src/storage/s3/object-store.js'
 import { textOf } from '../../contract/ports/fixture.js'
 import { sha256 } from '../../support/factories.js'
@@ -54,6 +56,7 @@ describe('S3ObjectStore with the object store unreachable', () => {
       await expect(store.stage(Buffer.from('x'), NO_LIMIT)).rejects.toThrow(/unreachable \(ECONNREFUSED during upload\)/)
       await expect(textOf(store.read(sha256('x')))).rejects.toBeInstanceOf(StorageFault)
       await expect(entries(store)).rejects.toBeInstanceOf(StorageFault)
+      await expect(store.checkReachable()).rejects.toThrow(/unreachable \(ECONNREFUSED during head-bucket\)/)
     } finally {
       store.close()
     }
@@ -150,6 +153,45 @@ describe.skipIf(skipWithoutRgw)('S3ObjectStore on RGW', () => {
       await s3.close()
     }
   })
+})
+
+describe.skipIf(skipWithoutRgw)('S3ObjectStore beside other replicas of the bucket', () => {
+  it('removes, as a replica starts, only leftovers older than the bound: young uploads in flight elsewhere stay', async () => {
+    const s3 = s3StoreOn(rgw())
+    let resume!: () => void
+    const stalled = new Promise<void>((resolve) => {
+      resume = resolve
+    })
+    // More than one part, then the source waits: a multipart upload in flight, as on another replica.
+    async function* stallingAfterAPart(): AsyncGenerator<Uint8Array> {
+      yield* generated(6 * MIB)
+      await stalled
+      throw new Error('socket hang up')
+    }
+    let inFlight: Promise<unknown> | undefined
+    try {
+      await s3.store.stage(Buffer.from('abandoned long ago'), NO_LIMIT)
+      // S3 times have whole seconds: 4 s here against a 3 s bound leaves the old one old and the young ones young.
+      await new Promise((resolve) => setTimeout(resolve, 4000))
+      inFlight = s3.store.stage(stallingAfterAPart(), NO_LIMIT).catch((error: unknown) => error)
+      const multipart = (found: StoredEntry[]): boolean => found.some((entry) => entry.location.includes('?uploadId='))
+      while (!multipart(await entries(s3.store))) await new Promise((resolve) => setTimeout(resolve, 50))
+      await s3.store.stage(Buffer.from('staged elsewhere just now'), NO_LIMIT)
+      expect(await entries(s3.store)).toHaveLength(3)
+
+      // A second store on the same prefix, as a replica starting: the service's default bound (a day) keeps all…
+      expect(await new S3ObjectStore(s3.client, s3.bucket, s3.prefix, { removeLeftoversOlderThanMs: DEFAULT_LEFTOVER_AGE_MS }).removeLeftovers()).toBe(0)
+      // …and a 3 s bound takes only the old one.
+      expect(await new S3ObjectStore(s3.client, s3.bucket, s3.prefix, { removeLeftoversOlderThanMs: 3000 }).removeLeftovers()).toBe(1)
+      const left = await entries(s3.store)
+      expect(left).toHaveLength(2)
+      expect(multipart(left)).toBe(true)
+    } finally {
+      resume()
+      await inFlight
+      await s3.close()
+    }
+  }, 60_000)
 })
 
 if (skipWithoutRgw) {
