@@ -57,8 +57,11 @@ export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, Fasti
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
-/** Failures not worth a log entry: no trust (auth), or nothing was tried (the service was not taking writes). */
-const UNRECORDED_CODES = new Set(['unauthorized', 'forbidden', 'not_ready', 'shutting_down', 'too_many_uploads'])
+/**
+ * Failures not worth a log entry: no trust (auth), or nothing was tried (the service was not taking writes, or
+ * a duplicate Idempotency-Key gave up waiting for the attempt holding it: that attempt's entry is the one).
+ */
+const UNRECORDED_CODES = new Set(['unauthorized', 'forbidden', 'not_ready', 'shutting_down', 'too_many_uploads', 'idempotency_key_in_flight'])
 
 /** The only Content-Encoding taken: any other would store the encoded bytes instead of what was meant. */
 function assertIdentityEncoding(header: string | undefined): void {

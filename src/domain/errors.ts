@@ -1,5 +1,7 @@
 // Domain failures: a stable snake_case code plus the facts. HTTP status lives only in http/problem.ts.
 
+import type { StoredIdempotencyKey } from './ports/log.js'
+
 export type ErrorFacts = Record<string, unknown>
 
 /**
@@ -59,6 +61,21 @@ export class NameConflict extends LedgerError {
 }
 export class IdempotencyKeyReused extends LedgerError {
   readonly code = 'idempotency_key_reused'
+}
+/**
+ * The log refused a pending entry because another entry holds its Idempotency-Key; nothing was written.
+ * Not an answer: the idempotency gate replays the holder, waits for it, or answers 409.
+ */
+export class IdempotencyKeyHeld extends LedgerError {
+  readonly code = 'idempotency_key_held'
+
+  constructor(message: string, readonly holder: StoredIdempotencyKey) {
+    super(message, { holderSeq: holder.commitSeq, holderState: holder.state })
+  }
+}
+/** A duplicate waited for the attempt holding its Idempotency-Key (on another replica) past its bound: retry after Retry-After. */
+export class IdempotencyKeyInFlight extends LedgerError {
+  readonly code = 'idempotency_key_in_flight'
 }
 export class PreconditionFailed extends LedgerError {
   readonly code = 'precondition_failed'

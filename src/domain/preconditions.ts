@@ -1,6 +1,7 @@
-// Preconditions a log adapter re-checks inside the transaction that commits (replicas race each other there).
-import { IdempotencyKeyReused, PreconditionFailed } from './errors.js'
+// Preconditions a log adapter checks inside the transaction that writes (replicas race each other there).
+import { IdempotencyKeyHeld, PreconditionFailed } from './errors.js'
 import { headEtag } from './model.js'
+import type { StoredIdempotencyKey } from './ports/log.js'
 
 /** A session If-Match held against `expected`, but the head moved to `current` before the commit landed. */
 export function headMoved(expected: number, current: number): PreconditionFailed {
@@ -11,9 +12,9 @@ export function headMoved(expected: number, current: number): PreconditionFailed
 }
 
 /**
- * Another commit stored this Idempotency-Key while this one ran (through another replica: one process
- * lets duplicates run one at a time). The caller replays that commit, or answers 409 when it differs.
+ * Another entry holds this Idempotency-Key (in one process duplicates run one at a time, so it is another
+ * replica's attempt, in flight or committed): the pending entry is refused before anything is written.
  */
-export function keyTaken(sessionId: string, key: string): IdempotencyKeyReused {
-  return new IdempotencyKeyReused(`Idempotency-Key ${JSON.stringify(key)} was stored by another commit in session ${sessionId} while this one ran`, { field: 'Idempotency-Key' })
+export function keyHeld(sessionId: string, key: string, holder: StoredIdempotencyKey): IdempotencyKeyHeld {
+  return new IdempotencyKeyHeld(`Idempotency-Key ${JSON.stringify(key)} of session ${sessionId} is held by ${holder.state} entry ${holder.commitSeq}`, holder)
 }

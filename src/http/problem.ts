@@ -59,6 +59,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   too_many_open_files: 503,
   too_many_uploads: 503,
   too_many_subscribers: 503,
+  idempotency_key_in_flight: 503,
   insufficient_storage: 507,
 }
 

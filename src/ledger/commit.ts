@@ -65,6 +65,8 @@ export interface CommitterParts extends FailedCommitParts {
   /** Refuses a session that takes no more changes (a deleted one); runs under the session's lock. */
   assertWritable: (sessionId: string) => Promise<void>
   observer: ObserverSet
+  /** How long a duplicate Idempotency-Key waits for another replica's attempt holding it (IdempotencyGate). */
+  idempotencyWaitMs?: number
 }
 
 /** Waits for every write to finish, then throws the first failure: no write is left running behind. */
@@ -82,7 +84,7 @@ export class Committer {
   private drained: (() => void) | undefined
 
   constructor(private readonly parts: CommitterParts) {
-    this.idempotency = new IdempotencyGate(parts.log, parts.coordination.idempotency)
+    this.idempotency = new IdempotencyGate(parts.log, parts.coordination.idempotency, parts.idempotencyWaitMs)
   }
 
   private assertAcceptingWrites(): void {
@@ -294,6 +296,8 @@ export class Committer {
       id, sessionId, message: details.message, metadata: details.metadata,
       artifacts: artifacts.map(({ name, sha256, size, mediaType }) => ({ name, sha256, size, mediaType })),
       newSessionDeadline: this.parts.newSessionDeadline(sessionId),
+      // Taken with the pending entry, so a duplicate on another replica meets it before writing anything.
+      ...(details.idempotency === undefined ? {} : { idempotency: details.idempotency }),
     })
     const started = performance.now()
     const bytes = artifacts.reduce((sum, a) => sum + a.size, 0)
@@ -306,7 +310,6 @@ export class Committer {
       // and a failure undoes them.
       await settleAll(artifacts.map((a) => a.write(sessionId)))
       await log.markCommitted(seq, {
-        ...(details.idempotency === undefined ? {} : { idempotency: details.idempotency }),
         ...(details.expect === undefined ? {} : { expect: details.expect }),
         ...(details.sessionHead === undefined ? {} : { sessionHead: details.sessionHead }),
       })

@@ -80,6 +80,7 @@ export class Ledger {
       oweFailure: (failure) => this.owed.owe(failure),
       newSessionDeadline: (sessionId) => this.sessions.defaultDeadline(sessionId),
       observer: this.observers,
+      ...(settings.idempotencyWaitMs === undefined ? {} : { idempotencyWaitMs: settings.idempotencyWaitMs }),
     })
     this.removals = new Removals({
       storage,

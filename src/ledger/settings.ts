@@ -47,6 +47,11 @@ export interface LedgerSettings {
    * DEFAULT_REPLICA_SWEEP_MS); 0 never. Nothing to look for under the single-writer rule.
    */
   replicaSweepIntervalMs?: number
+  /**
+   * How long a duplicate Idempotency-Key waits for another replica's attempt holding the key before it is
+   * answered 503 idempotency_key_in_flight (default DEFAULT_IDEMPOTENCY_WAIT_MS, past the sweep's 30 s bound).
+   */
+  idempotencyWaitMs?: number
 }
 
 /** Measured in docs/performance.md ("The plain view flushed in batches"). */

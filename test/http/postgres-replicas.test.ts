@@ -1,9 +1,9 @@
 // Two replicas of the service on one PostgreSQL log and one shared object store (in memory), each with
 // its own data dir: a replica that starts
 // leaves another's commit in flight alone, and once that replica dies it aborts the commit within 30 s,
-// while the dead replica's late attempt to finish it is refused.
+// while the dead replica's late attempt to finish it is refused. Idempotency-Key across replicas:
+// postgres-idempotency.test.ts.
 import { afterEach, expect, it } from 'vitest'
-import type { StagedContent } from '../../src/domain/ports.js'
 import { MemoryObjectStore } from '../../src/storage/memory/object-store.js'
 import { postgresStorage } from '../../src/storage/open-storage.js'
 import { openPostgresLog } from '../../src/storage/postgres/open-postgres-log.js'
@@ -11,46 +11,7 @@ import postgres from 'postgres'
 import { freshDatabase, withPostgres } from '../support/postgres.js'
 import { killAllServers, startServer } from '../support/server-process.js'
 import { makeDataDir, startLedger, type TestLedger } from '../support/start-ledger.js'
-
-/**
- * One replica's view of objects shared by all (a bucket, here a Map): staging is its own, published objects
- * everyone's. While `held`, publishing waits: a commit stays in flight with its entry pending.
- */
-class StallingObjects extends MemoryObjectStore {
-  private gate: Promise<void> | undefined
-  private open: () => void = () => undefined
-
-  hold(): void {
-    this.gate = new Promise((resolve) => {
-      this.open = resolve
-    })
-  }
-
-  release(): void {
-    this.gate = undefined
-    this.open()
-  }
-
-  override async publish(staged: StagedContent): Promise<void> {
-    await this.gate
-    return super.publish(staged)
-  }
-
-  override async put(bytes: Uint8Array, sha256: string): Promise<void> {
-    await this.gate
-    return super.put(bytes, sha256)
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+import { StallingObjects, waitFor } from '../support/stalling-objects.js'
 
 withPostgres('replicas of the service on one PostgreSQL log', (server) => {
   const ledgers: TestLedger[] = []
@@ -132,34 +93,6 @@ withPostgres('replicas of the service on one PostgreSQL log', (server) => {
     expect(late.json()).toMatchObject({ status: 412, code: 'precondition_failed', currentEtag: fromB.headers.etag })
     expect((await b.app.inject('/v1/sessions/s1/artifacts/notes.txt')).body).toBe('from B')
     expect((await b.app.inject('/v1/sessions/s1/artifacts/notes.txt?versions')).json().versions).toHaveLength(2)
-  })
-
-  it('replays the first commit to a duplicate Idempotency-Key that ran through another replica at the same time', async () => {
-    const url = await freshDatabase(server())
-    const bucket = new Map<string, Buffer>()
-    const stalling = new StallingObjects(bucket)
-    const [pgA, pgB] = [await openPostgresLog(url), await openPostgresLog(url)]
-    const a = await startLedger({ storage: (dataDir, fs) => postgresStorage(dataDir, pgA, fs, stalling) })
-    const b = await startLedger({ storage: (dataDir, fs) => postgresStorage(dataDir, pgB, fs, new MemoryObjectStore(bucket)) })
-    ledgers.push(a, b)
-    const post = (t: TestLedger, text: string) => t.app.inject({
-      method: 'POST', url: '/v1/sessions/s1/commits', headers: { 'idempotency-key': 'k1' }, payload: { artifacts: [{ name: 'notes.txt', text }] },
-    })
-    stalling.hold()
-    const fromA = post(a, 'once')
-    await waitFor('A\'s pending entry', async () => ((await pgA.log.pendingCommits()).length > 0 ? true : undefined), 10_000)
-    const fromB = await post(b, 'once')
-    expect(fromB.statusCode).toBe(201)
-    stalling.release()
-    const late = await fromA
-    expect(late.statusCode).toBeLessThan(300)
-    expect(late.json()).toMatchObject({ id: fromB.json().id, seq: fromB.json().seq })
-    // Committed once: one version, one committed entry under the key (A's own attempt ended failed).
-    expect((await b.app.inject('/v1/sessions/s1/artifacts/notes.txt?versions')).json().versions).toHaveLength(1)
-    expect((await b.app.inject('/v1/status')).json()).toMatchObject({ commits: { committed: 1, pending: 0 } })
-    expect((await a.app.inject('/v1/sessions/s1/artifacts/notes.txt')).body).toBe('once')
-    // The same key with another body, through either replica, is still a 409.
-    expect((await post(a, 'other')).json()).toMatchObject({ status: 409, code: 'idempotency_key_reused' })
   })
 
   it('as built servers: a replica killed with kill -9 has its pending commit aborted by another within 30 s', async () => {

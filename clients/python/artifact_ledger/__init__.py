@@ -27,7 +27,7 @@ from .client import TOKEN_ENV, URL_ENV, FailureReport, LedgerClient
 from .errors import (
     PROBLEM_CLASSES, ArtifactDeleted, ArtifactNotFound, ClientDisconnected, ClientTimeout, CommitNotFound, ContractMismatch,
     DeadlinePassed, DigestMismatch, DuplicateArtifactName, DuplicateMemberName, Forbidden, HeadersTooLarge,
-    IdempotencyKeyReused, InexactNumber, InsufficientStorage, InternalError, InvalidContent, InvalidHeader,
+    IdempotencyKeyInFlight, IdempotencyKeyReused, InexactNumber, InsufficientStorage, InternalError, InvalidContent, InvalidHeader,
     InvalidJson, InvalidName, InvalidQuery, InvalidSessionId, InvalidUrl, InvalidUtf8, LedgerError, LedgerProblem,
     LedgerUnavailable, LoneSurrogate, MalformedRequest, MethodNotAllowed, NameConflict, NotFound, NotReady,
     ObjectCorrupt, ObjectMissing, PayloadTooLarge, PreconditionFailed, RangeNotSatisfiable, ReadBackMismatch,
@@ -65,7 +65,7 @@ __all__ = [
     "MalformedRequest", "DuplicateArtifactName", "DuplicateMemberName", "InvalidUtf8", "LoneSurrogate",
     "InexactNumber", "ClientDisconnected", "Unauthorized", "Forbidden", "NotFound", "SessionNotFound",
     "ArtifactNotFound", "VersionNotFound", "CommitNotFound", "MethodNotAllowed", "ClientTimeout", "NameConflict",
-    "IdempotencyKeyReused", "SessionClosed", "SessionDeleted", "Held", "ArtifactDeleted", "VersionExpired", "HistoryPruned", "PreconditionFailed", "PayloadTooLarge", "UriTooLong",
+    "IdempotencyKeyReused", "IdempotencyKeyInFlight", "SessionClosed", "SessionDeleted", "Held", "ArtifactDeleted", "VersionExpired", "HistoryPruned", "PreconditionFailed", "PayloadTooLarge", "UriTooLong",
     "UnsupportedMediaType", "UnsupportedContentEncoding", "UnsupportedCharset", "RangeNotSatisfiable",
     "HeadersTooLarge", "ServerDigestMismatch", "InvalidName", "InvalidSessionId", "DeadlinePassed", "InternalError",
     "StorageFault", "ReadBackMismatch", "ObjectCorrupt", "ObjectMissing", "NotReady", "ShuttingDown",

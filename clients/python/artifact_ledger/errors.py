@@ -409,6 +409,11 @@ class TooManySubscribers(LedgerProblem):
     CODE = "too_many_subscribers"
 
 
+class IdempotencyKeyInFlight(LedgerProblem):
+    """503: another replica's attempt under the same Idempotency-Key is still in flight; a retry replays its result."""
+    CODE = "idempotency_key_in_flight"
+
+
 class InsufficientStorage(LedgerProblem):
     """507: the disk is full, or below the reserve the service keeps."""
     CODE = "insufficient_storage"

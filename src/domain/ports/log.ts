@@ -11,6 +11,12 @@ export interface PlannedArtifact {
   mediaType: string
 }
 
+/** An Idempotency-Key as an attempt takes it: the key, and what identifies the request that sent it. */
+export interface IdempotencyClaim {
+  key: string
+  fingerprint: string
+}
+
 export interface PendingCommit {
   id: string
   sessionId: string
@@ -19,6 +25,8 @@ export interface PendingCommit {
   artifacts: PlannedArtifact[]
   /** The deadline the session gets if this commit creates it (null: none, the canary's). */
   newSessionDeadline: string | null
+  /** The key this attempt holds from its pending entry on: kept if it commits, let go if it fails or is aborted. */
+  idempotency?: IdempotencyClaim
 }
 
 /** A commit attempt that ended before it had a pending row: refused (`failed`) or its client gone (`aborted`). */
@@ -102,7 +110,10 @@ export interface HistoryHorizon {
 
 export interface StoredIdempotencyKey {
   fingerprint: string
+  /** The entry holding the key. */
   commitSeq: number
+  /** `committed`: the key's result, replayed to duplicates; `pending`: the attempt holding it is in flight. */
+  state: 'pending' | 'committed'
 }
 
 /**
@@ -110,7 +121,6 @@ export interface StoredIdempotencyKey {
  * run on a worker thread or a server. Reads see every write that has resolved (rule 1 in ../ports.ts).
  */
 export interface MarkCommittedOptions {
-  idempotency?: { key: string; fingerprint: string }
   expect?: string[]
   sessionHead?: number
 }
@@ -134,26 +144,34 @@ export interface CommitLog {
 
   /**
    * Appends a pending entry (creating its session, with `newSessionDeadline`, if needed) and returns its
-   * seq. Concurrent calls may share one transaction, and one flush: an adapter must let them.
-   * Crash: once it resolves the entry is durable; before, it is absent or pending (recovery ends it).
+   * seq; with `idempotency`, the entry takes the key in the same transaction. Rejects with
+   * IdempotencyKeyHeld, having written nothing, when another entry (pending or committed) holds the key:
+   * checked and taken under the log's write lock, so of two replicas racing, exactly one holds it.
+   * Concurrent calls may share one transaction, and one flush: an adapter must let them.
+   * Crash: once it resolves the entry (and its key) is durable; before, it is absent or pending (recovery
+   * ends it, and lets its key go).
    */
   insertPending(commit: PendingCommit): Promise<number>
   /**
-   * One transaction: versions assigned, latest updated, key stored, `expect` names added to the
-   * session's expected set, the session state re-derived and its head moved, the entry `committed`.
-   * Batched with concurrent writes like insertPending. Rejects when the entry is not pending, and with
-   * PreconditionFailed when `sessionHead` (the head a session If-Match held against) is no longer the
-   * session's head, and with IdempotencyKeyReused when `idempotency`'s key is already stored: both checked
-   * in the same transaction, since another replica may have committed between.
+   * One transaction: versions assigned, latest updated, `expect` names added to the session's expected
+   * set, the session state re-derived and its head moved, the entry `committed` (its key, if it holds
+   * one, stays: now the key's result). Batched with concurrent writes like insertPending. Rejects when
+   * the entry is not pending, and with PreconditionFailed when `sessionHead` (the head a session If-Match
+   * held against) is no longer the session's head: checked in the same transaction, since another
+   * replica may have committed between.
    * Crash: once it resolves all of it is durable; before, none of it is (the entry is still pending).
    */
   markCommitted(seq: number, options?: MarkCommittedOptions): Promise<void>
   /**
-   * Ends a pending entry as failed; `settled` says its files are back in line. Does nothing when the
-   * entry is no longer pending, so it may be repeated (an owed failure replayed). Durable once resolved.
+   * Ends a pending entry as failed; `settled` says its files are back in line. Lets go of its
+   * Idempotency-Key in the same transaction, so the key can be tried again. Does nothing when the entry
+   * is no longer pending, so it may be repeated (an owed failure replayed). Durable once resolved.
    */
   markFailed(seq: number, error: CommitError, settled: boolean): Promise<void>
-  /** Ends a pending entry as aborted, its files unsettled; does nothing when it is no longer pending. Durable once resolved. */
+  /**
+   * Ends a pending entry as aborted, its files unsettled, and lets go of its Idempotency-Key in the same
+   * transaction; does nothing when it is no longer pending. Durable once resolved.
+   */
   markAborted(seq: number, error: CommitError): Promise<void>
   /** The entry's files are settled: recovery has nothing left to do for it. Durable once resolved. */
   markSettled(seq: number): Promise<void>
@@ -192,6 +210,7 @@ export interface CommitLog {
   pruneHistory(query: HistoryPruneQuery): Promise<HistoryPruneResult>
   historyHorizon(): Promise<HistoryHorizon>
 
+  /** The entry holding a session's key, pending or committed; undefined while none does. */
   idempotencyKey(sessionId: string, key: string): Promise<StoredIdempotencyKey | undefined>
   commitById(id: string): Promise<CommitWithTransitions | undefined>
   commitBySeq(seq: number): Promise<CommitRecord | undefined>

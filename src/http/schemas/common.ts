@@ -57,7 +57,8 @@ const STATUS_MEANINGS: Record<number, string> = {
   416: 'the range lies outside the artifact',
   422: 'a value the contract refuses: an invalid session id or artifact name, a digest that does not match, a deadline already past',
   500: 'a fault of the service or its storage; a write is then recorded as a failed entry',
-  503: 'not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After',
+  503: 'not ready (recovering, stopping), every upload slot or file handle is in use, or a duplicate Idempotency-Key waited too long for ' +
+    'the attempt holding the key on another replica (idempotency_key_in_flight): retry after Retry-After',
   507: 'the disk is full: nothing was stored',
 }
 

@@ -3,13 +3,13 @@
 import { COMMIT_STATES, type CommitState } from '../../domain/commit-state.js'
 import { countsFor, tally } from '../../domain/counts.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions } from '../../domain/model.js'
-import { headMoved, keyTaken } from '../../domain/preconditions.js'
+import { headMoved, keyHeld } from '../../domain/preconditions.js'
 import type {
   CommitFilter, CommitLog, EndedAttempt, MarkCommittedOptions, ExpiryCandidate, ExpiryQuery, HistoryHorizon, HistoryPruneQuery, HistoryPruneResult, PendingCommit, PendingEntry, StoredIdempotencyKey, UnsettledCommit,
 } from '../../domain/ports.js'
 import { CANARY_SESSION_ID } from '../../domain/session.js'
 import {
-  append, byName, ensureSession, inSnapshot, keyOf, moveHead, mustEntry, mustSession, now, rederive, toRecord, transition, versions,
+  append, byName, ensureSession, inSnapshot, keyHolder, keyOf, moveHead, mustEntry, mustSession, now, rederive, toRecord, transition, versions,
   type EntryRow, type LogData, type MemoryLogState,
 } from './log-state.js'
 import { historyHorizon, pruneHistory } from './history.js'
@@ -64,13 +64,19 @@ export class MemoryCommitLog implements CommitLog {
 
   insertPending(commit: PendingCommit): Promise<number> {
     return this.run((data) => {
+      const { idempotency } = commit
+      // Refused before anything is written: the session is not even created.
+      const holder = idempotency === undefined ? undefined : keyHolder(data, commit.sessionId, idempotency.key)
+      if (idempotency !== undefined && holder !== undefined) throw keyHeld(commit.sessionId, idempotency.key, holder)
       const at = now()
       ensureSession(data, commit.sessionId, at, commit.newSessionDeadline)
-      return append(data, {
+      const { seq } = append(data, {
         id: commit.id, sessionId: commit.sessionId, kind: 'artifacts', state: 'pending', message: commit.message, metadata: commit.metadata,
         error: null, change: {}, needsRecovery: true, at, finished: false, reason: null,
         artifacts: commit.artifacts.map((a) => ({ ...a, version: null, removedSeq: null })),
-      }).seq
+      })
+      if (idempotency !== undefined) data.idempotency.set(keyOf(commit.sessionId, idempotency.key), { fingerprint: idempotency.fingerprint, commitSeq: seq })
+      return seq
     })
   }
 
@@ -78,12 +84,9 @@ export class MemoryCommitLog implements CommitLog {
     return this.run((data) => {
       const entry = mustEntry(data, seq)
       if (entry.state !== 'pending') throw new Error(`commit ${seq} is not pending`)
-      const { idempotency, expect, sessionHead } = options
+      const { expect, sessionHead } = options
       const head = data.sessions.get(entry.sessionId)?.headSeq ?? 0
       if (sessionHead !== undefined && head !== sessionHead) throw headMoved(sessionHead, head)
-      if (idempotency !== undefined && data.idempotency.has(keyOf(entry.sessionId, idempotency.key))) {
-        throw keyTaken(entry.sessionId, idempotency.key)
-      }
       const at = now()
       const latest = data.latest.get(entry.sessionId) ?? new Map<string, number>()
       data.latest.set(entry.sessionId, latest)
@@ -108,7 +111,6 @@ export class MemoryCommitLog implements CommitLog {
       transition(entry, 'committed', at, null)
       moveHead(data, entry.sessionId, seq, at)
       rederive(data, entry.sessionId, at)
-      if (idempotency !== undefined) data.idempotency.set(keyOf(entry.sessionId, idempotency.key), { fingerprint: idempotency.fingerprint, commitSeq: seq })
     })
   }
 
@@ -127,6 +129,8 @@ export class MemoryCommitLog implements CommitLog {
       const at = now()
       Object.assign(entry, { finishedAt: at, error: structuredClone(error), needsRecovery: !settled })
       transition(entry, to, at, `${error.code}: ${error.detail}`)
+      // Only a committed attempt consumes its key: this one lets it go, for a retry to take.
+      for (const [key, held] of data.idempotency) if (held.commitSeq === seq) data.idempotency.delete(key)
     })
   }
 
@@ -186,7 +190,7 @@ export class MemoryCommitLog implements CommitLog {
   }
 
   idempotencyKey(sessionId: string, key: string): Promise<StoredIdempotencyKey | undefined> {
-    return this.run((data) => data.idempotency.get(keyOf(sessionId, key)))
+    return this.run((data) => keyHolder(data, sessionId, key))
   }
 
   commitById(id: string): Promise<CommitWithTransitions | undefined> {

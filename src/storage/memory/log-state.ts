@@ -3,7 +3,7 @@
 import { v7 as uuidv7 } from 'uuid'
 import { canTransition, type CommitState } from '../../domain/commit-state.js'
 import type { ArtifactVersion, CommitArtifact, CommitRecord, EntryChange, EntryKind, Transition } from '../../domain/model.js'
-import type { GcRecord, GcTotals, ScrubRecord } from '../../domain/ports.js'
+import type { GcRecord, GcTotals, ScrubRecord, StoredIdempotencyKey } from '../../domain/ports.js'
 import { missingArtifacts, settledState, type SessionRow } from '../../domain/session.js'
 import { UnitGate } from '../unit-gate.js'
 
@@ -28,6 +28,7 @@ export interface LogData {
   latest: Map<string, Map<string, number>>
   /** `releasedAt`: when the object's last live version was removed (null while one is live). */
   objects: Map<string, { size: number; state: 'ok' | 'corrupt' | 'missing'; createdAt: string; releasedAt: string | null }>
+  /** session and key (keyOf) → the entry holding it: taken with its pending entry, let go if it fails or is aborted. */
   idempotency: Map<string, { fingerprint: string; commitSeq: number }>
   scrubs: ScrubRecord[]
   /** Garbage collection: objects taken out of `objects` and not yet deleted, the runs, the totals. */
@@ -42,6 +43,15 @@ export interface LogData {
 
 export function keyOf(sessionId: string, key: string): string {
   return `${sessionId}\u0000${key}`
+}
+
+/** The entry holding a session's key, and whether it is still in flight or committed. */
+export function keyHolder(data: LogData, sessionId: string, key: string): StoredIdempotencyKey | undefined {
+  const held = data.idempotency.get(keyOf(sessionId, key))
+  if (held === undefined) return undefined
+  const state = mustEntry(data, held.commitSeq).state
+  if (state !== 'pending' && state !== 'committed') throw new Error(`idempotency key held by entry ${held.commitSeq}, which is ${state}`)
+  return { ...held, state }
 }
 
 export class MemoryLogState {

@@ -3,7 +3,7 @@
 // Same meaning as ../sqlite/commit-log.ts, statement for statement where it can be.
 import { COMMIT_STATES, type CommitState } from '../../domain/commit-state.js'
 import { countsFor } from '../../domain/counts.js'
-import { headMoved, keyTaken } from '../../domain/preconditions.js'
+import { headMoved } from '../../domain/preconditions.js'
 import { StorageFault } from '../../domain/errors.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, EntryChange, EntryKind } from '../../domain/model.js'
 import type {
@@ -11,6 +11,7 @@ import type {
 } from '../../domain/ports.js'
 import { GroupCommit } from './group-commit.js'
 import { historyHorizon, pruneHistory } from './history.js'
+import { assertKeyFree, keyHolder, releaseKey, takeKey } from './idempotency-keys.js'
 import { addTransition, moveSessionHead, mustSeq } from './log-entries.js'
 import * as read from './log-queries.js'
 import { COUNTER_FAMILIES } from './pg-counters.js'
@@ -80,6 +81,9 @@ export class PgCommitLog implements CommitLog {
   /** Batched with concurrent writes: resolves once the pending row is committed. */
   insertPending(commit: PendingCommit): Promise<number> {
     return this.group.submit(async (tx) => {
+      const { idempotency } = commit
+      // Under the write lock: of two replicas' duplicates, the second sees the first's key here and writes nothing.
+      if (idempotency !== undefined) await assertKeyFree(tx, commit.sessionId, idempotency)
       await claimObjects(tx, commit.artifacts)
       const now = this.run.now()
       await ensureSession(tx, commit.sessionId, now, commit.newSessionDeadline)
@@ -88,13 +92,14 @@ export class PgCommitLog implements CommitLog {
       const seq = mustSeq(row)
       await addTransition(tx, seq, null, 'pending', now, null)
       await insertArtifacts(tx, seq, commit.sessionId, commit.artifacts)
+      if (idempotency !== undefined) await takeKey(tx, commit.sessionId, idempotency, seq, now)
       return seq
     })
   }
 
   /** Batched with concurrent writes: resolves once the commit is durably `committed`. */
   markCommitted(seq: number, options: MarkCommittedOptions = {}): Promise<void> {
-    const { idempotency, expect, sessionHead } = options
+    const { expect, sessionHead } = options
     return this.group.submit(async (tx) => {
       const now = this.run.now()
       const [commit] = await tx<{ session_id: string; state: CommitState }[]>`SELECT session_id, state FROM commits WHERE seq = ${seq} FOR UPDATE`
@@ -107,11 +112,6 @@ export class PgCommitLog implements CommitLog {
       const session = await lockSession(tx, sessionId)
       // A session If-Match is re-checked here, under the row lock: another replica may have moved the head.
       if (sessionHead !== undefined && session.headSeq !== sessionHead) throw headMoved(sessionHead, session.headSeq)
-      // A duplicate committed through another replica while this one ran: every write holds the log's write
-      // lock, so its key is visible here (the primary key would refuse it otherwise, as a fault).
-      if (idempotency !== undefined && (await tx`SELECT 1 FROM idempotency_keys WHERE session_id = ${sessionId} AND key = ${idempotency.key}`).length > 0) {
-        throw keyTaken(sessionId, idempotency.key)
-      }
       const artifacts = await tx<{ position: number; name: string; sha256: string; size: number }[]>`
         SELECT position, name, sha256, size FROM commit_artifacts WHERE commit_seq = ${seq} ORDER BY position`
       for (const artifact of artifacts) {
@@ -132,11 +132,8 @@ export class PgCommitLog implements CommitLog {
       await addTransition(tx, seq, 'pending', 'committed', now, null)
       await moveSessionHead(tx, sessionId, seq, now)
       await rederive(tx, sessionId, now)
-      if (idempotency !== undefined) {
-        // The primary key (session_id, key) refuses a second commit under the same key.
-        await tx`INSERT INTO idempotency_keys (session_id, key, fingerprint, commit_seq, created_at)
-          VALUES (${sessionId}, ${idempotency.key}, ${idempotency.fingerprint}, ${seq}, ${now})`
-      }
+      // The key this entry took with its pending row (if any) stays where it is: now the key's result. No
+      // duplicate can have taken it meanwhile (insertPending refuses a held key), so nothing is re-checked.
     })
   }
 
@@ -153,7 +150,10 @@ export class PgCommitLog implements CommitLog {
       const now = this.run.now()
       const changed = await tx`UPDATE commits SET state = ${to}, finished_at = ${now}, error_code = ${error.code}, error_detail = ${error.detail},
         error_facts = ${jsonText(error.facts)}, needs_recovery = ${!settled} WHERE seq = ${seq} AND state = 'pending' RETURNING seq`
-      if (changed.length === 1) await addTransition(tx, seq, 'pending', to, now, `${error.code}: ${error.detail}`)
+      if (changed.length === 0) return
+      await addTransition(tx, seq, 'pending', to, now, `${error.code}: ${error.detail}`)
+      // Recovery's aborts and the replica sweep's (a dead replica's entries) come through here too.
+      await releaseKey(tx, seq)
     })
   }
 
@@ -216,10 +216,7 @@ export class PgCommitLog implements CommitLog {
   }
 
   idempotencyKey(sessionId: string, key: string): Promise<StoredIdempotencyKey | undefined> {
-    return this.read(async (q) => {
-      const [row] = await q<{ fingerprint: string; commit_seq: number }[]>`SELECT fingerprint, commit_seq FROM idempotency_keys WHERE session_id = ${sessionId} AND key = ${key}`
-      return row === undefined ? undefined : { fingerprint: row.fingerprint, commitSeq: row.commit_seq }
-    })
+    return this.read((q) => keyHolder(q, sessionId, key))
   }
 
   commitBySeq(seq: number): Promise<CommitRecord | undefined> {

@@ -102,7 +102,8 @@ const MIGRATIONS: readonly string[] = [
     released_at TEXT COLLATE "C"
   );
 
-  -- A concurrent duplicate (another replica, later) fails on this key instead of committing twice.
+  -- Held from a commit's pending entry on, kept once it commits, deleted if it fails or is aborted: a concurrent
+  -- duplicate (another replica) is refused its pending entry and waits for the holder instead of committing twice.
   CREATE TABLE idempotency_keys (
     session_id  TEXT COLLATE "C" NOT NULL,
     key         TEXT COLLATE "C" NOT NULL,

@@ -3,7 +3,7 @@
 // one transaction and one WAL fsync (group-commit.ts).
 import { COMMIT_STATES, type CommitState } from '../../domain/commit-state.js'
 import { countsFor } from '../../domain/counts.js'
-import { headMoved, keyTaken } from '../../domain/preconditions.js'
+import { headMoved } from '../../domain/preconditions.js'
 import type { ArtifactVersion, CommitError, CommitRecord, CommitWithTransitions, EntryChange, EntryKind } from '../../domain/model.js'
 import type {
   CommitFilter, CommitLog, EndedAttempt, MarkCommittedOptions, ExpiryCandidate, ExpiryQuery, HistoryHorizon, HistoryPruneQuery, HistoryPruneResult, PendingCommit, PendingEntry, PlannedArtifact, StoredIdempotencyKey, UnsettledCommit,
@@ -11,6 +11,7 @@ import type {
 import { COUNTER_FAMILIES } from './counters.js'
 import { GroupCommit } from './group-commit.js'
 import { historyHorizon, pruneHistory } from './history.js'
+import { assertKeyFree, keyHolder, releaseKey, takeKey } from './idempotency-keys.js'
 import { addTransition, moveSessionHead } from './log-entries.js'
 import * as query from './log-queries.js'
 import { expirable } from './removals.js'
@@ -73,6 +74,8 @@ export class SqliteCommitLog implements CommitLog {
   /** Batched with concurrent writes: resolves once the pending row is durable. */
   insertPending(commit: PendingCommit): Promise<number> {
     return this.group.submit(() => this.run.writeNow('log-pending', () => {
+      const { idempotency } = commit
+      if (idempotency !== undefined) assertKeyFree(this.run, commit.sessionId, idempotency)
       const now = this.run.now()
       this.sessions.ensure(commit.sessionId, now, commit.newSessionDeadline)
       const { lastInsertRowid } = this.run.sql(`INSERT INTO commits (id, session_id, state, message, metadata, created_at)
@@ -83,13 +86,14 @@ export class SqliteCommitLog implements CommitLog {
       const seq = Number(lastInsertRowid)
       addTransition(this.run, seq, null, 'pending', now, null)
       this.insertArtifacts(seq, commit.sessionId, commit.artifacts)
+      if (idempotency !== undefined) takeKey(this.run, commit.sessionId, idempotency, seq, now)
       return seq
     }))
   }
 
   /** Batched with concurrent writes: resolves once the commit is durably `committed`. */
   markCommitted(seq: number, options: MarkCommittedOptions = {}): Promise<void> {
-    const { idempotency, expect, sessionHead } = options
+    const { expect, sessionHead } = options
     return this.group.submit(() => this.run.writeNow('log-committed', () => {
       const now = this.run.now()
       const sql = (text: string) => this.run.sql(text)
@@ -99,9 +103,6 @@ export class SqliteCommitLog implements CommitLog {
       if (sessionHead !== undefined) {
         const head = (sql('SELECT head_seq FROM sessions WHERE id = ?').get(sessionId) as { head_seq: number } | undefined)?.head_seq ?? 0
         if (head !== sessionHead) throw headMoved(sessionHead, head)
-      }
-      if (idempotency !== undefined && sql('SELECT 1 FROM idempotency_keys WHERE session_id = ? AND key = ?').get(sessionId, idempotency.key) !== undefined) {
-        throw keyTaken(sessionId, idempotency.key)
       }
       const artifacts = sql('SELECT position, name, sha256, size FROM commit_artifacts WHERE commit_seq = ? ORDER BY position')
         .all(seq) as { position: number; name: string; sha256: string; size: number }[]
@@ -125,10 +126,8 @@ export class SqliteCommitLog implements CommitLog {
       addTransition(this.run, seq, 'pending', 'committed', now, null)
       moveSessionHead(this.run, sessionId, seq, now)
       this.sessions.rederive(sessionId, now)
-      if (idempotency !== undefined) {
-        sql('INSERT INTO idempotency_keys (session_id, key, fingerprint, commit_seq, created_at) VALUES (?, ?, ?, ?, ?)')
-          .run(sessionId, idempotency.key, idempotency.fingerprint, seq, now)
-      }
+      // The key this entry took with its pending row (if any) stays where it is: now the key's result. No
+      // duplicate can have taken it meanwhile (insertPending refuses a held key), so nothing is re-checked.
     }))
   }
 
@@ -147,7 +146,10 @@ export class SqliteCommitLog implements CommitLog {
         needs_recovery = ? WHERE seq = ? AND state = 'pending'`).run(
         to, now, error.code, error.detail, error.facts === undefined ? null : JSON.stringify(error.facts), settled ? 0 : 1, seq,
       )
-      if (changed.changes === 1) addTransition(this.run, seq, 'pending', to, now, `${error.code}: ${error.detail}`)
+      if (changed.changes === 0) return
+      addTransition(this.run, seq, 'pending', to, now, `${error.code}: ${error.detail}`)
+      // Only a committed attempt consumes its key (recovery's aborts come through here too).
+      releaseKey(this.run, seq)
     })
   }
 
@@ -213,11 +215,7 @@ export class SqliteCommitLog implements CommitLog {
   }
 
   idempotencyKey(sessionId: string, key: string): Promise<StoredIdempotencyKey | undefined> {
-    return this.read((run) => {
-      const row = run.sql('SELECT fingerprint, commit_seq FROM idempotency_keys WHERE session_id = ? AND key = ?')
-        .get(sessionId, key) as { fingerprint: string; commit_seq: number } | undefined
-      return row === undefined ? undefined : { fingerprint: row.fingerprint, commitSeq: row.commit_seq }
-    })
+    return this.read((run) => keyHolder(run, sessionId, key))
   }
 
   commitBySeq(seq: number): Promise<CommitRecord | undefined> {

@@ -1164,7 +1164,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            /** @description not ready (recovering, stopping), every upload slot or file handle is in use, or a duplicate Idempotency-Key waited too long for the attempt holding the key on another replica (idempotency_key_in_flight): retry after Retry-After */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -1630,7 +1630,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            /** @description not ready (recovering, stopping), every upload slot or file handle is in use, or a duplicate Idempotency-Key waited too long for the attempt holding the key on another replica (idempotency_key_in_flight): retry after Retry-After */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -1750,7 +1750,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            /** @description not ready (recovering, stopping), every upload slot or file handle is in use, or a duplicate Idempotency-Key waited too long for the attempt holding the key on another replica (idempotency_key_in_flight): retry after Retry-After */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -2410,7 +2410,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            /** @description not ready (recovering, stopping), every upload slot or file handle is in use, or a duplicate Idempotency-Key waited too long for the attempt holding the key on another replica (idempotency_key_in_flight): retry after Retry-After */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -2510,7 +2510,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            /** @description not ready (recovering, stopping), every upload slot or file handle is in use, or a duplicate Idempotency-Key waited too long for the attempt holding the key on another replica (idempotency_key_in_flight): retry after Retry-After */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -2636,7 +2636,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            /** @description not ready (recovering, stopping), every upload slot or file handle is in use, or a duplicate Idempotency-Key waited too long for the attempt holding the key on another replica (idempotency_key_in_flight): retry after Retry-After */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -2772,7 +2772,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            /** @description not ready (recovering, stopping), every upload slot or file handle is in use, or a duplicate Idempotency-Key waited too long for the attempt holding the key on another replica (idempotency_key_in_flight): retry after Retry-After */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */
@@ -3071,7 +3071,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not ready (recovering, stopping), or every upload slot or file handle is in use: retry after Retry-After */
+            /** @description not ready (recovering, stopping), every upload slot or file handle is in use, or a duplicate Idempotency-Key waited too long for the attempt holding the key on another replica (idempotency_key_in_flight): retry after Retry-After */
             503: {
                 headers: {
                     /** @description seconds to wait before retrying */

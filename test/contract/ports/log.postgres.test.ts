@@ -3,6 +3,7 @@
 import { openPostgresLog } from '../../../src/storage/postgres/open-postgres-log.js'
 import { freshDatabase, withPostgres } from '../../support/postgres.js'
 import { logCountersContract } from './log-counters.suite.js'
+import { logIdempotencyContract } from './log-idempotency.suite.js'
 import { logContract, type LogFixture } from './log.suite.js'
 
 async function openPostgres(url: string): Promise<LogFixture> {
@@ -20,7 +21,7 @@ async function openPostgres(url: string): Promise<LogFixture> {
 }
 
 withPostgres('PostgreSQL log adapter', (server) => {
-  for (const contract of [logContract, logCountersContract]) {
+  for (const contract of [logContract, logCountersContract, logIdempotencyContract]) {
     contract('PostgreSQL', async () => openPostgres(await freshDatabase(server())))
   }
 })

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { PreconditionFailed } from '../../../src/domain/errors.js'
 import { CANARY_SESSION_ID } from '../../../src/domain/session.js'
 import { headEtag } from '../../../src/domain/model.js'
-import type { CommitLog, PlannedArtifact, SessionStore, StorageBookkeeping } from '../../../src/domain/ports.js'
+import type { CommitLog, IdempotencyClaim, MarkCommittedOptions, PlannedArtifact, SessionStore, StorageBookkeeping } from '../../../src/domain/ports.js'
 import { sha256 } from '../../support/factories.js'
 import { eachFixture } from './fixture.js'
 
@@ -36,11 +36,13 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
       ;({ log, sessions, bookkeeping } = opened)
     })
 
-    const pending = (sessionId: string, artifacts: PlannedArtifact[], id = nextId()): Promise<number> =>
-      log.insertPending({ id, sessionId, message: null, metadata: null, artifacts, newSessionDeadline: DEADLINE })
-    async function commit(sessionId: string, files: Record<string, string>, options: Parameters<CommitLog['markCommitted']>[1] = {}): Promise<number> {
-      const seq = await pending(sessionId, Object.entries(files).map(([name, text]) => planned(name, text)))
-      await log.markCommitted(seq, options)
+    const pending = (sessionId: string, artifacts: PlannedArtifact[], id = nextId(), idempotency?: IdempotencyClaim): Promise<number> =>
+      log.insertPending({ id, sessionId, message: null, metadata: null, artifacts, newSessionDeadline: DEADLINE, ...(idempotency === undefined ? {} : { idempotency }) })
+    /** A pending entry (taking `idempotency`'s key) committed with the rest of `options`. */
+    async function commit(sessionId: string, files: Record<string, string>, options: MarkCommittedOptions & { idempotency?: IdempotencyClaim } = {}): Promise<number> {
+      const { idempotency, ...rest } = options
+      const seq = await pending(sessionId, Object.entries(files).map(([name, text]) => planned(name, text)), nextId(), idempotency)
+      await log.markCommitted(seq, rest)
       return seq
     }
 
@@ -94,10 +96,10 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
         expect(await log.findNameConflict('s2', ['a'])).toBeUndefined()
       })
 
-      it('stores the idempotency key and the expected names a commit declares in its own transaction', async () => {
+      it('keeps the idempotency key its pending entry took, and stores the expected names a commit declares in its own transaction', async () => {
         await sessions.withTransaction((tx) => tx.changeExpected('s1', { add: ['a.txt'], remove: [] }, { newSessionDeadline: DEADLINE }))
         const seq = await commit('s1', { 'a.txt': 'x' }, { idempotency: { key: 'k1', fingerprint: 'f1' }, expect: ['a.txt', 'b.txt', 'b.txt'] })
-        expect(await log.idempotencyKey('s1', 'k1')).toEqual({ fingerprint: 'f1', commitSeq: seq })
+        expect(await log.idempotencyKey('s1', 'k1')).toEqual({ fingerprint: 'f1', commitSeq: seq, state: 'committed' })
         expect(await log.idempotencyKey('s2', 'k1')).toBeUndefined()
         expect((await log.commitBySeq(seq))?.expect).toEqual({ add: ['b.txt'], remove: [] })
         expect((await sessions.session('s1'))?.expectedArtifacts).toEqual(['a.txt', 'b.txt'])
@@ -121,14 +123,6 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
         expect((await log.commitBySeq(raced))?.state).toBe('pending')
         expect(await log.headSeq('s1')).toBe(winner)
         expect(await log.latestVersion('s1', 'b.txt')).toBeUndefined()
-      })
-
-      it('refuses, as IdempotencyKeyReused, to store a key another commit stored meanwhile', async () => {
-        const raced = await pending('s1', [planned('a.txt', 'x')])
-        const winner = await commit('s1', { 'a.txt': 'x' }, { idempotency: { key: 'k1', fingerprint: 'f1' } })
-        await expect(log.markCommitted(raced, { idempotency: { key: 'k1', fingerprint: 'f1' } })).rejects.toMatchObject({ code: 'idempotency_key_reused' })
-        expect((await log.commitBySeq(raced))?.state).toBe('pending')
-        expect(await log.idempotencyKey('s1', 'k1')).toEqual({ fingerprint: 'f1', commitSeq: winner })
       })
 
       it('ends a pending entry failed or aborted once, and keeps it unsettled until told otherwise', async () => {
@@ -500,11 +494,12 @@ export function logContract(adapter: string, open: () => Promise<LogFixture>): v
     it('keeps every resolved write across a reopen', async () => {
       if (fixture.reopen === undefined) return
       const seq = await commit('s1', { 'a.txt': 'durable' }, { idempotency: { key: 'k', fingerprint: 'f' } })
-      const left = await pending('s1', [planned('b.txt', 'unfinished')])
+      const left = await pending('s1', [planned('b.txt', 'unfinished')], nextId(), { key: 'held', fingerprint: 'f2' })
       await sessions.withTransaction((tx) => tx.changeExpected('s1', { add: ['b.txt'], remove: [] }, { newSessionDeadline: DEADLINE }))
       fixtures.replace(await fixture.reopen())
       expect(await log.commitBySeq(seq)).toMatchObject({ state: 'committed', artifacts: [{ name: 'a.txt', version: 1 }] })
-      expect(await log.idempotencyKey('s1', 'k')).toEqual({ fingerprint: 'f', commitSeq: seq })
+      expect(await log.idempotencyKey('s1', 'k')).toEqual({ fingerprint: 'f', commitSeq: seq, state: 'committed' })
+      expect(await log.idempotencyKey('s1', 'held')).toEqual({ fingerprint: 'f2', commitSeq: left, state: 'pending' })
       expect((await log.pendingCommits()).map((p) => p.seq)).toEqual([left])
       expect((await sessions.session('s1'))?.expectedArtifacts).toEqual(['b.txt'])
     })

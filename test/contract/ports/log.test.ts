@@ -10,6 +10,7 @@ import { SqliteSessionStore } from '../../../src/storage/sqlite/session-store.js
 import { SqlRunner } from '../../../src/storage/sqlite/sql-runner.js'
 import { makeDataDir } from '../../support/start-ledger.js'
 import { logCountersContract } from './log-counters.suite.js'
+import { logIdempotencyContract } from './log-idempotency.suite.js'
 import { logContract, type LogFixture } from './log.suite.js'
 
 function openSqlite(dataDir: string): LogFixture {
@@ -34,7 +35,7 @@ function openMemory(): LogFixture {
   return { log, sessions: new MemorySessionStore(state), bookkeeping: new MemoryBookkeeping(state), close: () => log.close() }
 }
 
-for (const contract of [logContract, logCountersContract]) {
+for (const contract of [logContract, logCountersContract, logIdempotencyContract]) {
   contract('SQLite', async () => openSqlite(await makeDataDir()))
   contract('memory', async () => openMemory())
 }
