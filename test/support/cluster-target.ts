@@ -29,14 +29,3 @@ export function itInProcess(reason: string): (name: string, body: TestBody, time
   }
 }
 
-/**
- * A test that a known cross-replica bug fails against a cluster: there it is `it.fails` with the bug in its
- * name, so the suite stays green while the bug is open and turns red the day it is fixed (then drop this).
- * In-process it is a plain test.
- */
-export function itFailsOnCluster(bug: string): (name: string, body: TestBody, timeout?: number) => void {
-  return (name, body, timeout) => {
-    if (isClusterTarget) it.fails(`${name} [fails on a cluster: ${bug}]`, body, timeout)
-    else it(name, body, timeout)
-  }
-}
