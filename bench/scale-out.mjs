@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import postgres from 'postgres'
 import { clusterUnavailable, startBackingServices, startCluster } from '../scripts/cluster.mjs'
 import { drive, driveGets } from './load.mjs'
 
@@ -46,14 +47,44 @@ function putRequest(n, writer) {
   return { method: 'PUT', path: `/v1/sessions/p${writer}/artifacts/blob-${n}.bin`, headers: { 'content-type': 'application/octet-stream' }, body }
 }
 
+/**
+ * What the log's write lock costs while a load runs: pg_stat_activity sampled every 20 ms, counting the
+ * replicas' backends waiting on an advisory lock (the write lock, or a digest's) against those running.
+ */
+function sampleLockWaits(postgresUrl) {
+  const sql = postgres(postgresUrl, { max: 1, onnotice: () => undefined })
+  const samples = []
+  let stopped = false
+  const loop = (async () => {
+    while (!stopped) {
+      const [row] = await sql`SELECT count(*) FILTER (WHERE wait_event_type = 'Lock' AND wait_event = 'advisory')::int AS waiting,
+        count(*) FILTER (WHERE state = 'active')::int AS active
+        FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`
+      samples.push(row)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  })()
+  return async () => {
+    stopped = true
+    await loop
+    await sql.end()
+    const mean = (key) => samples.reduce((sum, row) => sum + row[key], 0) / Math.max(1, samples.length)
+    return { lockWaiting: mean('waiting'), active: mean('active') }
+  }
+}
+
 async function measure(replicas, backing) {
   const cluster = await startCluster({ replicas, ...(await backing.fresh()), env: ENV, logLevel: 'error' })
   try {
     const port = Number(new URL(cluster.url).port)
     const rows = []
     const load = { url: cluster.url, connections, seconds, maxErrorRatio: 0.05 }
-    rows.push({ load: '1 KiB JSON commits', ...(await drive({ ...load, request: commitRequest, expectStatus: 201 })) })
-    rows.push({ load: '64 KiB PUTs', ...(await drive({ ...load, request: putRequest, expectStatus: 201 })) })
+    const writes = [['1 KiB JSON commits', commitRequest], ['64 KiB PUTs', putRequest]]
+    for (const [name, request] of writes) {
+      const locks = sampleLockWaits(cluster.postgresUrl)
+      const figures = await drive({ ...load, request, expectStatus: 201 })
+      rows.push({ load: name, ...figures, ...(await locks()) })
+    }
     const seeded = await fetch(`${cluster.url}/v1/sessions/reads/commits`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ artifacts: [{ name: 'one-kib.txt', text: 'r'.repeat(1024) }] }),
@@ -72,9 +103,10 @@ function render(results, started) {
     `Measured ${started.toISOString().slice(0, 10)} with \`npm run bench:scale-out\` (${seconds} s per load, c=${connections}, ` +
       `${availableParallelism()} cores: ${cpus()[0]?.model ?? 'unknown'}; Node ${process.version}).`,
     '',
-    '| replicas | load | per second | p50 ms | p99 ms | errors |',
-    '|---:|---|---:|---:|---:|---:|',
-    ...results.map((r) => `| ${r.replicas} | ${r.load} | ${fixed(r.perSecond, 0)} | ${fixed(r.p50, 1)} | ${fixed(r.p99, 1)} | ${r.errors} |`),
+    '| replicas | load | per second | p50 ms | p99 ms | errors | backends waiting on a lock / active (mean) |',
+    '|---:|---|---:|---:|---:|---:|---:|',
+    ...results.map((r) => `| ${r.replicas} | ${r.load} | ${fixed(r.perSecond, 0)} | ${fixed(r.p50, 1)} | ${fixed(r.p99, 1)} | ${r.errors} | ` +
+      `${r.lockWaiting === undefined ? '—' : `${fixed(r.lockWaiting, 2)} / ${fixed(r.active, 2)}`} |`),
   ]
   return lines.join('\n')
 }

@@ -79,7 +79,10 @@ osd_max_object_name_len = 460
 osd_max_object_namespace_len = 64
 
 [client.rgw]
-rgw_frontends = beast endpoint=127.0.0.1:${rgwPort}
+; tcp_nodelay: without it beast's response body waits on a kept-alive connection for the client's delayed
+; ACK, 40 ms a GET (measured: a 1 KiB GET 44 ms with keep-alive, 3 ms on a new connection); production
+; gateways set it too.
+rgw_frontends = beast endpoint=127.0.0.1:${rgwPort} tcp_nodelay=1
 rgw_data = ${dir}/rgw
 rgw_dns_name = 127.0.0.1
 `
