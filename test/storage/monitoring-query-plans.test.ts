@@ -39,6 +39,9 @@ describe('the statements behind status, metrics and health', () => {
         ;({ db, ports } = openLocalStorage(dataDir, fs))
         return ports
       },
+      // The plain-view flusher's timer reads the log on its own (its checkpoint): an hour apart, so every
+      // statement recorded below is one a request made.
+      settings: { plainViewFlushMs: 3_600_000 },
     })
     const { app } = t
     const commit = (sid: string, name: string) => app.inject({ method: 'POST', url: `/v1/sessions/${sid}/commits`, payload: { artifacts: [{ name, text: 'one' }] } })
