@@ -1,20 +1,15 @@
 // Garbage collection's turn across replicas of one PostgreSQL log (collector-turn.ts): one holder at a time;
 // without waiting another finds it taken, waiting it runs once the holder lets go, and stopping ends the wait.
-import { afterEach, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { PgCollectorTurn } from '../../src/storage/postgres/collector-turn.js'
-import { openPostgresLog, type PostgresLog } from '../../src/storage/postgres/open-postgres-log.js'
-import { freshDatabase, withPostgres } from '../support/postgres.js'
+import { freshDatabase, openLogs, withPostgres } from '../support/postgres.js'
 
 withPostgres('the collector\'s turn across replicas of a PostgreSQL log', (server) => {
-  const opened: PostgresLog[] = []
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((pg) => pg.log.close()))
-  })
+  const open = openLogs()
 
   it('gives the turn to one replica at a time', async () => {
     const url = await freshDatabase(server())
-    const [a, b] = [await openPostgresLog(url), await openPostgresLog(url)]
-    opened.push(a, b)
+    const [a, b] = [await open(url), await open(url)]
     const [turnA, turnB] = [new PgCollectorTurn(a.run.sql), new PgCollectorTurn(b.run.sql)]
     const events: string[] = []
     let finish!: () => void

@@ -1,12 +1,12 @@
 // Object claims across replicas of one PostgreSQL log (object-claims.ts): another replica's pending entry
 // keeps an object from being deleted, and a deletion under way holds back a pending entry naming its object
 // until the object is gone, so that commit's upload finds it absent and writes it.
-import { afterEach, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import type { PendingCommit } from '../../src/domain/ports.js'
 import { InProcessObjectClaims } from '../../src/storage/in-process/coordination.js'
 import { PgObjectClaims } from '../../src/storage/postgres/object-claims.js'
-import { openPostgresLog, type PostgresLog } from '../../src/storage/postgres/open-postgres-log.js'
-import { freshDatabase, withPostgres } from '../support/postgres.js'
+import type { PostgresLog } from '../../src/storage/postgres/open-postgres-log.js'
+import { freshDatabase, openLogs, withPostgres } from '../support/postgres.js'
 
 const X = 'ab'.repeat(32)
 
@@ -19,15 +19,7 @@ const pending = (sessionId: string, n: number): PendingCommit => ({
 const claimsOf = (pg: PostgresLog): PgObjectClaims => new PgObjectClaims(pg.run.sql, pg.replica, new InProcessObjectClaims())
 
 withPostgres('object claims across replicas of a PostgreSQL log', (server) => {
-  const opened: PostgresLog[] = []
-  const open = async (url: string): Promise<PostgresLog> => {
-    const pg = await openPostgresLog(url)
-    opened.push(pg)
-    return pg
-  }
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((pg) => pg.log.close()))
-  })
+  const open = openLogs()
 
   it('leaves an object another replica\'s pending entry names, and removes it once that entry has ended and settled', async () => {
     const url = await freshDatabase(server())

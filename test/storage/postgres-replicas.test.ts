@@ -1,10 +1,10 @@
 // Replicas of one PostgreSQL log (replica.ts): each entry records its owner, and a replica's recovery scope
 // holds its own entries and those of replicas that are gone, never a live one's; one replica adopts each
 // gone one (its advisory lock decides), and lets it go once nothing of it is left to recover.
-import { afterEach, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import type { PendingCommit } from '../../src/domain/ports.js'
-import { openPostgresLog, type PostgresLog } from '../../src/storage/postgres/open-postgres-log.js'
-import { freshDatabase, withPostgres } from '../support/postgres.js'
+import type { PostgresLog } from '../../src/storage/postgres/open-postgres-log.js'
+import { freshDatabase, openLogs, withPostgres } from '../support/postgres.js'
 
 const pending = (sessionId: string, n: number): PendingCommit => ({
   id: `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`, sessionId, message: null, metadata: null,
@@ -18,15 +18,7 @@ async function killConnections(by: PostgresLog, victim: PostgresLog): Promise<vo
 }
 
 withPostgres('replicas of a PostgreSQL log', (server) => {
-  const opened: PostgresLog[] = []
-  const open = async (url: string): Promise<PostgresLog> => {
-    const pg = await openPostgresLog(url)
-    opened.push(pg)
-    return pg
-  }
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((pg) => pg.log.close().catch(() => undefined)))
-  })
+  const open = openLogs()
 
   it('records the owner of every entry, and recovers only its own and a dead replica\'s', async () => {
     const url = await freshDatabase(server())

@@ -1,7 +1,8 @@
 // One throwaway PostgreSQL per test file (scripts/postgres.mjs), a fresh database per fixture. Without
 // PostgreSQL installed the suites that need it skip, saying why, unless REQUIRE_POSTGRES=1 (CI) makes that a failure.
-import { afterAll, beforeAll, describe, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, it } from 'vitest'
 import { createDatabase, postgresUnavailable, startPostgres, type ThrowawayPostgres } from '../../scripts/postgres.mjs'
+import { openPostgresLog, type PostgresLog } from '../../src/storage/postgres/open-postgres-log.js'
 
 const required = process.env.REQUIRE_POSTGRES === '1'
 let databases = 0
@@ -45,4 +46,21 @@ export function withPostgres(title: string, define: (server: () => ThrowawayPost
 /** A fresh, empty database on the server: its url. */
 export function freshDatabase(server: ThrowawayPostgres): Promise<string> {
   return createDatabase(server.adminUrl, `t_${process.pid}_${++databases}`)
+}
+
+/**
+ * For a describe of withPostgres: opens PostgreSQL logs (replicas, each with its pool) and closes every one
+ * after each test. A close that fails is dropped: tests end replicas as a crash would (their connections
+ * terminated), and such a pool has nothing left to close.
+ */
+export function openLogs(): (url: string) => Promise<PostgresLog> {
+  const opened: PostgresLog[] = []
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((pg) => pg.log.close().catch(() => undefined)))
+  })
+  return async (url) => {
+    const pg = await openPostgresLog(url)
+    opened.push(pg)
+    return pg
+  }
 }
