@@ -65,7 +65,7 @@ export class IdempotencyGate {
     let holder = await this.log.idempotencyKey(sessionId, key)
     for (;;) {
       if (holder === undefined) {
-        const outcome = await this.attemptUnlessHeld(attempt)
+        const outcome = await this.attemptUnlessHeld(sessionId, key, print, attempt)
         if ('record' in outcome) return outcome
         holder = outcome.holder
       }
@@ -84,12 +84,24 @@ export class IdempotencyGate {
     }
   }
 
-  /** The attempt's outcome, or the entry that held the key when the attempt went to take it. */
-  private async attemptUnlessHeld(attempt: () => Promise<CommitRecord>): Promise<GatedOutcome | { holder: StoredIdempotencyKey }> {
+  /**
+   * The attempt's outcome, or the entry that holds the key: the one the log named when the attempt went to
+   * take it, or the same request committed meanwhile through another replica. That one's outcome is the
+   * answer even when this attempt failed on its own (a precondition that the other commit made false,
+   * checked before this attempt reached the key): the request was carried out once.
+   */
+  private async attemptUnlessHeld(
+    sessionId: string, key: string, print: string, attempt: () => Promise<CommitRecord>,
+  ): Promise<GatedOutcome | { holder: StoredIdempotencyKey }> {
     try {
       return { record: await attempt(), replayed: false }
     } catch (error) {
       if (error instanceof IdempotencyKeyHeld) return { holder: error.holder }
+      // A failed attempt's entry lets its key go, so a committed holder of the same request is another
+      // attempt, or this one when only reading its record back failed: either way it was carried out. A
+      // lookup that fails leaves the attempt's own error as the answer.
+      const holder = await this.log.idempotencyKey(sessionId, key).catch(() => undefined)
+      if (holder?.state === 'committed' && holder.fingerprint === print) return { holder }
       throw error
     }
   }

@@ -63,6 +63,31 @@ withPostgres('Idempotency-Key across replicas of one PostgreSQL log', (server) =
     expect((await b.ledger.app.inject('/v1/status')).json()).toMatchObject({ commits: { committed: 1, failed: 0, aborted: 0, pending: 0 } })
   })
 
+  it('replays a duplicate whose If-None-Match the same request, committed through the other replica meanwhile, made false', async () => {
+    const [a, b] = await twoReplicas()
+    // B's lock of session s1 is taken by a commit of B's own held in flight: B's duplicate looks for its key
+    // (not held yet), then waits for that lock before it checks If-None-Match.
+    b.objects.hold()
+    const blocker = b.ledger.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'other.txt', text: 'in flight' }] } })
+    await pendingEntry(b)
+    const put = (r: Replica) => r.ledger.app.inject({
+      method: 'PUT', url: '/v1/sessions/s1/artifacts/report.txt', payload: 'the report',
+      headers: { 'content-type': 'text/plain', 'if-none-match': '*', 'idempotency-key': 'put-1' },
+    })
+    const throughB = put(b)
+    expect(await isAnswered(throughB)).toBe(false)
+    const throughA = await put(a)
+    expect(throughA.statusCode).toBe(201)
+    b.objects.release()
+    expect((await blocker).statusCode).toBe(201)
+    const duplicate = await throughB
+    expect(duplicate.statusCode, duplicate.body).toBe(201)
+    expect(duplicate.json().id).toBe(throughA.json().id)
+    expect(duplicate.headers['idempotent-replayed']).toBe('true')
+    // The blocker and the PUT: the duplicate, refused before it took the key, wrote no entry.
+    expect((await entries(a)).map((e) => e.state)).toEqual(['committed', 'committed'])
+  })
+
   it('makes a duplicate through the other replica wait while the first is in flight, then replays it; another body is a 409 at once', async () => {
     const [a, b] = await twoReplicas()
     a.objects.hold()
@@ -139,7 +164,12 @@ withPostgres('Idempotency-Key across replicas of one PostgreSQL log', (server) =
     expect(committed.headers['idempotent-replayed']).toBeUndefined()
     expect(await b.log.log.commitBySeq(orphan.seq)).toMatchObject({ state: 'aborted', error: { code: 'service_restarted' } })
     a.objects.release()
-    expect((await fromA).statusCode).toBe(500)
+    // A's own attempt fails (its entry was aborted under it), but the same request was carried out through B:
+    // A answers with that commit, as any later retry would.
+    const late = await fromA
+    expect(late.statusCode, late.body).toBe(201)
+    expect(late.json().id).toBe(committed.json().id)
+    expect(late.headers['idempotent-replayed']).toBe('true')
     expect((await entries(b)).filter((e) => e.state === 'committed').map((e) => e.seq)).toEqual([committed.json().seq])
   }, 60_000)
 })
