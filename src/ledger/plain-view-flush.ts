@@ -54,7 +54,8 @@ export class PlainViewFlusher {
     this.started = true
     if (intervalMs <= 0 || this.timer !== undefined) return
     this.timer = setInterval(() => {
-      // A tick during a batch is skipped: the next tick takes everything shown meanwhile.
+      // A tick during a batch is skipped: the next tick takes everything shown meanwhile. A failed batch
+      // was reported by runBatch (onError) before rejecting, and the next tick tries again.
       if (this.running === undefined) this.flush().catch(() => undefined)
     }, intervalMs)
     this.timer.unref()

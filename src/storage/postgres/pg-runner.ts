@@ -3,9 +3,10 @@
 // log's write lock, a transaction-level advisory lock taken first in every write transaction. That lock is
 // what keeps the port's rules that SQLite keeps by having one connection: seqs become visible in the order
 // they are handed out (rule 1), units of work run one at a time and see each other whole, and the counter
-// rows every transaction updates are never locked in two orders. Replicas that must write in parallel
-// (issue 16, part 3) narrow it later; until then the group commit (group-commit.ts) amortises it.
+// rows every transaction updates are never locked in two orders. Replicas take turns on it, and the group
+// commit (group-commit.ts) shares each turn among a replica's writers; docs/scale-out.md measures the cost.
 import postgres from 'postgres'
+import { UnitGate } from '../unit-gate.js'
 import { toStorageFailure } from './pg-errors.js'
 
 /** int8 (seqs, sizes, counts) as a number: every one stays far below 2^53. */
@@ -57,8 +58,8 @@ export function connect(url: string, options: { max?: number; replica?: string }
 }
 
 export class PgRunner {
-  /** The tail of this process's queue of write transactions. */
-  private tail: Promise<unknown> = Promise.resolve()
+  /** This process's write transactions, one at a time. */
+  private readonly writes = new UnitGate()
 
   constructor(readonly sql: PgSql) {}
 
@@ -76,7 +77,7 @@ export class PgRunner {
    * lands (durably: synchronous_commit is on) when it resolves, none of it when it rejects.
    */
   write<T>(step: string, work: (tx: Tx) => Promise<T>): Promise<T> {
-    const run = this.tail.then(async () => {
+    return this.writes.hold(async () => {
       try {
         return await this.sql.begin(async (tx) => {
           // The visibility guarantee for readers (SPEC "Scale-out mode", rule 1): every insert into commits runs
@@ -92,9 +93,6 @@ export class PgRunner {
         throw toStorageFailure(step, error)
       }
     })
-    // The caller gets `run`'s rejection; the queue only needs to know it ended, so the next write may start.
-    this.tail = run.catch(() => undefined)
-    return run
   }
 
   /** Work to do on the pool before it ends (the replica leaves: replica.ts). */
@@ -106,7 +104,7 @@ export class PgRunner {
 
   /** Ends the pool once every queued write has settled; nothing is called after it. */
   async close(): Promise<void> {
-    await this.tail
+    await this.writes.whenFree(() => undefined)
     for (const work of this.closing.splice(0)) await work()
     await this.sql.end({ timeout: 5 })
   }
