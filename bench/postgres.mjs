@@ -1,13 +1,14 @@
 // The durable-database references: PostgreSQL's durable INSERT under pgbench, and dd conv=fsync for big files.
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { accessSync, constants, readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { chmod, chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { summarize } from './load.mjs'
+import { isExecutable } from '../scripts/process-helpers.mjs'
 import { freePort, launch, logTail, stop, track } from './processes.mjs'
 
 const run = promisify(execFile)
@@ -18,15 +19,6 @@ function tracked(command, args, options) {
   const promise = run(command, args, { maxBuffer: 64 * 1024 * 1024, ...options })
   track(promise.child)
   return promise
-}
-
-function isExecutable(path) {
-  try {
-    accessSync(path, constants.X_OK)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** Debian's server binaries, PostgreSQL 15 first, else the newest major installed. */

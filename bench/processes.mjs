@@ -3,7 +3,6 @@ import { spawn } from 'node:child_process'
 import { createWriteStream, readFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
-import { createServer } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -48,13 +47,7 @@ export async function stopAll(graceMs = 5000) {
   killAllSync()
 }
 
-export async function freePort() {
-  const server = createServer()
-  await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+export { freePort } from '../scripts/process-helpers.mjs'
 
 /** Remembers a child started elsewhere (execFile) until it exits, so an interrupted run kills it too. */
 export function track(child) {

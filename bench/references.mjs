@@ -1,11 +1,11 @@
 // The references every figure is divided by: the fsync cycle in plain Node, and nginx's WebDAV PUT.
 import { execFile } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import { summarize } from './load.mjs'
+import { isExecutable } from '../scripts/process-helpers.mjs'
 import { freePort, launch, stop, track, waitUntilOk } from './processes.mjs'
 
 const run = promisify(execFile)
@@ -29,15 +29,6 @@ export async function fsyncCycle({ dir, concurrency, seconds, bytes, mode = 'cyc
   const { latencies, wallSeconds, cpu } = JSON.parse(stdout)
   const summary = summarize(latencies, wallSeconds)
   return { ...summary, cpuSeconds: (cpu.user + cpu.system) / 1e6, elapsed: (performance.now() - started) / 1000 }
-}
-
-function isExecutable(path) {
-  try {
-    accessSync(path, constants.X_OK)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** The nginx binary with the WebDAV module, or the reason there is none. */

@@ -1,7 +1,7 @@
 // The balancer in front of the cluster's replicas: which nginx to run and the config it runs with
 // (streaming both ways, keep-alive to the replicas, no retry of a request already sent).
-import { accessSync, constants } from 'node:fs'
 import { join } from 'node:path'
+import { isExecutable } from './process-helpers.mjs'
 
 const NGINX_CANDIDATES = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx']
 
@@ -9,14 +9,7 @@ const NGINX_CANDIDATES = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/loca
 export function findNginx() {
   const onPath = (process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => join(dir, 'nginx'))
   const given = process.env.NGINX_BIN ? [process.env.NGINX_BIN] : []
-  return [...given, ...onPath, ...NGINX_CANDIDATES].find((path) => {
-    try {
-      accessSync(path, constants.X_OK)
-      return true
-    } catch {
-      return false
-    }
-  })
+  return [...given, ...onPath, ...NGINX_CANDIDATES].find(isExecutable)
 }
 
 /** nginx.conf for a balancer on 127.0.0.1:`port` over `upstreams` (replica URLs), its temp paths under `dir`. */

@@ -1,4 +1,5 @@
 // Small helpers of the scripts that start throwaway servers (PostgreSQL, RGW, the cluster, the soak).
+import { accessSync, constants } from 'node:fs'
 import { createServer } from 'node:net'
 
 /**
@@ -15,6 +16,16 @@ export function freePort() {
       server.close(() => resolve(port))
     })
   })
+}
+
+/** True when `path` is a file this process may execute (a server binary to start). */
+export function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** True while a process with this pid exists (signal 0 checks without signalling). */
