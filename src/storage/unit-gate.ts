@@ -1,6 +1,5 @@
-// One piece of async work at a time, in the order asked. On a log with one connection (SQLite's, or
-// memory) it is the unit of work: while one holds the gate, every other call waits, or it would run inside
-// that unit's transaction. On PostgreSQL it queues this process's write transactions and object deletions.
+// One unit of work at a time on a log that has one connection (SQLite's, or memory): while a unit of
+// work holds the gate, every other call waits, or it would run inside that unit's transaction.
 
 export class UnitGate {
   private held: Promise<void> | undefined

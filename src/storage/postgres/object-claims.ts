@@ -7,7 +7,6 @@
 // This replica's own commits claim in-process too (the inner claims): its entries are left to those, since a
 // failed commit's undo runs while its own entry is still pending.
 import type { ObjectClaims } from '../../domain/ports.js'
-import { UnitGate } from '../unit-gate.js'
 import { toStorageFailure } from './pg-errors.js'
 import { OBJECT_LOCKS, type PgSql, type Q } from './pg-runner.js'
 
@@ -18,7 +17,7 @@ export interface ClaimScope {
 
 export class PgObjectClaims implements ObjectClaims {
   /** This process's deletions, one at a time: each holds a pooled connection while its object goes. */
-  private readonly deletions = new UnitGate()
+  private tail: Promise<unknown> = Promise.resolve()
 
   constructor(
     private readonly sql: PgSql,
@@ -47,7 +46,7 @@ export class PgObjectClaims implements ObjectClaims {
    * claimant waiting on the lock then finds the object gone.
    */
   removeUnclaimed(sha256: string, remove: () => Promise<void>): Promise<boolean> {
-    return this.deletions.hold(async () => {
+    const run = this.tail.then(async () => {
       let removed = false
       try {
         await this.sql.begin(async (tx) => {
@@ -60,6 +59,10 @@ export class PgObjectClaims implements ObjectClaims {
       }
       return removed
     })
+    // The caller gets `run`'s rejection; the queue only needs to know it ended, so the next deletion may start.
+    // The catch also marks `run` handled while its caller awaits other things (as in pg-runner.ts).
+    this.tail = run.catch(() => undefined)
+    return run
   }
 
   /** A pending (or not yet settled) entry of another live replica names the object. */

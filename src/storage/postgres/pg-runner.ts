@@ -6,7 +6,6 @@
 // rows every transaction updates are never locked in two orders. Replicas take turns on it, and the group
 // commit (group-commit.ts) shares each turn among a replica's writers; docs/scale-out.md measures the cost.
 import postgres from 'postgres'
-import { UnitGate } from '../unit-gate.js'
 import { toStorageFailure } from './pg-errors.js'
 
 /** int8 (seqs, sizes, counts) as a number: every one stays far below 2^53. */
@@ -58,8 +57,8 @@ export function connect(url: string, options: { max?: number; replica?: string }
 }
 
 export class PgRunner {
-  /** This process's write transactions, one at a time. */
-  private readonly writes = new UnitGate()
+  /** The tail of this process's queue of write transactions. */
+  private tail: Promise<unknown> = Promise.resolve()
 
   constructor(readonly sql: PgSql) {}
 
@@ -77,7 +76,7 @@ export class PgRunner {
    * lands (durably: synchronous_commit is on) when it resolves, none of it when it rejects.
    */
   write<T>(step: string, work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.writes.hold(async () => {
+    const run = this.tail.then(async () => {
       try {
         return await this.sql.begin(async (tx) => {
           // The visibility guarantee for readers (SPEC "Scale-out mode", rule 1): every insert into commits runs
@@ -93,6 +92,11 @@ export class PgRunner {
         throw toStorageFailure(step, error)
       }
     })
+    // The caller gets `run`'s rejection; the queue only needs to know it ended, so the next write may start.
+    // The catch also marks `run` handled, so a caller that holds it across other awaits is not an unhandled
+    // rejection in between (a shared gate such as UnitGate does not: the coordination contract showed it).
+    this.tail = run.catch(() => undefined)
+    return run
   }
 
   /** Work to do on the pool before it ends (the replica leaves: replica.ts). */
@@ -104,7 +108,7 @@ export class PgRunner {
 
   /** Ends the pool once every queued write has settled; nothing is called after it. */
   async close(): Promise<void> {
-    await this.writes.whenFree(() => undefined)
+    await this.tail
     for (const work of this.closing.splice(0)) await work()
     await this.sql.end({ timeout: 5 })
   }
