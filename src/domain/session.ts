@@ -68,13 +68,18 @@ export function missingArtifacts(expected: readonly string[], present: Iterable<
   return expected.filter((name) => !have.has(name))
 }
 
+/** Whether a change of artifacts or expectations can move a session in this state (only closed, unfailed ones). */
+export function settlesByArtifacts(state: SessionState): boolean {
+  return state === 'complete' || state === 'incomplete'
+}
+
 /**
  * The state after a change of artifacts or expectations: an open session stays open until it is
  * closed, a failed one stays failed (its writer said so), and a closed one is `complete` exactly
  * when nothing expected is missing, so a late artifact can still complete it.
  */
 export function settledState(current: SessionState, missing: readonly string[]): SessionState {
-  if (current === 'open' || current === 'failed' || current === 'deleted') return current
+  if (!settlesByArtifacts(current)) return current
   return missing.length === 0 ? 'complete' : 'incomplete'
 }
 

@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid'
 import { canTransition, type CommitState } from '../../domain/commit-state.js'
 import type { ArtifactVersion, CommitArtifact, CommitRecord, EntryChange, EntryKind, Transition } from '../../domain/model.js'
 import type { GcRecord, GcTotals, ScrubRecord, StoredIdempotencyKey } from '../../domain/ports.js'
-import { missingArtifacts, settledState, type SessionRow } from '../../domain/session.js'
+import { missingArtifacts, settledState, settlesByArtifacts, type SessionRow } from '../../domain/session.js'
 import { UnitGate } from '../unit-gate.js'
 
 /** An artifact of an entry; `removedSeq` is the delete or expire entry that removed its version (null: live). */
@@ -127,15 +127,17 @@ export function ensureSession(data: LogData, sessionId: string, at: string, dead
   return true
 }
 
-export function presentNames(data: LogData, sessionId: string): string[] {
-  return [...(data.latest.get(sessionId)?.keys() ?? [])]
+/** Which of `names` the session holds. */
+export function presentNames(data: LogData, sessionId: string, names: readonly string[]): string[] {
+  const latest = data.latest.get(sessionId)
+  return names.filter((name) => latest?.has(name) === true)
 }
 
 /** A closed session is complete exactly when nothing it expects is missing; open and failed ones stay. */
 export function rederive(data: LogData, sessionId: string, at: string): void {
   const session = data.sessions.get(sessionId)
-  if (session === undefined) return
-  const next = settledState(session.state, missingArtifacts(session.expectedArtifacts, presentNames(data, sessionId)))
+  if (session === undefined || !settlesByArtifacts(session.state)) return
+  const next = settledState(session.state, missingArtifacts(session.expectedArtifacts, presentNames(data, sessionId, session.expectedArtifacts)))
   if (next !== session.state) Object.assign(session, { state: next, updatedAt: at })
 }
 

@@ -124,7 +124,7 @@ class MemorySessionTransaction implements SessionTransaction {
 
 /** Closes one session; false when the close changes nothing. */
 function close(data: LogData, current: SessionRow, request: CloseRequest, at: string): boolean {
-  const change = planClose(current, request, presentNames(data, current.id))
+  const change = planClose(current, request, presentNames(data, current.id, current.expectedArtifacts))
   if (change === undefined) return false
   Object.assign(mustSession(data, current.id), {
     state: change.state, closedBy: change.closedBy, error: change.error, completedAt: current.completedAt ?? at, updatedAt: at,

@@ -1,7 +1,7 @@
 // Session rows inside a transaction: created with the first write that names them, locked (FOR UPDATE)
 // by the transaction that changes them, their state re-derived from what they expect and what is present.
 import type { SessionChangePlan } from '../../domain/session-changes.js'
-import { missingArtifacts, settledState, type SessionRow } from '../../domain/session.js'
+import { missingArtifacts, settledState, settlesByArtifacts, type SessionRow } from '../../domain/session.js'
 import { appendSessionEntry } from './log-entries.js'
 import type { Q } from './pg-runner.js'
 import { jsonText, toSession, type SessionDbRow } from '../sql-rows.js'
@@ -30,15 +30,17 @@ export async function lockSession(q: Q, sessionId: string): Promise<SessionRow> 
   return toSession(row)
 }
 
-export async function presentNames(q: Q, sessionId: string): Promise<string[]> {
-  return (await q<{ name: string }[]>`SELECT name FROM latest_artifacts WHERE session_id = ${sessionId}`).map((r) => r.name)
+/** Which of `names` the session holds, never its whole listing (a commit pays this). */
+export async function presentNames(q: Q, sessionId: string, names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) return []
+  return (await q<{ name: string }[]>`SELECT name FROM latest_artifacts WHERE session_id = ${sessionId} AND name = ANY(${names as string[]})`).map((r) => r.name)
 }
 
 /** A closed session is complete exactly when nothing it expects is missing; open and failed ones stay. */
 export async function rederive(q: Q, sessionId: string, now: string): Promise<void> {
   const session = await readSession(q, sessionId)
-  if (session === undefined) return
-  const next = settledState(session.state, missingArtifacts(session.expectedArtifacts, await presentNames(q, sessionId)))
+  if (session === undefined || !settlesByArtifacts(session.state)) return
+  const next = settledState(session.state, missingArtifacts(session.expectedArtifacts, await presentNames(q, sessionId, session.expectedArtifacts)))
   if (next !== session.state) await q`UPDATE sessions SET state = ${next}, updated_at = ${now} WHERE id = ${sessionId}`
 }
 

@@ -14,7 +14,7 @@ import { applyPlan, ensureSession, lockSession, presentNames, readSession, toSes
 
 /** Closes one session inside the caller's transaction; false when the close changes nothing. */
 async function close(q: Q, current: SessionRow, request: CloseRequest, now: string): Promise<boolean> {
-  const change = planClose(current, request, await presentNames(q, current.id))
+  const change = planClose(current, request, await presentNames(q, current.id, current.expectedArtifacts))
   if (change === undefined) return false
   await q`UPDATE sessions SET state = ${change.state}, closed_by = ${change.closedBy}, error = ${change.error === null ? null : JSON.stringify(change.error)},
     completed_at = COALESCE(completed_at, ${now}), updated_at = ${now} WHERE id = ${current.id}`

@@ -4,7 +4,7 @@ import type { ArtifactVersion, DeleteChange, ExpectChange, ExpireChange } from '
 import type { SessionCounts, SessionStore, SessionTransaction, SessionUpdate, SessionWriteOptions } from '../../domain/ports.js'
 import { planClose, planExpectChange, planUpdate, type SessionChangePlan } from '../../domain/session-changes.js'
 import {
-  missingArtifacts, SESSION_STATES, settledState, type ClosedState, type CloseRequest, type SessionRow, type SessionState,
+  missingArtifacts, SESSION_STATES, settledState, settlesByArtifacts, type ClosedState, type CloseRequest, type SessionRow, type SessionState,
 } from '../../domain/session.js'
 import { countsFor } from '../../domain/counts.js'
 import { CANARY_LITERAL, COUNTER_FAMILIES } from './counters.js'
@@ -39,8 +39,10 @@ export class SqliteSessionStore implements SessionStore {
     return this.run.sql('SELECT * FROM sessions WHERE id = ?').get(sessionId) as SessionDbRow | undefined
   }
 
-  private presentNames(sessionId: string): string[] {
-    return (this.run.sql('SELECT name FROM latest_artifacts WHERE session_id = ?').all(sessionId) as { name: string }[]).map((r) => r.name)
+  /** Which of `names` the session holds: looked up one by one, never the session's whole listing (a commit pays this). */
+  private presentNames(sessionId: string, names: readonly string[]): string[] {
+    const present = this.run.sql('SELECT 1 FROM latest_artifacts WHERE session_id = ? AND name = ?')
+    return names.filter((name) => present.get(sessionId, name) !== undefined)
   }
 
   /** A closed session is complete exactly when nothing it expects is missing; open and failed ones stay. */
@@ -48,7 +50,8 @@ export class SqliteSessionStore implements SessionStore {
     const row = this.row(sessionId)
     if (row === undefined) return
     const session = toSession(row)
-    const next = settledState(session.state, missingArtifacts(session.expectedArtifacts, this.presentNames(sessionId)))
+    if (!settlesByArtifacts(session.state)) return
+    const next = settledState(session.state, missingArtifacts(session.expectedArtifacts, this.presentNames(sessionId, session.expectedArtifacts)))
     if (next !== session.state) this.run.sql('UPDATE sessions SET state = ?, updated_at = ? WHERE id = ?').run(next, now, sessionId)
   }
 
@@ -120,7 +123,7 @@ export class SqliteSessionStore implements SessionStore {
 
   /** Closes one session inside the caller's transaction; false when the close changes nothing. */
   private close(current: SessionRow, request: CloseRequest, now: string): boolean {
-    const close = planClose(current, request, this.presentNames(current.id))
+    const close = planClose(current, request, this.presentNames(current.id, current.expectedArtifacts))
     if (close === undefined) return false
     this.run.sql(`UPDATE sessions SET state = ?, closed_by = ?, error = ?, completed_at = COALESCE(completed_at, ?), updated_at = ?
       WHERE id = ?`).run(close.state, close.closedBy, close.error === null ? null : JSON.stringify(close.error), now, now, current.id)
