@@ -12,6 +12,7 @@ import type { PlannedArtifact, StagedContent } from '../domain/ports.js'
 import { describeError } from './describe-error.js'
 import { fingerprint, IdempotencyGate } from './idempotency.js'
 import { recordFailure, undoFailedCommit, type FailedCommitParts } from './failed-commits.js'
+import { removeIfUnneeded } from './recovery.js'
 
 export interface CommitRequest {
   artifacts: ArtifactInput[]
@@ -49,6 +50,12 @@ export interface CommitOutcome {
 interface PreparedArtifact extends PlannedArtifact {
   sha256: string
   size: number
+  /**
+   * Starts making the object durable and verified, once; may run before the pending row is durable
+   * where a claim keeps every remover off it (ObjectClaims.coversEveryRemover). Absent for a streamed
+   * upload, whose object is published with its plain file.
+   */
+  storeObject?: () => Promise<void>
   /** Makes the object and the plain file durable and verified; runs once the pending row is. */
   write: (sessionId: string) => Promise<unknown>
 }
@@ -226,22 +233,32 @@ export class Committer {
       }
       seen.add(input.name)
       const content = prepareContent(input, index)
+      let stored: Promise<void> | undefined
+      const storeObject = (): Promise<void> => {
+        if (stored === undefined) {
+          stored = this.parts.objects.put(content.bytes, content.sha256)
+          // Started ahead of whoever awaits it (apply, then write); its failure reaches them, not the process.
+          stored.catch(() => undefined)
+        }
+        return stored
+      }
       return {
         name: input.name,
         sha256: content.sha256,
         size: content.bytes.byteLength,
         mediaType: content.mediaType,
+        storeObject,
         write: async (sid) => {
           const show = (): Promise<void> => this.parts.view.show(sid, input.name, { sha256: content.sha256, bytes: content.bytes }, { batched: this.parts.batchPlainFlush })
           // Batched, the plain file has no fsync to fail: it is published only once its object is durable,
           // so a fault that fails the object (a steady EIO, a full disk) leaves the plain view untouched.
           if (this.parts.batchPlainFlush) {
-            await this.parts.objects.put(content.bytes, content.sha256)
+            await storeObject()
             return show()
           }
           // Flushed each, object and plain file are written at once: their thread-pool round trips overlap
           // (measured: 2.4 ms of file time per commit at c=1, against 3.6 ms one after the other).
-          return settleAll([this.parts.objects.put(content.bytes, content.sha256), show()])
+          return settleAll([storeObject(), show()])
         },
       }
     })
@@ -292,7 +309,7 @@ export class Committer {
       )
     }
     const id = uuidv7()
-    const seq = await log.insertPending({
+    const insertPending = (): Promise<number> => log.insertPending({
       id, sessionId, message: details.message, metadata: details.metadata,
       artifacts: artifacts.map(({ name, sha256, size, mediaType }) => ({ name, sha256, size, mediaType })),
       newSessionDeadline: this.parts.newSessionDeadline(sessionId),
@@ -302,8 +319,7 @@ export class Committer {
     const started = performance.now()
     const bytes = artifacts.reduce((sum, a) => sum + a.size, 0)
     const elapsed = (): number => (performance.now() - started) / 1000
-    // Objects this commit needs: a failing neighbour's undo must not delete them.
-    const releaseObjects = await this.parts.coordination.objects.claim(artifacts.map((a) => a.sha256))
+    const { seq, releaseObjects } = await this.logPendingAndClaim(artifacts, insertPending)
     const touched = artifacts.map((a) => a.name)
     try {
       // Every artifact at once; nothing is committed until all of them are durable and read back,
@@ -328,5 +344,40 @@ export class Committer {
     const record = await log.commitBySeq(seq)
     if (record === undefined) throw new StorageFault(`commit ${id} is committed but could not be read back from the log`)
     return record
+  }
+
+  /**
+   * Logs the pending entry and claims the commit's objects (a failing neighbour's undo must not delete
+   * them). An object whose write joins the log's transaction (a small one kept inline) is written beside
+   * the pending entry, in the same group commit: one WAL fsync for both instead of one each. That needs
+   * the claim to keep every remover off the object before the entry exists (one process), so the
+   * objects are claimed first there. Larger objects, and the plain files, wait for the entry as before.
+   */
+  private async logPendingAndClaim(
+    artifacts: PreparedArtifact[],
+    insertPending: () => Promise<number>,
+  ): Promise<{ seq: number; releaseObjects: () => Promise<void> }> {
+    const { coordination, objects } = this.parts
+    const digests = artifacts.map((a) => a.sha256)
+    const alongside = coordination.objects.coversEveryRemover
+      ? artifacts.filter((a) => a.storeObject !== undefined && objects.joinsLogTransaction?.(a.sha256, a.size) === true)
+      : []
+    if (alongside.length === 0) {
+      const seq = await insertPending()
+      return { seq, releaseObjects: await coordination.objects.claim(digests) }
+    }
+    const releaseObjects = await coordination.objects.claim(digests)
+    // Both writes are queued in this same turn, so the group commit puts them in one transaction.
+    const storing = alongside.flatMap((a) => (a.storeObject === undefined ? [] : [a.storeObject()]))
+    const pending = insertPending()
+    try {
+      return { seq: await pending, releaseObjects }
+    } catch (error) {
+      // No entry, so nothing to record; what was stored for it goes unless something else needs it.
+      await Promise.allSettled(storing)
+      await releaseObjects()
+      for (const { sha256 } of alongside) await removeIfUnneeded(this.parts, sha256).catch((cleanup: unknown) => this.parts.reportBackground('cleanup', cleanup))
+      throw error
+    }
   }
 }

@@ -19,6 +19,11 @@ export class TieredObjectStore implements ObjectStore {
     return this.inline.has(sha256) || (size <= this.inlineMaxBytes && this.inlineMaxBytes > 0)
   }
 
+  /** Inline content is written through the log's group commit: begun with a log write, it shares that transaction. */
+  joinsLogTransaction(sha256: string, size: number): boolean {
+    return this.goesInline(sha256, size)
+  }
+
   locationOf(sha256: string): string {
     return this.inline.has(sha256) ? this.inline.locationOf(sha256) : this.files.locationOf(sha256)
   }

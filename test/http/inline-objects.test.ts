@@ -4,6 +4,9 @@ import { access } from 'node:fs/promises'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createHash } from 'node:crypto'
+import { StorageFault } from '../../src/domain/errors.js'
+import type { LedgerPorts } from '../../src/domain/ports.js'
 import { openStorage } from '../../src/storage/open-storage.js'
 import { INLINE_OBJECTS_TABLE, objectFile } from '../support/layout.js'
 import { startLedger, type StartOptions, type TestLedger } from '../support/start-ledger.js'
@@ -118,5 +121,47 @@ describe('artifacts inside ledger.db', () => {
     expect(inlineDigests(t.dataDir)).toEqual([second])
     expect((await t.app.inject('/v1/sessions/s1/artifacts/a.txt')).body).toBe('second version')
     expect((await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { repair: false } })).json()).toMatchObject({ ok: true, orphaned: [] })
+  })
+
+  // The object's row rides in the pending entry's transaction: one WAL fsync for both (docs/performance.md).
+  it("writes a small commit's row in the same transaction as its pending entry", async () => {
+    const rowsWhenPendingDurable: string[][] = []
+    let dataDir = ''
+    t = await startLedger({
+      storage: (dir, fs) => {
+        dataDir = dir
+        const ports = openStorage(dir, fs, { inlineObjectMaxBytes: INLINE_MAX })
+        const insertPending = ports.log.insertPending.bind(ports.log)
+        const log: LedgerPorts['log'] = Object.assign(Object.create(ports.log) as LedgerPorts['log'], {
+          insertPending: async (...args: Parameters<typeof insertPending>) => {
+            const seq = await insertPending(...args)
+            // Durable now; read as another process would, before anything else of the commit has run.
+            rowsWhenPendingDurable.push(inlineDigests(dataDir))
+            return seq
+          },
+        })
+        return { ...ports, log }
+      },
+    })
+    const { 'small.txt': sha256 = '', 'large.txt': largeSha = '' } = await commit(t, 's1', { 'small.txt': small, 'large.txt': large })
+    expect(rowsWhenPendingDurable).toEqual([[sha256]])
+    expect(inlineDigests(t.dataDir)).not.toContain(largeSha)
+    expect((await t.app.inject({ method: 'POST', url: '/v1/verify', payload: { repair: false } })).json()).toMatchObject({ ok: true, orphaned: [] })
+  })
+
+  it('removes the row it wrote beside a pending entry the log refused', async () => {
+    t = await startLedger({
+      storage: (dir, fs) => {
+        const ports = openStorage(dir, fs, { inlineObjectMaxBytes: INLINE_MAX })
+        const log: LedgerPorts['log'] = Object.assign(Object.create(ports.log) as LedgerPorts['log'], {
+          insertPending: () => Promise.reject(new StorageFault('the log refused the pending entry (injected)')),
+        })
+        return { ...ports, log }
+      },
+    })
+    const res = await t.app.inject({ method: 'POST', url: '/v1/sessions/s1/commits', payload: { artifacts: [{ name: 'small.txt', text: small }] } })
+    expect(res.statusCode, res.body).toBeGreaterThanOrEqual(500)
+    const sha256 = createHash('sha256').update(small).digest('hex')
+    expect(inlineDigests(t.dataDir)).not.toContain(sha256)
   })
 })

@@ -27,6 +27,12 @@ export interface IdempotencyWaits {
  */
 export interface ObjectClaims {
   /**
+   * True when a claim alone keeps every remover off the object (one process: every undo, collection and
+   * recovery asks this process's claims), so a commit may write its objects before its pending entry is
+   * durable. False across replicas, where the pending entry is the claim the other processes see.
+   */
+  readonly coversEveryRemover: boolean
+  /**
    * Claims every digest until the release resolves; claims are counted, so two commits may claim one
    * object. A claim waits for a removal of the same object in progress (removeUnclaimed) to finish, so
    * a commit that claims an object then finds it either whole or absent (and writes it), never going.

@@ -36,6 +36,12 @@ export interface ObjectStore {
    */
   put(bytes: Uint8Array, sha256: string): Promise<void>
   /**
+   * True when a `put` of this content, started in the same turn as a log write, lands in the log's own
+   * transaction (small content kept inside the log's database), and so is durable exactly when that
+   * write is. Absent or false: the object's write is its own.
+   */
+  joinsLogTransaction?(sha256: string, size: number): boolean
+  /**
    * Receives content from one pass over the source, hashing it and holding it to the limit and the
    * expected digest as it arrives; when it resolves the content is durable in staging. On failure
    * nothing stays. Crash: a leftover that removeLeftovers removes; never a readable object.

@@ -21,6 +21,7 @@ export class InProcessIdempotencyWaits implements IdempotencyWaits {
 
 /** Counts the commits in flight that need each object, and keeps claims off objects being removed. */
 export class InProcessObjectClaims implements ObjectClaims {
+  readonly coversEveryRemover = true
   private readonly counts = new Map<string, number>()
   private readonly removals = new Map<string, Promise<unknown>>()
 

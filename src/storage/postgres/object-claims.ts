@@ -16,6 +16,7 @@ export interface ClaimScope {
 }
 
 export class PgObjectClaims implements ObjectClaims {
+  readonly coversEveryRemover = false
   /** This process's deletions, one at a time: each holds a pooled connection while its object goes. */
   private tail: Promise<unknown> = Promise.resolve()
 
