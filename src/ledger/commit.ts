@@ -8,7 +8,7 @@ import {
 import { headEtag, type CommitRecord } from '../domain/model.js'
 import { assertArtifactName, assertSessionId, conflictingName } from '../domain/names.js'
 import type { ObserverSet } from './observers.js'
-import type { PlannedArtifact, StagedContent } from '../domain/ports.js'
+import type { PlannedArtifact, PreparedFile, StagedContent } from '../domain/ports.js'
 import { describeError } from './describe-error.js'
 import { fingerprint, IdempotencyGate } from './idempotency.js'
 import { recordFailure, undoFailedCommit, type FailedCommitParts } from './failed-commits.js'
@@ -56,6 +56,10 @@ interface PreparedArtifact extends PlannedArtifact {
    * upload, whose object is published with its plain file.
    */
   storeObject?: () => Promise<void>
+  /** Starts writing the plain file's new bytes beside it, once, without showing them: safe before the pending row. */
+  prepareFile?: (sessionId: string) => void
+  /** Drops the prepared plain file if it was never shown (the commit failed or was refused). */
+  discardFile?: () => Promise<void>
   /** Makes the object and the plain file durable and verified; runs once the pending row is. */
   write: (sessionId: string) => Promise<unknown>
 }
@@ -74,6 +78,11 @@ export interface CommitterParts extends FailedCommitParts {
   observer: ObserverSet
   /** How long a duplicate Idempotency-Key waits for another replica's attempt holding it (IdempotencyGate). */
   idempotencyWaitMs?: number
+}
+
+/** Drops the plain files prepared for a commit that did not show them; a leftover is start-up's to remove. */
+async function discardFiles(artifacts: PreparedArtifact[], report: CommitterParts['reportBackground']): Promise<void> {
+  for (const artifact of artifacts) await artifact.discardFile?.().catch((error: unknown) => report('cleanup', error))
 }
 
 /** Waits for every write to finish, then throws the first failure: no write is left running behind. */
@@ -242,14 +251,36 @@ export class Committer {
         }
         return stored
       }
+      const { view } = this.parts
+      let prepared: Promise<PreparedFile> | undefined
+      let shown = false
+      const prepare = (sid: string): Promise<PreparedFile> => {
+        if (prepared === undefined) {
+          prepared = view.prepare(sid, input.name, { sha256: content.sha256, bytes: content.bytes }, { batched: this.parts.batchPlainFlush })
+          // Started ahead of whoever awaits it (write, or discardFile); its failure reaches them.
+          prepared.catch(() => undefined)
+        }
+        return prepared
+      }
       return {
         name: input.name,
         sha256: content.sha256,
         size: content.bytes.byteLength,
         mediaType: content.mediaType,
         storeObject,
+        prepareFile: (sid) => void prepare(sid),
+        discardFile: async () => {
+          if (prepared === undefined || shown) return
+          // A preparation that failed left nothing behind (stageFile removes its temp).
+          const file = await prepared.catch(() => undefined)
+          if (file !== undefined) await view.discardPrepared(file)
+        },
         write: async (sid) => {
-          const show = (): Promise<void> => this.parts.view.show(sid, input.name, { sha256: content.sha256, bytes: content.bytes }, { batched: this.parts.batchPlainFlush })
+          const show = async (): Promise<void> => {
+            const file = await prepare(sid)
+            shown = true
+            await view.showPrepared(file)
+          }
           // Batched, the plain file has no fsync to fail: it is published only once its object is durable,
           // so a fault that fails the object (a steady EIO, a full disk) leaves the plain view untouched.
           if (this.parts.batchPlainFlush) {
@@ -319,7 +350,7 @@ export class Committer {
     const started = performance.now()
     const bytes = artifacts.reduce((sum, a) => sum + a.size, 0)
     const elapsed = (): number => (performance.now() - started) / 1000
-    const { seq, releaseObjects } = await this.logPendingAndClaim(artifacts, insertPending)
+    const { seq, releaseObjects } = await this.logPendingAndClaim(sessionId, artifacts, insertPending)
     const touched = artifacts.map((a) => a.name)
     try {
       // Every artifact at once; nothing is committed until all of them are durable and read back,
@@ -332,6 +363,7 @@ export class Committer {
       await releaseObjects()
       this.parts.observer.forSession(sessionId).commitFinished('committed', { durationSeconds: elapsed(), bytes })
     } catch (error) {
+      await discardFiles(artifacts, this.parts.reportBackground)
       await releaseObjects()
       this.parts.noteFault(error)
       const settled = await undoFailedCommit(this.parts, sessionId, touched, artifacts.map((a) => a.sha256))
@@ -354,6 +386,7 @@ export class Committer {
    * objects are claimed first there. Larger objects, and the plain files, wait for the entry as before.
    */
   private async logPendingAndClaim(
+    sessionId: string,
     artifacts: PreparedArtifact[],
     insertPending: () => Promise<number>,
   ): Promise<{ seq: number; releaseObjects: () => Promise<void> }> {
@@ -362,20 +395,19 @@ export class Committer {
     const alongside = coordination.objects.coversEveryRemover
       ? artifacts.filter((a) => a.storeObject !== undefined && objects.joinsLogTransaction?.(a.sha256, a.size) === true)
       : []
-    if (alongside.length === 0) {
-      const seq = await insertPending()
-      return { seq, releaseObjects: await coordination.objects.claim(digests) }
-    }
-    const releaseObjects = await coordination.objects.claim(digests)
-    // Both writes are queued in this same turn, so the group commit puts them in one transaction.
+    const releaseEarly = alongside.length === 0 ? undefined : await coordination.objects.claim(digests)
+    // Queued in this same turn as the pending entry, so the group commit puts both in one transaction.
     const storing = alongside.flatMap((a) => (a.storeObject === undefined ? [] : [a.storeObject()]))
-    const pending = insertPending()
+    // A new plain file is the costliest step of a small commit; its temp is written while the entry is.
+    for (const artifact of artifacts) artifact.prepareFile?.(sessionId)
     try {
-      return { seq: await pending, releaseObjects }
+      const seq = await insertPending()
+      return { seq, releaseObjects: releaseEarly ?? await coordination.objects.claim(digests) }
     } catch (error) {
-      // No entry, so nothing to record; what was stored for it goes unless something else needs it.
+      // No entry, so nothing to record; what was written for it goes unless something else needs it.
       await Promise.allSettled(storing)
-      await releaseObjects()
+      await discardFiles(artifacts, this.parts.reportBackground)
+      await releaseEarly?.()
       for (const { sha256 } of alongside) await removeIfUnneeded(this.parts, sha256).catch((cleanup: unknown) => this.parts.reportBackground('cleanup', cleanup))
       throw error
     }

@@ -1,6 +1,6 @@
 // The plain view switched off: a ledger whose objects live elsewhere (or nowhere a tool could read
 // them) shows nothing as files; verify does not look for any.
-import type { PlainView, StagedContent, FlushFailure, ViewFile } from '../domain/ports.js'
+import type { PlainView, PreparedFile, StagedContent, FlushFailure, ViewFile } from '../domain/ports.js'
 
 export class PlainViewOff implements PlainView {
   readonly isOn = false
@@ -10,6 +10,14 @@ export class PlainViewOff implements PlainView {
   }
 
   async show(): Promise<void> {}
+
+  async prepare(sessionId: string, name: string, content: { sha256: string }): Promise<PreparedFile> {
+    return { sessionId, name, sha256: content.sha256 }
+  }
+
+  async showPrepared(): Promise<void> {}
+
+  async discardPrepared(): Promise<void> {}
 
   async showStaged(_sessionId: string, _name: string, _staged: StagedContent): Promise<void> {}
 

@@ -21,6 +21,13 @@ export interface ShowOptions {
   batched?: boolean
 }
 
+/** A plain file's new bytes, written beside it by `PlainView.prepare` and not yet in place. */
+export interface PreparedFile {
+  readonly sessionId: string
+  readonly name: string
+  readonly sha256: string
+}
+
 /** A file found in a session's part of the view. */
 export interface ViewFile {
   /** The artifact name it would be, relative to the session. */
@@ -43,6 +50,17 @@ export interface PlainView {
    * the old bytes, the new ones, or an empty or missing file (recovery restores it from the log).
    */
   show(sessionId: string, name: string, content: { sha256: string; bytes?: Uint8Array }, options?: ShowOptions): Promise<void>
+  /**
+   * The costly half of `show` without the change: the bytes written into a temp beside the file (and
+   * fsynced unless `batched`), so it may run before the log allows the change. `showPrepared` puts it
+   * in place; `discardPrepared` drops one that will not be. Crash: a leftover that removeLeftovers
+   * takes; the file is as it was.
+   */
+  prepare(sessionId: string, name: string, content: { sha256: string; bytes: Uint8Array }, options?: ShowOptions): Promise<PreparedFile>
+  /** `show` from where `prepare` left off: in place atomically and read back; batched as it was prepared. */
+  showPrepared(prepared: PreparedFile): Promise<void>
+  /** Removes a prepared file that was not shown; nothing once `showPrepared` has begun with it. */
+  discardPrepared(prepared: PreparedFile): Promise<void>
   /**
    * Shows content staged by the object store, called side by side with ObjectStore.publish of the same
    * content: a local store staged this copy in the same pass, and the two are read back together.

@@ -3,12 +3,15 @@ import { readdir, rmdir } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { ObjectCorrupt } from '../../domain/errors.js'
 import { assertArtifactName, assertSessionId } from '../../domain/names.js'
-import type { FlushFailure, PlainView, ShowOptions, StagedContent, UnflushedFile, ViewFile } from '../../domain/ports.js'
+import type { FlushFailure, PlainView, PreparedFile, ShowOptions, StagedContent, UnflushedFile, ViewFile } from '../../domain/ports.js'
 import { realFs, type DurableFs } from './fs-seam.js'
 import { isNotFound, storageFailure } from './io-errors.js'
 import { readLazily } from './lazy-read.js'
 import { asStagedHere } from './object-store.js'
-import { fsyncPublished, hashFile, isTempName, removeTempFiles, removeTempFilesBelow, syncAllFoldersLeftUnsynced, writeVerified } from './verified-write.js'
+import {
+  discardStaged, fsyncPublished, hashFile, isTempName, publishStaged, removeTempFiles, removeTempFilesBelow, stageFile, syncAllFoldersLeftUnsynced,
+  writeVerified, type StagedFile,
+} from './verified-write.js'
 
 /** fsyncs in flight at once during a flush: enough to keep the thread pool and the device queue busy. */
 const FLUSH_PARALLELISM = 8
@@ -42,10 +45,11 @@ export class FilePlainView implements PlainView {
   /** Atomically replaces the plain file with a verified copy of the given bytes, or of the object. */
   async show(sid: string, name: string, content: { sha256: string; bytes?: Uint8Array }, options: ShowOptions = {}): Promise<void> {
     const { sha256, bytes } = content
+    if (bytes !== undefined) return this.showPrepared(await this.prepare(sid, name, { sha256, bytes }, options))
     const path = this.pathOf(sid, name)
     const deferFlush = options.batched === true
     try {
-      await writeVerified(path, bytes ?? this.objectContent(sha256), {
+      await writeVerified(path, this.objectContent(sha256), {
         fs: this.fs,
         root: this.root,
         expectedSha256: sha256,
@@ -56,6 +60,27 @@ export class FilePlainView implements PlainView {
       // Also after a failure: the rename may have happened, and whatever is there gets flushed.
       if (deferFlush) this.unflushed.set(path, { sessionId: sid, name })
     }
+  }
+
+  async prepare(sid: string, name: string, content: { sha256: string; bytes: Uint8Array }, options: ShowOptions = {}): Promise<PreparedFile> {
+    const path = this.pathOf(sid, name)
+    const deferFlush = options.batched === true
+    const staged = await stageFile(dirname(path), content.bytes, { fs: this.fs, root: this.root, expectedSha256: content.sha256, deferFlush })
+    return new PreparedHere(sid, name, path, staged, deferFlush)
+  }
+
+  async showPrepared(prepared: PreparedFile): Promise<void> {
+    const { path, staged, deferFlush } = preparedHere(prepared)
+    try {
+      await publishStaged(staged, path, { fs: this.fs, root: this.root, deferFlush })
+    } finally {
+      // Also after a failure: the rename may have happened, and whatever is there gets flushed.
+      if (deferFlush) this.unflushed.set(path, { sessionId: prepared.sessionId, name: prepared.name })
+    }
+  }
+
+  async discardPrepared(prepared: PreparedFile): Promise<void> {
+    await discardStaged(preparedHere(prepared).staged, { fs: this.fs, root: this.root })
   }
 
   /** Moves the copy staged beside the object into place (fsyncing it unless batched); it is read back with its object. */
@@ -221,6 +246,26 @@ export class FilePlainView implements PlainView {
       throw storageFailure('readdir', 'sessions', error)
     }
   }
+}
+
+/** A prepared plain file of this view: its temp beside the path it is for. */
+class PreparedHere implements PreparedFile {
+  constructor(
+    readonly sessionId: string,
+    readonly name: string,
+    readonly path: string,
+    readonly staged: StagedFile,
+    readonly deferFlush: boolean,
+  ) {}
+
+  get sha256(): string {
+    return this.staged.sha256
+  }
+}
+
+function preparedHere(prepared: PreparedFile): PreparedHere {
+  if (!(prepared instanceof PreparedHere)) throw new Error(`plain file ${prepared.name} was not prepared by this view`)
+  return prepared
 }
 
 /** Runs `work` on every item, at most `limit` at a time; `work` handles its own failures. */

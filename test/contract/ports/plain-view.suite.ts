@@ -77,6 +77,24 @@ export function plainViewContract(adapter: string, open: () => Promise<PlainView
       expect(await view.digestOf('s1', 'b/up.bin')).toBe(sha256('staged, batched'))
     })
 
+    it('prepares a file without changing it, then shows it whole or drops it without a trace', async () => {
+      await view.show('s1', 'p/a.txt', { sha256: sha256('old'), bytes: Buffer.from('old') })
+      const shown = await view.prepare('s1', 'p/a.txt', { sha256: sha256('new'), bytes: Buffer.from('new') }, { batched: true })
+      const dropped = await view.prepare('s1', 'p/b.txt', { sha256: sha256('never'), bytes: Buffer.from('never') })
+      // Prepared is not shown: the file still holds the old bytes, and the other name has none.
+      expect(await view.digestOf('s1', 'p/a.txt')).toBe(sha256('old'))
+      expect(await view.digestOf('s1', 'p/b.txt')).toBeUndefined()
+      await view.showPrepared(shown)
+      await view.discardPrepared(dropped)
+      expect(await text(view.read('s1', 'p/a.txt'))).toBe('new')
+      expect(await view.digestOf('s1', 'p/b.txt')).toBeUndefined()
+      expect(await view.listFiles('s1')).toEqual([{ name: 'p/a.txt', location: view.locationOf('s1', 'p/a.txt'), isLeftover: false }])
+      expect(await view.flush()).toEqual([])
+      // Bytes that do not hash to the digest given are refused before anything is prepared.
+      await expect(view.prepare('s1', 'p/c.txt', { sha256: sha256('other'), bytes: Buffer.from('bytes') })).rejects.toThrow()
+      expect(await view.listFiles('s1')).toHaveLength(1)
+    })
+
     it('removes a name and the folders it leaves empty, so a file may later take a folder\'s name', async () => {
       await view.show('s1', 'a/b/c.txt', { sha256: sha256('x'), bytes: Buffer.from('x') })
       await view.remove('s1', 'a/b/c.txt')
