@@ -177,19 +177,27 @@ export class Reader {
     if (state === 'missing') throw objectMissing(sha256)
   }
 
-  /** Recorded before the caller is told, so the next read refuses the object at once. */
+  /**
+   * Recorded before the caller is told, so the next stream or HEAD refuses the object at once. Written
+   * only when it changes: a whole read finds the damage again by hashing, and a client retrying it must
+   * not cost the log a write each time. Every failed verification is counted.
+   */
   private async markCorrupt(sha256: string): Promise<Error> {
-    await this.bookkeeping.setObjectState(sha256, 'corrupt')
+    await this.recordState(sha256, 'corrupt')
     this.observer.integrityProblem('object_corrupt')
     return objectCorrupt(sha256)
   }
 
   private async readFailure(sha256: string, error: unknown): Promise<Error> {
     if (error instanceof ObjectMissing) {
-      await this.bookkeeping.setObjectState(sha256, 'missing')
+      await this.recordState(sha256, 'missing')
       this.observer.integrityProblem('object_missing')
     }
     return asError(error)
+  }
+
+  private async recordState(sha256: string, state: 'corrupt' | 'missing'): Promise<void> {
+    if ((await this.bookkeeping.objectState(sha256)) !== state) await this.bookkeeping.setObjectState(sha256, state)
   }
 }
 

@@ -111,6 +111,10 @@ describe('a corrupt object is never served as good', () => {
     expect(intact.body.equals(bytes)).toBe(true)
     await flipByte(objectFile(t.dataDir, sha256), size - 1)
     await expectObjectCorrupt(url)
+    // Found by that read: a HEAD, which reads no bytes, knows it now; a second GET hashes and refuses it again.
+    const head = await t.app.inject({ method: 'HEAD', url: '/v1/sessions/s1/artifacts/small.bin' })
+    expect(head.statusCode).toBe(500)
+    await expectObjectCorrupt(url)
   })
 
   it('a small object whose file grew still serves exactly its recorded bytes, which hash right', async () => {
