@@ -8,10 +8,11 @@ import {
 import { headEtag, type CommitRecord } from '../domain/model.js'
 import { assertArtifactName, assertSessionId, conflictingName } from '../domain/names.js'
 import type { ObserverSet } from './observers.js'
-import type { PlannedArtifact, PreparedFile, StagedContent } from '../domain/ports.js'
+import type { StagedContent } from '../domain/ports.js'
 import { describeError } from './describe-error.js'
 import { fingerprint, IdempotencyGate } from './idempotency.js'
 import { recordFailure, undoFailedCommit, type FailedCommitParts } from './failed-commits.js'
+import { artifactFromBytes, discardStaged, discardUnused, settleAll, stagedArtifact, type ArtifactWriters, type PreparedArtifact } from './prepared-artifacts.js'
 import { removeIfUnneeded } from './recovery.js'
 
 export interface CommitRequest {
@@ -47,22 +48,6 @@ export interface CommitOutcome {
   replayed: boolean
 }
 
-interface PreparedArtifact extends PlannedArtifact {
-  sha256: string
-  size: number
-  /**
-   * Starts making the object durable and verified, once; may run before the pending row is durable
-   * where a claim keeps every remover off it (ObjectClaims.coversEveryRemover). Absent for a streamed
-   * upload, whose object is published with its plain file.
-   */
-  storeObject?: () => Promise<void>
-  /** Starts writing the plain file's new bytes beside it, once, without showing them: safe before the pending row. */
-  prepareFile?: (sessionId: string) => void
-  /** Drops the prepared plain file if it was never shown (the commit failed or was refused). */
-  discardFile?: () => Promise<void>
-  /** Makes the object and the plain file durable and verified; runs once the pending row is. */
-  write: (sessionId: string) => Promise<unknown>
-}
 
 /** What a commit needs; the failure path's parts (log, stores, state, background and owed failures) among them. */
 export interface CommitterParts extends FailedCommitParts {
@@ -80,18 +65,6 @@ export interface CommitterParts extends FailedCommitParts {
   idempotencyWaitMs?: number
 }
 
-/** Drops the plain files prepared for a commit that did not show them; a leftover is start-up's to remove. */
-async function discardFiles(artifacts: PreparedArtifact[], report: CommitterParts['reportBackground']): Promise<void> {
-  for (const artifact of artifacts) await artifact.discardFile?.().catch((error: unknown) => report('cleanup', error))
-}
-
-/** Waits for every write to finish, then throws the first failure: no write is left running behind. */
-async function settleAll<T>(writes: Promise<T>[]): Promise<T[]> {
-  const results = await Promise.allSettled(writes)
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-  if (failed !== undefined) throw failed.reason as unknown
-  return results.map((r) => (r as PromiseFulfilledResult<T>).value)
-}
 
 
 export class Committer {
@@ -99,8 +72,19 @@ export class Committer {
   private inFlight = 0
   private drained: (() => void) | undefined
 
+  private readonly writers: ArtifactWriters
+  private readonly reportCleanup: (error: unknown) => void
+
   constructor(private readonly parts: CommitterParts) {
     this.idempotency = new IdempotencyGate(parts.log, parts.coordination.idempotency, parts.idempotencyWaitMs)
+    this.reportCleanup = (error) => parts.reportBackground('cleanup', error)
+    this.writers = {
+      objects: parts.objects, view: parts.view, batchPlainFlush: parts.batchPlainFlush, reportCleanup: this.reportCleanup,
+      stageLimit: {
+        bytes: parts.maxArtifactBytes,
+        error: () => new PayloadTooLarge(`the artifact is larger than the ${parts.maxArtifactBytes}-byte limit`, { limit: parts.maxArtifactBytes }),
+      },
+    }
   }
 
   private assertAcceptingWrites(): void {
@@ -169,18 +153,7 @@ export class Committer {
       return await this.idempotency.run(sessionId, key, print, () =>
         this.tracked(sessionId, async () => {
           await this.checkArtifactPreconditions(sessionId, request)
-          const artifact: PreparedArtifact = {
-            name: request.name,
-            sha256: staged.sha256,
-            size: staged.size,
-            mediaType: request.mediaType,
-            // Side by side: a local store staged the plain file's copy with the object's, puts both in
-            // place and reads them back in one pass, so the upload is neither copied nor hashed again.
-            write: (sid) => settleAll([
-              this.parts.objects.publish(staged),
-              this.parts.view.showStaged(sid, request.name, staged, { batched: this.parts.batchPlainFlush }),
-            ]),
-          }
+          const artifact = stagedArtifact(request.name, request.mediaType, staged, this.writers)
           return this.apply(sessionId, [artifact], {
             message: null,
             metadata: null,
@@ -190,16 +163,7 @@ export class Committer {
       )
     } finally {
       // Whatever was not published (a replay, a failed precondition, a fault) goes now.
-      await this.discardQuietly(staged)
-    }
-  }
-
-  private async discardQuietly(staged: StagedContent): Promise<void> {
-    try {
-      await this.parts.objects.discard(staged)
-    } catch (error) {
-      // The request's own outcome stands; the leftover lives in objects/incoming, emptied at start-up.
-      this.parts.reportBackground('cleanup', error)
+      await discardStaged(this.writers, staged)
     }
   }
 
@@ -207,10 +171,7 @@ export class Committer {
   private async stage(request: PutRequest): Promise<StagedContent> {
     try {
       return await this.parts.objects.stage(request.body, {
-        limit: {
-          bytes: this.parts.maxArtifactBytes,
-          error: () => new PayloadTooLarge(`the artifact is larger than the ${this.parts.maxArtifactBytes}-byte limit`, { limit: this.parts.maxArtifactBytes }),
-        },
+        limit: this.writers.stageLimit,
         ...(request.expectedSha256 === undefined ? {} : {
           expectedSha256: request.expectedSha256,
           expectedMismatch: (actual: string) => new DigestMismatch(
@@ -241,57 +202,7 @@ export class Committer {
         throw new NameConflict(`artifacts ${JSON.stringify(clash)} and ${JSON.stringify(input.name)} cannot coexist: one would be a folder of the other`, { field: `artifacts[${index}].name`, name: input.name, existing: clash })
       }
       seen.add(input.name)
-      const content = prepareContent(input, index)
-      let stored: Promise<void> | undefined
-      const storeObject = (): Promise<void> => {
-        if (stored === undefined) {
-          stored = this.parts.objects.put(content.bytes, content.sha256)
-          // Started ahead of whoever awaits it (apply, then write); its failure reaches them, not the process.
-          stored.catch(() => undefined)
-        }
-        return stored
-      }
-      const { view } = this.parts
-      let prepared: Promise<PreparedFile> | undefined
-      let shown = false
-      const prepare = (sid: string): Promise<PreparedFile> => {
-        if (prepared === undefined) {
-          prepared = view.prepare(sid, input.name, { sha256: content.sha256, bytes: content.bytes }, { batched: this.parts.batchPlainFlush })
-          // Started ahead of whoever awaits it (write, or discardFile); its failure reaches them.
-          prepared.catch(() => undefined)
-        }
-        return prepared
-      }
-      return {
-        name: input.name,
-        sha256: content.sha256,
-        size: content.bytes.byteLength,
-        mediaType: content.mediaType,
-        storeObject,
-        prepareFile: (sid) => void prepare(sid),
-        discardFile: async () => {
-          if (prepared === undefined || shown) return
-          // A preparation that failed left nothing behind (stageFile removes its temp).
-          const file = await prepared.catch(() => undefined)
-          if (file !== undefined) await view.discardPrepared(file)
-        },
-        write: async (sid) => {
-          const show = async (): Promise<void> => {
-            const file = await prepare(sid)
-            shown = true
-            await view.showPrepared(file)
-          }
-          // Batched, the plain file has no fsync to fail: it is published only once its object is durable,
-          // so a fault that fails the object (a steady EIO, a full disk) leaves the plain view untouched.
-          if (this.parts.batchPlainFlush) {
-            await storeObject()
-            return show()
-          }
-          // Flushed each, object and plain file are written at once: their thread-pool round trips overlap
-          // (measured: 2.4 ms of file time per commit at c=1, against 3.6 ms one after the other).
-          return settleAll([storeObject(), show()])
-        },
-      }
+      return artifactFromBytes(input.name, prepareContent(input, index), this.writers)
     })
   }
 
@@ -363,7 +274,7 @@ export class Committer {
       await releaseObjects()
       this.parts.observer.forSession(sessionId).commitFinished('committed', { durationSeconds: elapsed(), bytes })
     } catch (error) {
-      await discardFiles(artifacts, this.parts.reportBackground)
+      await discardUnused(artifacts, this.reportCleanup)
       await releaseObjects()
       this.parts.noteFault(error)
       const settled = await undoFailedCommit(this.parts, sessionId, touched, artifacts.map((a) => a.sha256))
@@ -398,15 +309,15 @@ export class Committer {
     const releaseEarly = alongside.length === 0 ? undefined : await coordination.objects.claim(digests)
     // Queued in this same turn as the pending entry, so the group commit puts both in one transaction.
     const storing = alongside.flatMap((a) => (a.storeObject === undefined ? [] : [a.storeObject()]))
-    // A new plain file is the costliest step of a small commit; its temp is written while the entry is.
-    for (const artifact of artifacts) artifact.prepareFile?.(sessionId)
+    // A new file is the costliest step of a small commit: its temp is written while the entry is.
+    for (const artifact of artifacts) artifact.beforePending?.(sessionId)
     try {
       const seq = await insertPending()
       return { seq, releaseObjects: releaseEarly ?? await coordination.objects.claim(digests) }
     } catch (error) {
       // No entry, so nothing to record; what was written for it goes unless something else needs it.
       await Promise.allSettled(storing)
-      await discardFiles(artifacts, this.parts.reportBackground)
+      await discardUnused(artifacts, this.reportCleanup)
       await releaseEarly?.()
       for (const { sha256 } of alongside) await removeIfUnneeded(this.parts, sha256).catch((cleanup: unknown) => this.parts.reportBackground('cleanup', cleanup))
       throw error

@@ -24,6 +24,11 @@ export class TieredObjectStore implements ObjectStore {
     return this.goesInline(sha256, size)
   }
 
+  /** Content that goes to a file is staged with the plain view's copy when the file store stages one. */
+  stagesPlainCopy(sha256: string, size: number): boolean {
+    return !this.goesInline(sha256, size) && this.files.stagesViewCopy
+  }
+
   locationOf(sha256: string): string {
     return this.inline.has(sha256) ? this.inline.locationOf(sha256) : this.files.locationOf(sha256)
   }

@@ -108,16 +108,18 @@ interface CommitFault {
 }
 
 const isObjectPath = (path: string): boolean => path.includes('/objects/sha256/')
-// A streamed upload is staged in objects/incoming as two copies, labelled by what they become.
+// A streamed upload, and a JSON commit's artifact kept as a file, is staged in objects/incoming as two
+// copies, labelled by what they become.
 const isStagedPlain = (path: string): boolean => path.includes('/objects/incoming/') && path.endsWith('.plain')
+const isStagedObject = (path: string): boolean => path.includes('/objects/incoming/') && path.endsWith('.object')
 
 const COMMIT_FAULTS: CommitFault[] = [
   {
-    title: 'fsync EIO on the object write', step: 'fsync', code: 'EIO', options: { when: isObjectPath },
+    title: 'fsync EIO on the object write', step: 'fsync', code: 'EIO', options: { when: (path) => isObjectPath(path) || isStagedObject(path) },
     status: 500, problemCode: 'storage_fault', factsStep: 'fsync',
   },
   {
-    title: 'fsync EIO on the plain file write', step: 'fsync', code: 'EIO', options: { when: (path) => path.includes(`/sessions/${SID}/notes/`) },
+    title: 'fsync EIO on the plain file write', step: 'fsync', code: 'EIO', options: { when: (path) => path.includes(`/sessions/${SID}/notes/`) || isStagedPlain(path) },
     status: 500, problemCode: 'storage_fault', factsStep: 'fsync', plainFsync: true,
   },
   {

@@ -42,6 +42,12 @@ export interface ObjectStore {
    */
   joinsLogTransaction?(sha256: string, size: number): boolean
   /**
+   * True when `stage` of this content writes the plain view's copy beside the object's in the same pass
+   * (a local store with the view on), so a commit holding the bytes stages them (before its pending entry;
+   * staging names nothing) and publishes them with PlainView.showStaged, instead of a put and a show.
+   */
+  stagesPlainCopy?(sha256: string, size: number): boolean
+  /**
    * Receives content from one pass over the source, hashing it and holding it to the limit and the
    * expected digest as it arrives; when it resolves the content is durable in staging. On failure
    * nothing stays. Crash: a leftover that removeLeftovers removes; never a readable object.

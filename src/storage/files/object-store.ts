@@ -38,6 +38,8 @@ export class FileObjectStore implements ObjectStore {
   private readonly incomingDir: string
   private readonly fs: DurableFs
   private readonly copies: CopyLabel[]
+  /** Whether `stage` writes the plain view's copy beside the object's. */
+  readonly stagesViewCopy: boolean
 
   constructor(
     private readonly root: string,
@@ -46,6 +48,7 @@ export class FileObjectStore implements ObjectStore {
     this.dir = join(root, 'objects', 'sha256')
     this.incomingDir = join(root, 'objects', 'incoming')
     this.fs = options.fs ?? realFs
+    this.stagesViewCopy = options.stagesViewCopy
     this.copies = options.stagesViewCopy ? ['object', 'plain'] : ['object']
   }
 
@@ -72,6 +75,10 @@ export class FileObjectStore implements ObjectStore {
     if (first === undefined || files.length !== this.copies.length) throw new Error('staging returned fewer copies than asked for')
     const temps = new Map(files.map((file, i) => [this.copies[i] ?? 'object', file.tempPath]))
     return new StagedCopies(first.sha256, first.size, temps, { fs: this.fs, root: this.root }, VIEW_COPY)
+  }
+
+  stagesPlainCopy(): boolean {
+    return this.stagesViewCopy
   }
 
   /** Names a staged upload by its digest: rename, fsync the folder, read back (with the view's copy, if staged). */
