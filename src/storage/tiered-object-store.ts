@@ -16,7 +16,8 @@ export class TieredObjectStore implements ObjectStore {
   ) {}
 
   private goesInline(sha256: string, size: number): boolean {
-    return this.inline.has(sha256) || (size <= this.inlineMaxBytes && this.inlineMaxBytes > 0)
+    // The size first: small content goes inline without a lookup (a commit asks this twice per artifact).
+    return (size <= this.inlineMaxBytes && this.inlineMaxBytes > 0) || this.inline.has(sha256)
   }
 
   /** Inline content is written through the log's group commit: begun with a log write, it shares that transaction. */

@@ -47,10 +47,10 @@ export class SqliteSessionStore implements SessionStore {
 
   /** A closed session is complete exactly when nothing it expects is missing; open and failed ones stay. */
   rederive(sessionId: string, now: string): void {
-    const row = this.row(sessionId)
-    if (row === undefined) return
-    const session = toSession(row)
-    if (!settlesByArtifacts(session.state)) return
+    // Every commit asks: the state alone first, the expected set only for a session a commit can move.
+    const state = (this.run.sql('SELECT state FROM sessions WHERE id = ?').get(sessionId) as { state: SessionState } | undefined)?.state
+    if (state === undefined || !settlesByArtifacts(state)) return
+    const session = this.must(sessionId)
     const next = settledState(session.state, missingArtifacts(session.expectedArtifacts, this.presentNames(sessionId, session.expectedArtifacts)))
     if (next !== session.state) this.run.sql('UPDATE sessions SET state = ?, updated_at = ? WHERE id = ?').run(next, now, sessionId)
   }
