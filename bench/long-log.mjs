@@ -89,8 +89,11 @@ export async function longLog({ tmp, settings, phase, results }) {
       const key = `page_${pages.indexOf(page)}`
       await phase(key, `GET ${path}`, settings.pageSeconds + 60, async () => {
         // A page that comes back empty would time nothing useful: check the shape once first.
-        const first = await (await fetch(`${service.url}${path}`)).json()
-        if (!Array.isArray(first.commits) || first.commits.length === 0) throw new Error(`${path} returned no commits`)
+        const res = await fetch(`${service.url}${path}`)
+        const first = await res.json()
+        if (!Array.isArray(first.commits) || first.commits.length === 0) {
+          throw new Error(`${path} returned no commits (${res.status}: ${JSON.stringify(first).slice(0, 300)})`)
+        }
         return drive({ url: service.url, connections: 1, seconds: settings.pageSeconds, expectStatus: 200, request: () => ({ method: 'GET', path }) })
       })
       page.ours = results[key]

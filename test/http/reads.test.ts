@@ -112,6 +112,11 @@ describe('the commit log', () => {
     expect(failed.map((c: { sessionId: string }) => c.sessionId)).toEqual(['s2'])
     expect((await t.app.inject('/v1/commits?session=s1')).json().commits).toHaveLength(3)
     expect((await t.app.inject('/v1/commits?since=2999-01-01T00:00:00Z')).json().commits).toEqual([])
+    const all = (await t.app.inject('/v1/commits')).json().commits as { seq: number; createdAt: string }[]
+    const second = all[1]
+    if (second === undefined) throw new Error('the fixture has fewer than two entries')
+    const fromSecond = all.filter((c) => c.createdAt >= second.createdAt).map((c) => c.seq)
+    expect((await t.app.inject(`/v1/commits?since=${second.createdAt}`)).json().commits.map((c: { seq: number }) => c.seq)).toEqual(fromSecond)
     expect((await t.app.inject('/v1/commits?since=yesterday')).statusCode).toBe(400)
     expect((await t.app.inject('/v1/commits?since=2&session=s1')).json().commits.map((c: { seq: number }) => c.seq)).toEqual([3])
     expect((await t.app.inject('/v1/commits?state=done')).statusCode).toBe(400)

@@ -12,13 +12,20 @@ export class SqlRunner {
 
   constructor(readonly db: Db) {}
 
+  /**
+   * The prepared statement for `text`, cached and shared by every caller of the same text, so it is
+   * handed out in the default mode each time: a caller that wants one column (`.pluck()`), arrays
+   * (`.raw()`) or tables (`.expand()`) asks for it itself and never leaves the statement that way for
+   * the next caller. (The history pruner once left its horizon lookup plucking, and every
+   * `since=<time>` listing after its first pass came back empty.)
+   */
   sql(text: string): Statement {
     let statement = this.statements.get(text)
     if (statement === undefined) {
       statement = this.db.prepare(text)
       this.statements.set(text, statement)
     }
-    return statement
+    return statement.reader ? statement.pluck(false).raw(false).expand(false) : statement
   }
 
   /** Resolves once no unit of work holds the connection: a hint for callers that check `isFree` again. */
