@@ -48,7 +48,6 @@ export interface CommitOutcome {
   replayed: boolean
 }
 
-
 /** What a commit needs; the failure path's parts (log, stores, state, background and owed failures) among them. */
 export interface CommitterParts extends FailedCommitParts {
   maxArtifactBytes: number
@@ -64,8 +63,6 @@ export interface CommitterParts extends FailedCommitParts {
   /** How long a duplicate Idempotency-Key waits for another replica's attempt holding it (IdempotencyGate). */
   idempotencyWaitMs?: number
 }
-
-
 
 export class Committer {
   private readonly idempotency: IdempotencyGate
@@ -294,7 +291,8 @@ export class Committer {
    * them). An object whose write joins the log's transaction (a small one kept inline) is written beside
    * the pending entry, in the same group commit: one WAL fsync for both instead of one each. That needs
    * the claim to keep every remover off the object before the entry exists (one process), so the
-   * objects are claimed first there. Larger objects, and the plain files, wait for the entry as before.
+   * objects are claimed first there. What names nothing (a plain file's temp, a staging) also starts
+   * here (beforePending); every name, an object's or a plain file's, waits for the entry.
    */
   private async logPendingAndClaim(
     sessionId: string,
@@ -319,7 +317,7 @@ export class Committer {
       await Promise.allSettled(storing)
       await discardUnused(artifacts, this.reportCleanup)
       await releaseEarly?.()
-      for (const { sha256 } of alongside) await removeIfUnneeded(this.parts, sha256).catch((cleanup: unknown) => this.parts.reportBackground('cleanup', cleanup))
+      for (const { sha256 } of alongside) await removeIfUnneeded(this.parts, sha256).catch(this.reportCleanup)
       throw error
     }
   }

@@ -27,7 +27,7 @@ export class TieredObjectStore implements ObjectStore {
 
   /** Content that goes to a file is staged with the plain view's copy when the file store stages one. */
   stagesPlainCopy(sha256: string, size: number): boolean {
-    return !this.goesInline(sha256, size) && this.files.stagesViewCopy
+    return !this.goesInline(sha256, size) && this.files.stagesPlainCopy()
   }
 
   locationOf(sha256: string): string {

@@ -38,8 +38,6 @@ export class FileObjectStore implements ObjectStore {
   private readonly incomingDir: string
   private readonly fs: DurableFs
   private readonly copies: CopyLabel[]
-  /** Whether `stage` writes the plain view's copy beside the object's. */
-  readonly stagesViewCopy: boolean
 
   constructor(
     private readonly root: string,
@@ -48,7 +46,6 @@ export class FileObjectStore implements ObjectStore {
     this.dir = join(root, 'objects', 'sha256')
     this.incomingDir = join(root, 'objects', 'incoming')
     this.fs = options.fs ?? realFs
-    this.stagesViewCopy = options.stagesViewCopy
     this.copies = options.stagesViewCopy ? ['object', 'plain'] : ['object']
   }
 
@@ -78,7 +75,7 @@ export class FileObjectStore implements ObjectStore {
   }
 
   stagesPlainCopy(): boolean {
-    return this.stagesViewCopy
+    return this.copies.includes('plain')
   }
 
   /** Names a staged upload by its digest: rename, fsync the folder, read back (with the view's copy, if staged). */
