@@ -12,8 +12,9 @@ import type { StagedContent } from '../domain/ports.js'
 import { describeError } from './describe-error.js'
 import { fingerprint, IdempotencyGate } from './idempotency.js'
 import { recordFailure, undoFailedCommit, type FailedCommitParts } from './failed-commits.js'
-import { artifactFromBytes, discardStaged, discardUnused, settleAll, stagedArtifact, type ArtifactWriters, type PreparedArtifact } from './prepared-artifacts.js'
+import { artifactFromBytes, discardStaged, discardUnused, stagedArtifact, type ArtifactWriters, type PreparedArtifact } from './prepared-artifacts.js'
 import { removeIfUnneeded } from './recovery.js'
+import { settleAll } from '../domain/settle-all.js'
 
 export interface CommitRequest {
   artifacts: ArtifactInput[]

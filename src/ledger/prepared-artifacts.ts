@@ -2,6 +2,7 @@
 // costly, invisible half: staging, a plain file's temp, an inline row in the entry's own transaction),
 // and what waits for it (every name: the object's, the plain file's).
 import type { ObjectStore, PlainView, PlannedArtifact, PreparedFile, StagedContent, StageOptions } from '../domain/ports.js'
+import { settleAll } from '../domain/settle-all.js'
 
 export interface PreparedArtifact extends PlannedArtifact {
   sha256: string
@@ -29,14 +30,6 @@ export interface ArtifactWriters {
   stageLimit: StageOptions['limit']
   /** Reports a cleanup that failed: the request's own outcome stands. */
   reportCleanup: (error: unknown) => void
-}
-
-/** Waits for every write to finish, then throws the first failure: no write is left running behind. */
-export async function settleAll<T>(writes: Promise<T>[]): Promise<T[]> {
-  const results = await Promise.allSettled(writes)
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-  if (failed !== undefined) throw failed.reason as unknown
-  return results.map((r) => (r as PromiseFulfilledResult<T>).value)
 }
 
 /** Drops whatever was written ahead for a commit that did not use it; a leftover is start-up's to remove. */

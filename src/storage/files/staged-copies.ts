@@ -5,6 +5,7 @@
 // back: the first hashed, the others compared with it. The plain view's copy is staged without an
 // fsync: the view flushes it in a batch after it is placed, or fsyncs it before placing it.
 import type { StagedContent } from '../../domain/ports.js'
+import { settleAll } from '../../domain/settle-all.js'
 import { discardStaged, fsyncPublished, placeStaged, readBackCopies, type StagedFile, type WriteOptions, type WrittenFile } from './verified-write.js'
 
 export type CopyLabel = 'object' | 'plain'
@@ -73,12 +74,4 @@ export class StagedCopies implements StagedContent {
     const left = [...this.temps].filter(([label]) => !this.placed.has(label))
     await settleAll(left.map(([, tempPath]) => discardStaged({ tempPath, sha256: this.sha256, size: this.size } satisfies StagedFile, this.options)))
   }
-}
-
-/** Waits for every promise to settle, then throws the first failure (in order), if any. */
-async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
-  const results = await Promise.allSettled(promises)
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-  if (failed !== undefined) throw failed.reason as unknown
-  return results.map((r) => (r as PromiseFulfilledResult<T>).value)
 }
