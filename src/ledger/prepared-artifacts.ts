@@ -43,6 +43,7 @@ function once<T>(start: () => Promise<T>): () => Promise<T> {
   return () => {
     if (started === undefined) {
       started = start()
+      // Only marks it handled: every caller awaits the same promise and hears its failure there.
       started.catch(() => undefined)
     }
     return started
